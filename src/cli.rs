@@ -1,0 +1,230 @@
+//! The command line: `argos-cloud [OPTIONS] <ENV> <COMMAND>`. Only argument
+//! types live here; `main.rs` dispatches to the engine.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "argos-cloud",
+    version,
+    about = "Commission, deploy and test the Argos infrastructure",
+    long_about = "Commission, deploy and test the Argos infrastructure (RDS PostgreSQL, app \
+                  servers, a knowledge server with Fuseki and Stanford NER, a broker and \
+                  workers) on AWS, on Docker or on Vagrant machines.",
+    override_usage = "argos-cloud [OPTIONS] <ENV> <COMMAND>\n       argos-cloud completions <SHELL>",
+    after_help = "Examples:\n  argos-cloud staging validate\n  argos-cloud staging template > merged.json\n  argos-cloud --backend docker dev commission",
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// The project folder holding formations/ and playbooks/.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = ".",
+        env = "ARGOS_ROOT"
+    )]
+    pub root: PathBuf,
+
+    /// Where environments live.
+    #[arg(long, global = true, value_enum, default_value_t = BackendKind::Aws, env = "ARGOS_BACKEND")]
+    pub backend: BackendKind,
+
+    /// An AWS API endpoint to use instead of AWS (an emulator such as moto).
+    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint: Option<String>,
+
+    /// The AWS region; overrides `region` in the settings.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Override a settings key for this run (repeatable); ARGOS_<KEY> variables do the same.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// The environment: staging, production, dev... (lowercase letters, digits, hyphens).
+    #[arg(value_name = "ENV", required = true)]
+    pub env: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// AWS, or an AWS emulator with --endpoint.
+    Aws,
+    /// Containers on the local Docker engine.
+    Docker,
+    /// Vagrant machines.
+    Vagrant,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the environment: bake or reuse the image, then create its stack.
+    Commission {
+        /// Keep a failed environment for debugging instead of deleting it.
+        #[arg(long, env = "ARGOS_KEEP")]
+        keep: bool,
+    },
+    /// Run the playbooks on the environment's hosts.
+    Deploy {
+        /// Only these roles (comma-separated), e.g. app,knowledge.
+        #[arg(long, value_delimiter = ',', value_name = "ROLES")]
+        roles: Vec<String>,
+    },
+    /// Update the environment's stack to the current formations and settings.
+    Update,
+    /// Delete the environment (the shared image stays unless --delete-image).
+    Decommission {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Also delete the shared <app>-image.
+        #[arg(long)]
+        delete_image: bool,
+    },
+    /// Delete the shared image, its snapshots and any leftover image instance.
+    Clean {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the environment's stack, hosts and database.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ansible dynamic inventory for the environment.
+    Inventory {
+        /// Print every group and host (Ansible's --list).
+        #[arg(long, conflicts_with = "host")]
+        list: bool,
+        /// Print one host's variables (Ansible's --host).
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+    },
+    /// Probe the environment: tags, health and connectivity.
+    Check,
+    /// Delete expired environments made by test runs (dry run unless --yes).
+    Sweep {
+        /// Only what this run left behind.
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
+        /// Delete instead of listing.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check settings, names and formations without touching any backend.
+    Validate {
+        /// Skip cfn-lint even when it is installed.
+        #[arg(long)]
+        no_lint: bool,
+    },
+    /// Print the merged CloudFormation template.
+    Template {
+        /// Print the separate image template instead.
+        #[arg(long)]
+        image: bool,
+        /// One line, exactly as sent to CloudFormation.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Commission { .. } => "commission",
+            Command::Deploy { .. } => "deploy",
+            Command::Update => "update",
+            Command::Decommission { .. } => "decommission",
+            Command::Clean { .. } => "clean",
+            Command::Status { .. } => "status",
+            Command::Inventory { .. } => "inventory",
+            Command::Check => "check",
+            Command::Sweep { .. } => "sweep",
+            Command::Validate { .. } => "validate",
+            Command::Template { .. } => "template",
+            Command::Completions { .. } => "completions",
+        }
+    }
+
+    /// For commands still to come: the capability and issue that bring them.
+    pub fn not_built_yet(&self) -> Option<&'static str> {
+        match self {
+            Command::Commission { .. }
+            | Command::Update
+            | Command::Decommission { .. }
+            | Command::Clean { .. }
+            | Command::Status { .. }
+            | Command::Sweep { .. } => Some("the AWS engine (issue #3)"),
+            Command::Deploy { .. } | Command::Inventory { .. } => {
+                Some("deploy: playbooks, inventory and the Ansible runner (issue #4)")
+            }
+            Command::Check => Some("the probes of the roles harness (issue #5)"),
+            Command::Validate { .. } | Command::Template { .. } | Command::Completions { .. } => {
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_name_is_reserved_as_an_environment() {
+        for sub in Cli::command().get_subcommands() {
+            assert!(
+                crate::names::RESERVED_ENV_NAMES.contains(&sub.get_name()),
+                "{} must be in RESERVED_ENV_NAMES",
+                sub.get_name()
+            );
+        }
+    }
+
+    #[test]
+    fn env_comes_before_the_command() {
+        let cli = Cli::try_parse_from([
+            "argos-cloud",
+            "staging",
+            "deploy",
+            "--roles",
+            "app,knowledge",
+        ])
+        .unwrap();
+        assert_eq!(cli.env.as_deref(), Some("staging"));
+        match cli.command {
+            Command::Deploy { roles } => assert_eq!(roles, ["app", "knowledge"]),
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn completions_need_no_environment() {
+        let cli = Cli::try_parse_from(["argos-cloud", "completions", "bash"]).unwrap();
+        assert!(cli.env.is_none());
+        assert!(matches!(
+            cli.command,
+            Command::Completions { shell: Shell::Bash }
+        ));
+    }
+}

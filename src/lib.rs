@@ -1,0 +1,17 @@
+//! argos-cloud: the engine behind the `argos-cloud` CLI and the
+//! `argos-harness` test harness.
+//!
+//! Data flows one way, one module per arrow:
+//! settings ([`settings`]) and names ([`names`]) make a [`plan`]; formations
+//! merge into a [`template`]; [`validate`] and [`lint`] check both before any
+//! backend is touched.
+
+pub mod cli;
+pub mod lint;
+pub mod names;
+pub mod plan;
+pub mod project;
+pub mod secret;
+pub mod settings;
+pub mod template;
+pub mod validate;

@@ -1,0 +1,166 @@
+//! cfn-lint on a template before any stack call: it knows every resource
+//! type's schema, which neither emulator checks.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use crate::project::Project;
+use crate::template::{Section, Template};
+
+/// Where cfn-lint is looked for, in order: this variable, the project's
+/// `.venv` (made by `.ci/run`), then `PATH`.
+pub const CFN_LINT_VAR: &str = "ARGOS_CFN_LINT";
+
+#[derive(Debug, Clone)]
+pub struct CfnLint {
+    program: PathBuf,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub enum Level {
+    Error,
+    Warning,
+    Informational,
+}
+
+#[derive(Debug, Clone)]
+pub struct LintFinding {
+    pub level: Level,
+    pub rule: String,
+    pub message: String,
+    /// `file:line` of the formation the finding is in, when known.
+    pub location: String,
+    /// e.g. `Resources.Database.Properties.EngineVersion`.
+    pub at: String,
+}
+
+impl fmt::Display for LintFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} {}: {}: {}: {}",
+            self.level, self.rule, self.location, self.at, self.message
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("cannot run {}: {source}", program.display())]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the template for cfn-lint: {0}")]
+    TempFile(std::io::Error),
+    #[error("cfn-lint did not print its JSON report (exit {status}): {stderr}")]
+    BadOutput { status: String, stderr: String },
+}
+
+#[derive(Deserialize)]
+struct RawMatch {
+    #[serde(rename = "Level")]
+    level: Level,
+    #[serde(rename = "Message")]
+    message: String,
+    #[serde(rename = "Rule")]
+    rule: RawRule,
+    #[serde(rename = "Location")]
+    location: RawLocation,
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    #[serde(rename = "Id")]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct RawLocation {
+    #[serde(rename = "Path", default)]
+    path: Vec<serde_json::Value>,
+}
+
+impl CfnLint {
+    /// Find cfn-lint, or `None` when it is not installed.
+    pub fn locate(project: &Project) -> Option<Self> {
+        let candidates = std::env::var_os(CFN_LINT_VAR)
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([project.root().join(".venv/bin/cfn-lint")])
+            .chain(std::env::var_os("PATH").into_iter().flat_map(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join("cfn-lint"))
+                    .collect::<Vec<_>>()
+            }));
+        candidates.filter(|p| p.is_file()).find_map(|program| {
+            let output = Command::new(&program).arg("--version").output().ok()?;
+            output.status.success().then(|| Self {
+                version: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+                program,
+            })
+        })
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Lint `template` for `region`; findings point back at the formation files.
+    pub fn run(&self, template: &Template, region: &str) -> Result<Vec<LintFinding>, LintError> {
+        let mut file = tempfile::Builder::new()
+            .prefix("argos-template-")
+            .suffix(".json")
+            .tempfile()
+            .map_err(LintError::TempFile)?;
+        file.write_all(template.to_pretty_json().as_bytes())
+            .map_err(LintError::TempFile)?;
+        let output = Command::new(&self.program)
+            .args(["--format", "json", "--regions", region, "--"])
+            .arg(file.path())
+            .output()
+            .map_err(|source| LintError::Spawn {
+                program: self.program.clone(),
+                source,
+            })?;
+        let matches: Vec<RawMatch> =
+            serde_json::from_slice(&output.stdout).map_err(|_| LintError::BadOutput {
+                status: output.status.to_string(),
+                stderr: tail(&String::from_utf8_lossy(&output.stderr), 20),
+            })?;
+        let mut findings: Vec<LintFinding> = matches
+            .into_iter()
+            .map(|m| {
+                let path: Vec<String> = m
+                    .location
+                    .path
+                    .iter()
+                    .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                    .collect();
+                let location = match (path.first().and_then(|s| Section::parse(s)), path.get(1)) {
+                    (Some(section), Some(id)) => template.locate(section, id),
+                    _ => "(merged template)".to_owned(),
+                };
+                LintFinding {
+                    level: m.level,
+                    rule: m.rule.id,
+                    message: m.message,
+                    location,
+                    at: path.join("."),
+                }
+            })
+            .collect();
+        findings.sort_by_key(|f| f.level);
+        Ok(findings)
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

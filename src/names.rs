@@ -1,0 +1,492 @@
+//! Names and tags: the one place that decides what every Argos resource is
+//! called and how it is tagged, and which names are acceptable at all.
+//!
+//! An environment name ends up in a CloudFormation stack name, an RDS
+//! identifier, Docker network and container names, DNS labels and Ansible
+//! group names. Each of those has its own rules; a name is checked against
+//! all of them here, before any API call, so a bad name is an error that says
+//! which rule it breaks instead of a half-made environment.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Longest app or environment name. The formations' `AllowedPattern`s use the
+/// same bound, and it keeps `<app>-<env>-knowledge` (the longest resource
+/// name) within the 63 characters of an RDS identifier or a DNS label.
+pub const MAX_NAME_LEN: usize = 24;
+
+/// Tag keys. `Name`, `Group`, `Env` and `App` are on every resource;
+/// `argos:run` and `argos:expires` only on environments the harness makes.
+pub mod tag_keys {
+    pub const NAME: &str = "Name";
+    pub const GROUP: &str = "Group";
+    pub const ENV: &str = "Env";
+    pub const APP: &str = "App";
+    pub const RUN: &str = "argos:run";
+    pub const EXPIRES: &str = "argos:expires";
+}
+
+/// Words that cannot be environment names: every CLI command (so
+/// `argos-cloud deploy` is never read as an environment called "deploy"),
+/// and `image`, whose names (`<app>-image`) belong to the shared image.
+pub const RESERVED_ENV_NAMES: &[&str] = &[
+    "image",
+    "commission",
+    "deploy",
+    "update",
+    "decommission",
+    "clean",
+    "status",
+    "inventory",
+    "check",
+    "sweep",
+    "validate",
+    "template",
+    "completions",
+    "scenario",
+    "help",
+];
+
+/// The groups an Argos environment is made of. The string form is the value of
+/// the `Group` tag and the last part of the `Name` tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Group {
+    Network,
+    App,
+    Database,
+    Knowledge,
+    Broker,
+    Worker,
+    /// The instance an image is baked on; shared by every environment.
+    Image,
+}
+
+impl Group {
+    pub const ALL: [Group; 7] = [
+        Group::Network,
+        Group::App,
+        Group::Database,
+        Group::Knowledge,
+        Group::Broker,
+        Group::Worker,
+        Group::Image,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Network => "network",
+            Group::App => "app",
+            Group::Database => "database",
+            Group::Knowledge => "knowledge",
+            Group::Broker => "broker",
+            Group::Worker => "worker",
+            Group::Image => "image",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+}
+
+impl fmt::Display for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a name is for, so an error can say "environment name" or "app name".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    App,
+    Env,
+}
+
+impl fmt::Display for NameKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameKind::App => "app name",
+            NameKind::Env => "environment name",
+        })
+    }
+}
+
+/// A rule a name can break, with the downstream system that imposes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameRule {
+    Empty,
+    TooLong { len: usize },
+    MustStartWithLetter,
+    InvalidCharacter { found: char },
+    TrailingHyphen,
+    DoubleHyphen,
+    Reserved,
+}
+
+impl fmt::Display for NameRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameRule::Empty => f.write_str("it is empty"),
+            NameRule::TooLong { len } => write!(
+                f,
+                "it is {len} characters long; at most {MAX_NAME_LEN} keep `<app>-<env>-<group>` \
+                 within the 63 characters of RDS identifiers and DNS labels"
+            ),
+            NameRule::MustStartWithLetter => f.write_str(
+                "it must start with a lowercase letter (CloudFormation stack names and RDS \
+                 identifiers begin with a letter)",
+            ),
+            NameRule::InvalidCharacter { found } => write!(
+                f,
+                "{found:?} is not allowed: use lowercase letters, digits and single hyphens \
+                 (Docker and DNS names are lowercase, Ansible turns other characters into `_` \
+                 and the hosts would match no group)"
+            ),
+            NameRule::TrailingHyphen => {
+                f.write_str("it must not end with a hyphen (RDS identifiers cannot)")
+            }
+            NameRule::DoubleHyphen => {
+                f.write_str("it must not contain two hyphens in a row (RDS identifiers cannot)")
+            }
+            NameRule::Reserved => f.write_str(
+                "it is reserved: command names and `image` (the shared `<app>-image`) cannot \
+                 name an environment",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {value:?} is not valid: {rule}")]
+pub struct NameError {
+    pub kind: NameKind,
+    pub value: String,
+    pub rule: NameRule,
+}
+
+fn check_name(kind: NameKind, value: &str) -> Result<(), NameError> {
+    let fail = |rule| {
+        Err(NameError {
+            kind,
+            value: value.to_owned(),
+            rule,
+        })
+    };
+    let Some(first) = value.chars().next() else {
+        return fail(NameRule::Empty);
+    };
+    if value.chars().count() > MAX_NAME_LEN {
+        return fail(NameRule::TooLong {
+            len: value.chars().count(),
+        });
+    }
+    if !first.is_ascii_lowercase() {
+        return fail(NameRule::MustStartWithLetter);
+    }
+    if let Some(found) = value
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return fail(NameRule::InvalidCharacter { found });
+    }
+    if value.ends_with('-') {
+        return fail(NameRule::TrailingHyphen);
+    }
+    if value.contains("--") {
+        return fail(NameRule::DoubleHyphen);
+    }
+    if kind == NameKind::Env && RESERVED_ENV_NAMES.contains(&value) {
+        return fail(NameRule::Reserved);
+    }
+    Ok(())
+}
+
+/// A validated application name (`app_name` in the settings).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AppName(String);
+
+impl AppName {
+    pub fn new(value: &str) -> Result<Self, NameError> {
+        check_name(NameKind::App, value).map(|()| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The shared image and the instance it is baked on: `<app>-image`.
+    pub fn image_name(&self) -> String {
+        format!("{}-image", self.0)
+    }
+}
+
+impl fmt::Display for AppName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A validated environment name (`staging`, `production`, `t-app-1a2b`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EnvName(String);
+
+impl EnvName {
+    pub fn new(value: &str) -> Result<Self, NameError> {
+        check_name(NameKind::Env, value).map(|()| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Environments whose loss would hurt; commands that destroy ask first.
+    pub fn looks_like_production(&self) -> bool {
+        self.0.starts_with("prod") || self.0.starts_with("live")
+    }
+}
+
+impl fmt::Display for EnvName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One key/value tag, as every backend stores it (AWS tags, Docker labels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Tag {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The marks of an environment the harness made: which run made it and when
+/// it may be swept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTags {
+    pub run_id: String,
+    pub expires: SystemTime,
+}
+
+impl RunTags {
+    pub fn new(run_id: impl Into<String>, time_to_live: Duration) -> Self {
+        Self {
+            run_id: run_id.into(),
+            expires: SystemTime::now() + time_to_live,
+        }
+    }
+
+    pub fn tags(&self) -> [Tag; 2] {
+        [
+            Tag::new(tag_keys::RUN, &self.run_id),
+            Tag::new(tag_keys::EXPIRES, rfc3339(self.expires)),
+        ]
+    }
+}
+
+/// The names of one environment of one app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvNames {
+    pub app: AppName,
+    pub env: EnvName,
+}
+
+impl EnvNames {
+    pub fn new(app: AppName, env: EnvName) -> Self {
+        Self { app, env }
+    }
+
+    /// The CloudFormation stack (and Docker network, and Vagrant project): `<app>-<env>`.
+    pub fn stack(&self) -> String {
+        format!("{}-{}", self.app, self.env)
+    }
+
+    /// A group's resources: `<app>-<env>-<group>`.
+    pub fn resource(&self, group: Group) -> String {
+        format!("{}-{}-{}", self.app, self.env, group)
+    }
+
+    /// The four tags every resource of `group` carries.
+    pub fn tags(&self, group: Group) -> [Tag; 4] {
+        [
+            Tag::new(tag_keys::NAME, self.resource(group)),
+            Tag::new(tag_keys::GROUP, group.as_str()),
+            Tag::new(tag_keys::ENV, self.env.as_str()),
+            Tag::new(tag_keys::APP, self.app.as_str()),
+        ]
+    }
+
+    /// Tags on the stack itself; CloudFormation copies them to every resource
+    /// it makes, which is how harness environments carry `argos:run`.
+    pub fn stack_tags(&self, run: Option<&RunTags>) -> Vec<Tag> {
+        let mut tags = vec![
+            Tag::new(tag_keys::ENV, self.env.as_str()),
+            Tag::new(tag_keys::APP, self.app.as_str()),
+        ];
+        tags.extend(run.into_iter().flat_map(RunTags::tags));
+        tags
+    }
+}
+
+/// `2026-11-25T11:46:06Z`: RFC 3339 in UTC, second precision.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_rule(value: &str) -> NameRule {
+        EnvName::new(value).expect_err(value).rule
+    }
+
+    #[test]
+    fn accepts_ordinary_names() {
+        for name in ["staging", "production", "t-app-1a2b", "dev2", "a"] {
+            EnvName::new(name).unwrap();
+        }
+        let longest = "a".repeat(MAX_NAME_LEN);
+        EnvName::new(&longest).unwrap();
+    }
+
+    #[test]
+    fn each_rule_is_named_when_broken() {
+        assert_eq!(env_rule(""), NameRule::Empty);
+        assert_eq!(
+            env_rule(&"a".repeat(MAX_NAME_LEN + 1)),
+            NameRule::TooLong {
+                len: MAX_NAME_LEN + 1
+            }
+        );
+        assert_eq!(env_rule("1staging"), NameRule::MustStartWithLetter);
+        assert_eq!(env_rule("Staging"), NameRule::MustStartWithLetter);
+        assert_eq!(
+            env_rule("stag_ing"),
+            NameRule::InvalidCharacter { found: '_' }
+        );
+        assert_eq!(
+            env_rule("stag.ing"),
+            NameRule::InvalidCharacter { found: '.' }
+        );
+        assert_eq!(
+            env_rule("staGing"),
+            NameRule::InvalidCharacter { found: 'G' }
+        );
+        assert_eq!(env_rule("staging-"), NameRule::TrailingHyphen);
+        assert_eq!(env_rule("stag--ing"), NameRule::DoubleHyphen);
+        assert_eq!(env_rule("image"), NameRule::Reserved);
+        assert_eq!(env_rule("deploy"), NameRule::Reserved);
+    }
+
+    #[test]
+    fn errors_say_which_rule_and_why() {
+        let message = EnvName::new("stag_ing").unwrap_err().to_string();
+        assert!(
+            message.contains("environment name \"stag_ing\""),
+            "{message}"
+        );
+        assert!(message.contains("'_' is not allowed"), "{message}");
+        assert!(message.contains("Ansible"), "{message}");
+        let message = AppName::new("Argos").unwrap_err().to_string();
+        assert!(message.starts_with("app name \"Argos\""), "{message}");
+    }
+
+    #[test]
+    fn reserved_words_are_only_reserved_for_environments() {
+        AppName::new("image").unwrap();
+    }
+
+    #[test]
+    fn names_and_tags_follow_the_convention() {
+        let names = EnvNames::new(
+            AppName::new("argos").unwrap(),
+            EnvName::new("staging").unwrap(),
+        );
+        assert_eq!(names.stack(), "argos-staging");
+        assert_eq!(names.app.image_name(), "argos-image");
+        assert_eq!(names.resource(Group::Knowledge), "argos-staging-knowledge");
+        let tags = names.tags(Group::Database);
+        let pairs: Vec<_> = tags
+            .iter()
+            .map(|t| (t.key.as_str(), t.value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Name", "argos-staging-database"),
+                ("Group", "database"),
+                ("Env", "staging"),
+                ("App", "argos"),
+            ]
+        );
+    }
+
+    #[test]
+    fn longest_names_fit_rds_identifiers() {
+        let longest = "a".repeat(MAX_NAME_LEN);
+        let names = EnvNames::new(
+            AppName::new(&longest).unwrap(),
+            EnvName::new(&longest).unwrap(),
+        );
+        for group in Group::ALL {
+            assert!(names.resource(group).len() <= 63, "{group}");
+        }
+    }
+
+    #[test]
+    fn run_tags_carry_an_rfc3339_expiry() {
+        let run = RunTags {
+            run_id: "r-1".into(),
+            expires: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        };
+        let names = EnvNames::new(AppName::new("argos").unwrap(), EnvName::new("t-1").unwrap());
+        let tags = names.stack_tags(Some(&run));
+        assert_eq!(tags[2], Tag::new("argos:run", "r-1"));
+        assert_eq!(tags[3], Tag::new("argos:expires", "2026-11-18T11:06:40Z"));
+        assert_eq!(names.stack_tags(None).len(), 2);
+    }
+
+    #[test]
+    fn rfc3339_handles_leap_years_and_epoch() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        // 2024-02-29T23:59:59Z
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_709_251_199)),
+            "2024-02-29T23:59:59Z"
+        );
+    }
+}

@@ -1,0 +1,258 @@
+use super::*;
+
+const SAMPLE: &str = include_str!("../../playbooks/group_vars/all.sample.yml");
+const FILE: &str = "playbooks/group_vars/all.yml";
+
+fn parse_text(text: &str) -> Result<Settings, SettingsErrors> {
+    parse(Path::new(FILE), text, &Overrides::default())
+}
+
+/// The sample with one top-level key's line replaced (or removed with `None`).
+fn sample_with(key: &str, line: Option<&str>) -> String {
+    let prefix = format!("{key}:");
+    let mut found = false;
+    let text: Vec<&str> = SAMPLE
+        .lines()
+        .filter_map(|l| {
+            if l.starts_with(&prefix) {
+                found = true;
+                line
+            } else {
+                Some(l)
+            }
+        })
+        .collect();
+    assert!(found, "{key} is not in the sample");
+    text.join("\n")
+}
+
+fn messages(result: Result<Settings, SettingsErrors>) -> Vec<String> {
+    result
+        .expect_err("settings should be rejected")
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn the_sample_is_valid_and_typed() {
+    let settings = parse_text(SAMPLE).unwrap();
+    assert_eq!(settings.app_name.as_str(), "argos");
+    assert_eq!(settings.database.name, "argos");
+    assert_eq!(settings.database.allocated_storage, 20);
+    assert!(!settings.sizes.tasks_enabled);
+    assert_eq!(settings.application.mail.port, 587);
+    assert!(settings.application.mail.error_admins.is_empty());
+}
+
+#[test]
+fn the_sample_holds_exactly_the_known_keys() {
+    let file = SettingsFile::parse(Path::new("sample"), SAMPLE.to_owned()).unwrap();
+    let mut in_sample: Vec<&str> = file.keys().collect();
+    let mut known: Vec<&str> = keys::KEYS.iter().map(|k| k.name).collect();
+    in_sample.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(in_sample, known);
+}
+
+#[test]
+fn yaml_syntax_errors_name_the_file_and_line() {
+    let text = "app_name: argos\nregion: [us-east-1\nkey_name: argos\n";
+    let errors = messages(parse_text(text));
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("playbooks/group_vars/all.yml:3:"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("YAML syntax error"), "{}", errors[0]);
+}
+
+#[test]
+fn duplicate_keys_are_syntax_errors() {
+    let text = format!("{SAMPLE}\napp_name: other\n");
+    let errors = messages(parse_text(&text));
+    assert!(errors[0].contains("YAML syntax error"), "{}", errors[0]);
+    assert!(errors[0].contains("app_name"), "{}", errors[0]);
+}
+
+#[test]
+fn a_missing_key_is_named_with_its_purpose() {
+    let errors = messages(parse_text(&sample_with("db_name", None)));
+    assert_eq!(
+        errors,
+        [
+            "playbooks/group_vars/all.yml: missing key `db_name`: the database name: letters, digits, underscores (no dashes)"
+        ]
+    );
+}
+
+#[test]
+fn a_malformed_key_is_named_with_its_line() {
+    let text = sample_with("db_name", Some("db_name: argos-db"));
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("db_name:"))
+        .unwrap()
+        + 1;
+    let errors = messages(parse_text(&text));
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with(&format!("playbooks/group_vars/all.yml:{line}: `db_name`: ")),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("argos_db"),
+        "suggests underscores: {}",
+        errors[0]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = sample_with("region", Some("region: mars-1"));
+    let text = text.replace("app_max_size: 4", "app_max_size: 0");
+    let text = text.replace(
+        "knowledge_instance_type: m6i.large",
+        "knowledge_instance_type: big",
+    );
+    let errors = messages(parse_text(&text));
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors.iter().any(|e| e.contains("`region`")));
+    assert!(errors.iter().any(|e| e.contains("`app_max_size`")));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`knowledge_instance_type`"))
+    );
+}
+
+#[test]
+fn min_above_max_is_an_error() {
+    let text = SAMPLE.replace("worker_min_size: 1", "worker_min_size: 5");
+    let errors = messages(parse_text(&text));
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("`worker_min_size`: 5 is more than `worker_max_size` (4)"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn lists_and_scalars_are_told_apart() {
+    let text = SAMPLE.replace(
+        "error_admins: []",
+        "error_admins: [ops@example.org, not-an-address]",
+    );
+    let errors = messages(parse_text(&text));
+    assert!(
+        errors[0].contains("\"not-an-address\" is not an e-mail address"),
+        "{}",
+        errors[0]
+    );
+    let text = sample_with("region", Some("region: [us-east-1]"));
+    assert!(messages(parse_text(&text))[0].contains("expected a single value"));
+}
+
+#[test]
+fn overrides_win_and_say_where_they_came_from() {
+    let mut overrides = Overrides::from_env([("ARGOS_DB_NAME".to_owned(), "from_env".to_owned())]);
+    let settings = parse(Path::new(FILE), SAMPLE, &overrides).unwrap();
+    assert_eq!(settings.database.name, "from_env");
+
+    overrides.set("db_name=from_flag").unwrap();
+    let settings = parse(Path::new(FILE), SAMPLE, &overrides).unwrap();
+    assert_eq!(settings.database.name, "from_flag");
+
+    let bad = Overrides::from_env([("ARGOS_DB_NAME".to_owned(), "bad-name".to_owned())]);
+    let errors = messages(parse(Path::new(FILE), SAMPLE, &bad));
+    assert!(
+        errors[0].starts_with("environment variable ARGOS_DB_NAME: `db_name`"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn unknown_set_keys_are_errors_with_a_suggestion() {
+    let mut overrides = Overrides::default();
+    let error = overrides.set("db_nmae=x").unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "--set: unknown key `db_nmae` (did you mean `db_name`?)"
+    );
+    assert!(overrides.set("no-equals-sign").is_err());
+}
+
+#[test]
+fn secrets_never_show_in_debug_or_errors() {
+    let password = "Sup3rSecretPassw0rd";
+    let text = sample_with("db_pass", Some(&format!("db_pass: {password}")));
+    let settings = parse_text(&text).unwrap();
+    assert_eq!(settings.database.password.expose(), password);
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains(password), "password in Debug output");
+    assert!(debug.contains("[redacted]"));
+
+    let bad = "has space inside";
+    let text = sample_with("db_pass", Some(&format!("db_pass: {bad}")));
+    let errors = messages(parse_text(&text));
+    assert!(errors[0].contains("`db_pass`"), "{}", errors[0]);
+    assert!(errors[0].contains("not shown"), "{}", errors[0]);
+    assert!(!errors[0].contains(bad), "password in error: {}", errors[0]);
+}
+
+#[test]
+fn a_missing_file_is_made_from_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("formations")).unwrap();
+    std::fs::create_dir_all(dir.path().join("playbooks/group_vars")).unwrap();
+    std::fs::write(dir.path().join(Project::SAMPLE_SETTINGS), SAMPLE).unwrap();
+    let project = Project::open(dir.path()).unwrap();
+
+    let loaded = load(&project, &Overrides::default()).unwrap();
+    assert!(dir.path().join(Project::SETTINGS).exists());
+    assert!(
+        loaded.notices[0].starts_with("created "),
+        "{:?}",
+        loaded.notices
+    );
+    assert!(
+        loaded
+            .notices
+            .iter()
+            .any(|n| n.contains("`db_pass` still has the sample's placeholder"))
+    );
+
+    // The second load finds the file and does not announce it again.
+    let again = load(&project, &Overrides::default()).unwrap();
+    assert!(!again.notices.iter().any(|n| n.starts_with("created ")));
+}
+
+#[test]
+fn typos_in_the_file_are_pointed_out() {
+    let text = format!("{SAMPLE}\ndb_nmae: x\n");
+    let file = SettingsFile::parse(Path::new(FILE), text).unwrap();
+    let notices = typo_notices(&file);
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0].contains("unknown key `db_nmae`: did you mean `db_name`?"),
+        "{}",
+        notices[0]
+    );
+}
+
+#[test]
+fn no_settings_at_all_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("formations")).unwrap();
+    std::fs::create_dir_all(dir.path().join("playbooks")).unwrap();
+    let project = Project::open(dir.path()).unwrap();
+    let error = load(&project, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("neither "), "{error}");
+}

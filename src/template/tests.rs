@@ -1,0 +1,454 @@
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::project::Project;
+
+/// A throwaway project holding the given formations (file name, JSON).
+struct TempProject {
+    dir: tempfile::TempDir,
+}
+
+impl TempProject {
+    fn new(files: &[(&str, serde_json::Value)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("formations")).unwrap();
+        std::fs::create_dir_all(dir.path().join("playbooks")).unwrap();
+        let project = Self { dir };
+        project.write(
+            "image.json",
+            &json!({"Resources": {"ImageInstance": {"Type": "AWS::EC2::Instance"}}}).to_string(),
+        );
+        for (name, body) in files {
+            project.write(name, &serde_json::to_string_pretty(body).unwrap());
+        }
+        project
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join("formations").join(name), text).unwrap();
+    }
+
+    fn load(&self) -> Result<Formations, TemplateError> {
+        Formations::load(&Project::open(self.dir.path()).unwrap())
+    }
+}
+
+fn shipped() -> Formations {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Formations::load(&Project::open(root).unwrap()).expect("shipped formations merge")
+}
+
+/// A formation that defines `id` in `section`, with a valid shape for it.
+fn defining(section: Section, id: &str) -> serde_json::Value {
+    let entry = match section {
+        Section::Parameters => json!({"Type": "String"}),
+        Section::Mappings => json!({"Key": {"Value": "x"}}),
+        Section::Conditions => json!({"Fn::Equals": ["a", "a"]}),
+        Section::Resources => json!({"Type": "AWS::SNS::Topic"}),
+        Section::Outputs => json!({"Value": "x"}),
+    };
+    json!({ section.as_str(): { id: entry } })
+}
+
+#[test]
+fn a_clash_in_every_pair_of_sections_names_both_files() {
+    for first in Section::ALL {
+        for second in Section::ALL {
+            let project = TempProject::new(&[
+                ("a.json", defining(first, "Shared")),
+                ("b.json", defining(second, "Shared")),
+            ]);
+            let error = project.load().expect_err("a clash must fail the merge");
+            let TemplateError::Clashes { clashes } = &error else {
+                panic!("{first} vs {second}: {error}");
+            };
+            assert_eq!(clashes.len(), 1);
+            assert_eq!(clashes[0].first.section, first);
+            assert_eq!(clashes[0].second.section, second);
+            let message = error.to_string();
+            assert!(message.contains("`Shared`"), "{message}");
+            assert!(
+                message.contains("a.json:"),
+                "first file and line: {message}"
+            );
+            assert!(
+                message.contains("b.json:"),
+                "second file and line: {message}"
+            );
+            assert!(
+                message.contains(first.singular()) && message.contains(second.singular()),
+                "{message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_parameter_and_a_resource_of_one_name_in_one_file_clash() {
+    // The original's worker.json had exactly this, and its merge let it through.
+    let project = TempProject::new(&[(
+        "worker.json",
+        json!({
+            "Parameters": {"WorkerGroup": {"Type": "String"}},
+            "Resources": {"WorkerGroup": {"Type": "AWS::SNS::Topic"}}
+        }),
+    )]);
+    let message = project.load().unwrap_err().to_string();
+    assert!(
+        message.contains("as a parameter in ") && message.contains("as a resource in "),
+        "{message}"
+    );
+    assert!(message.matches("worker.json:").count() == 2, "{message}");
+}
+
+#[test]
+fn every_clash_is_reported() {
+    let project = TempProject::new(&[
+        (
+            "a.json",
+            json!({"Parameters": {"One": {"Type": "String"}, "Two": {"Type": "String"}}}),
+        ),
+        (
+            "b.json",
+            json!({"Outputs": {"One": {"Value": "x"}, "Two": {"Value": "y"}}}),
+        ),
+    ]);
+    let TemplateError::Clashes { clashes } = project.load().unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(clashes.len(), 2);
+}
+
+#[test]
+fn malformed_json_names_the_file_line_and_column() {
+    let project = TempProject::new(&[]);
+    project.write(
+        "broken.json",
+        "{\n  \"Resources\": {\n    \"A\": {\"Type\": \"AWS::SNS::Topic\"},\n  }\n}\n",
+    );
+    let message = project.load().unwrap_err().to_string();
+    assert!(
+        message.contains("broken.json:4:3: invalid JSON: trailing comma"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_top_level_keys_and_bad_sections_are_rejected() {
+    let project =
+        TempProject::new(&[("t.json", json!({"Transform": "AWS::Serverless-2016-10-31"}))]);
+    let message = project.load().unwrap_err().to_string();
+    assert!(
+        message.contains("t.json: unsupported top-level key `Transform`"),
+        "{message}"
+    );
+
+    let project = TempProject::new(&[("s.json", json!({"Resources": []}))]);
+    let message = project.load().unwrap_err().to_string();
+    assert!(
+        message.contains("s.json: `Resources` must be an object"),
+        "{message}"
+    );
+
+    let project =
+        TempProject::new(&[("v.json", json!({"AWSTemplateFormatVersion": "2011-01-01"}))]);
+    assert!(matches!(
+        project.load().unwrap_err(),
+        TemplateError::BadVersion { .. }
+    ));
+}
+
+#[test]
+fn a_missing_image_formation_is_named() {
+    let project = TempProject::new(&[]);
+    std::fs::remove_file(project.dir.path().join("formations/image.json")).unwrap();
+    let message = project.load().unwrap_err().to_string();
+    assert!(message.contains("image.json: missing"), "{message}");
+}
+
+#[test]
+fn references_across_files_resolve() {
+    let project = TempProject::new(&[
+        (
+            "a.json",
+            json!({"Parameters": {"Name": {"Type": "String"}}, "Conditions": {"On": {"Fn::Equals": [{"Ref": "Name"}, "x"]}}}),
+        ),
+        (
+            "b.json",
+            json!({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Condition": "On",
+            "Properties": {"TopicName": {"Fn::Sub": "${Name}-${AWS::Region}-${!Literal}"}}}},
+            "Outputs": {"Arn": {"Value": {"Fn::If": ["On", {"Fn::GetAtt": ["Topic", "TopicArn"]}, {"Ref": "AWS::NoValue"}]}}}}),
+        ),
+    ]);
+    let formations = project.load().unwrap();
+    assert_eq!(references::check(&formations.environment), vec![]);
+}
+
+fn dangling(resources: serde_json::Value) -> Vec<Finding> {
+    let project = TempProject::new(&[
+        (
+            "a.json",
+            json!({"Parameters": {"Name": {"Type": "String"}}, "Conditions": {"On": {"Fn::Equals": ["a", "a"]}}}),
+        ),
+        ("b.json", json!({"Resources": resources})),
+    ]);
+    references::check(&project.load().unwrap().environment)
+}
+
+#[test]
+fn a_dangling_ref_names_file_line_path_and_target() {
+    let findings = dangling(
+        json!({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "Nmae"}}}}),
+    );
+    assert_eq!(findings.len(), 1);
+    let message = findings[0].to_string();
+    assert!(
+        message.starts_with("formations/b.json:") || message.contains("b.json:"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Resources.Topic.Properties.TopicName.Ref"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Ref names `Nmae`, which is not a parameter or resource"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_kind_of_dangling_reference_is_found() {
+    let cases = [
+        (
+            json!({"Fn::GetAtt": ["Missing", "Arn"]}),
+            "Fn::GetAtt names `Missing`",
+        ),
+        (
+            json!({"Fn::If": ["NoSuchCondition", "a", "b"]}),
+            "Fn::If names `NoSuchCondition`",
+        ),
+        (json!({"Fn::Sub": "${Missing}"}), "Fn::Sub names `Missing`"),
+        (
+            json!({"Fn::Sub": "${Missing.Arn}"}),
+            "Fn::Sub names `Missing`",
+        ),
+        (
+            json!({"Fn::FindInMap": ["NoMap", "a", "b"]}),
+            "Fn::FindInMap names `NoMap`",
+        ),
+        (json!({"Fn::GetAtt": "Topic.TopicArn"}), "use the long form"),
+        (json!({"Ref": "On"}), "(`On` is a condition)"),
+    ];
+    for (value, expected) in cases {
+        let findings = dangling(
+            json!({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": value}}}),
+        );
+        assert_eq!(findings.len(), 1, "{value}: {findings:?}");
+        assert!(
+            findings[0].message.contains(expected),
+            "{value}: {}",
+            findings[0]
+        );
+    }
+    let findings = dangling(
+        json!({"Topic": {"Type": "AWS::SNS::Topic", "Condition": "Off", "DependsOn": ["Ghost"]}}),
+    );
+    let messages: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("Condition names `Off`"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("DependsOn names `Ghost`"),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn conditions_may_only_ref_parameters() {
+    let project = TempProject::new(&[(
+        "a.json",
+        json!({"Conditions": {"On": {"Fn::Equals": [{"Ref": "Topic"}, "x"]}, "Both": {"Fn::And": [{"Condition": "On"}, {"Condition": "Nope"}]}},
+               "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+    )]);
+    let findings = references::check(&project.load().unwrap().environment);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings[0]
+            .message
+            .contains("conditions can only Ref parameters")
+    );
+    assert!(findings[1].message.contains("Condition names `Nope`"));
+}
+
+#[test]
+fn a_template_over_the_inline_limit_is_refused() {
+    let resources: serde_json::Map<String, serde_json::Value> = (0..400)
+        .map(|i| {
+            (
+                format!("Topic{i}"),
+                json!({"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "x".repeat(120)}}),
+            )
+        })
+        .collect();
+    let project = TempProject::new(&[("big.json", json!({"Resources": resources}))]);
+    let template = project.load().unwrap().environment;
+    let error = template.check_size().unwrap_err();
+    let TemplateError::TooLarge { bytes } = error else {
+        panic!("{error}")
+    };
+    assert!(bytes > INLINE_BODY_LIMIT);
+    assert!(error.to_string().contains("51200"), "{error}");
+}
+
+fn four_tags(group: &str) -> serde_json::Value {
+    json!([
+        {"Key": "Name", "Value": {"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, group]]}},
+        {"Key": "Group", "Value": group},
+        {"Key": "Env", "Value": {"Ref": "EnvironmentName"}},
+        {"Key": "App", "Value": {"Ref": "AppName"}}
+    ])
+}
+
+fn tag_findings(resource: serde_json::Value) -> Vec<String> {
+    let project = TempProject::new(&[("a.json", json!({"Resources": {"Thing": resource}}))]);
+    tagging::check(
+        &project.load().unwrap().environment,
+        tagging::Scope::Environment,
+    )
+    .findings
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+#[test]
+fn taggable_resources_must_carry_the_four_tags() {
+    let ok = json!({"Type": "AWS::EC2::VPC", "Properties": {"Tags": four_tags("network")}});
+    assert_eq!(tag_findings(ok), Vec::<String>::new());
+
+    let untagged = tag_findings(json!({"Type": "AWS::EC2::VPC", "Properties": {}}));
+    assert!(untagged[0].contains("no Tags"), "{untagged:?}");
+
+    let mut three = four_tags("network");
+    three.as_array_mut().unwrap().pop();
+    let missing = tag_findings(json!({"Type": "AWS::EC2::Subnet", "Properties": {"Tags": three}}));
+    assert!(missing[0].contains("missing tag(s) App"), "{missing:?}");
+
+    let unknown_group = tag_findings(
+        json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": four_tags("frontend")}}),
+    );
+    assert!(
+        unknown_group[0].contains("not one of the known groups"),
+        "{unknown_group:?}"
+    );
+
+    let mut wrong_name = four_tags("app");
+    wrong_name[0]["Value"] = json!("argos-staging-app");
+    let hard_coded =
+        tag_findings(json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": wrong_name}}));
+    assert!(
+        hard_coded[0].contains("Name tag is \"argos-staging-app\""),
+        "{hard_coded:?}"
+    );
+}
+
+#[test]
+fn autoscaling_tags_must_propagate_and_launch_templates_tag_what_they_launch() {
+    let asg = tag_findings(
+        json!({"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {"Tags": four_tags("app")}}),
+    );
+    assert!(asg[0].contains("PropagateAtLaunch"), "{asg:?}");
+
+    let spec = |kind: &str| json!({"ResourceType": kind, "Tags": four_tags("worker")});
+    let complete = json!({"Type": "AWS::EC2::LaunchTemplate", "Properties": {
+        "TagSpecifications": [spec("launch-template")],
+        "LaunchTemplateData": {"TagSpecifications": [spec("instance"), spec("volume")]}}});
+    assert_eq!(tag_findings(complete), Vec::<String>::new());
+    let no_volume = json!({"Type": "AWS::EC2::LaunchTemplate", "Properties": {
+        "TagSpecifications": [spec("launch-template")],
+        "LaunchTemplateData": {"TagSpecifications": [spec("instance")]}}});
+    let findings = tag_findings(no_volume);
+    assert_eq!(findings.len(), 1);
+    assert!(
+        findings[0].contains("no TagSpecification for ResourceType \"volume\""),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn the_shipped_formations_pass_every_check() {
+    let formations = shipped();
+    let environment = &formations.environment;
+    assert_eq!(references::check(environment), vec![]);
+    assert_eq!(references::check(&formations.image), vec![]);
+    let tags = tagging::check(environment, tagging::Scope::Environment);
+    assert_eq!(tags.findings, vec![]);
+    assert!(
+        tags.checked >= 20,
+        "only {} taggable resources",
+        tags.checked
+    );
+    assert_eq!(
+        tagging::check(&formations.image, tagging::Scope::Image).findings,
+        vec![]
+    );
+    assert!(environment.check_size().unwrap() < INLINE_BODY_LIMIT);
+    // The shape the design promises.
+    for id in [
+        "Vpc",
+        "Database",
+        "DatabaseSubnetGroup",
+        "AppServerInstance",
+        "AppServerGroup",
+        "AppLoadBalancer",
+        "KnowledgeInstance",
+        "BrokerInstance",
+        "WorkerGroup",
+    ] {
+        assert!(environment.contains(Section::Resources, id), "{id}");
+    }
+    assert!(
+        !environment.contains(Section::Resources, "ImageInstance"),
+        "image.json must not be merged"
+    );
+}
+
+#[test]
+fn the_shipped_security_groups_admit_only_what_the_design_allows() {
+    let formations = shipped();
+    let environment = &formations.environment;
+    let mut rules = 0;
+    for (id, resource) in environment.entries(Section::Resources) {
+        if resource["Type"] != "AWS::EC2::SecurityGroupIngress" {
+            continue;
+        }
+        rules += 1;
+        assert!(resource["Properties"].get("CidrIpv6").is_none(), "{id}");
+        let rule = &resource["Properties"];
+        let port = rule["FromPort"].as_i64().unwrap_or(-1);
+        if let Some(cidr) = rule.get("CidrIp") {
+            if cidr == &json!("0.0.0.0/0") {
+                assert_eq!(port, 80, "{id}: only HTTP may be open to the world");
+            } else {
+                assert_eq!(cidr, &json!({"Ref": "OperatorCidr"}), "{id}");
+                assert_eq!(port, 22, "{id}: the operator range is for SSH");
+            }
+        } else {
+            let source = rule["SourceSecurityGroupId"]["Fn::GetAtt"][0]
+                .as_str()
+                .or(rule["SourceSecurityGroupId"]["Ref"].as_str());
+            let source = source.unwrap_or_else(|| panic!("{id}: no source"));
+            if [5432, 3030, 8080, 5672, 6379].contains(&port) {
+                assert!(
+                    ["AppServerSecurityGroup", "WorkerSecurityGroup"].contains(&source),
+                    "{id}: port {port} from {source}"
+                );
+            }
+        }
+    }
+    assert!(rules >= 15, "only {rules} ingress rules checked");
+}

@@ -1,0 +1,329 @@
+//! The `argos-cloud` binary as a user runs it, on throwaway copies of the project.
+
+mod support;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use support::TempProject;
+
+fn argos(project: &TempProject) -> Command {
+    let mut cmd = Command::cargo_bin("argos-cloud").unwrap();
+    cmd.arg("--root").arg(project.root());
+    // Overrides from the developer's shell must not leak into the tests.
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("AWS_ENDPOINT_URL");
+    cmd
+}
+
+#[test]
+fn validate_passes_on_the_shipped_project() {
+    let project = TempProject::shipped();
+    let lint = support::cfn_lint(&project);
+    let assert = argos(&project)
+        .args(["staging", "validate"])
+        .assert()
+        .success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for step in [
+        "settings",
+        "names",
+        "merge",
+        "references",
+        "tags",
+        "size",
+        "parameters",
+        "image",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(&format!("ok  {step} "))),
+            "{step} not ok:\n{out}"
+        );
+    }
+    if lint.is_some() {
+        let line = out
+            .lines()
+            .find(|l| l.contains("cfn-lint "))
+            .unwrap_or_default();
+        assert!(line.trim_start().starts_with("ok"), "cfn-lint:\n{out}");
+        assert!(line.contains(": 0 errors"), "{line}");
+    }
+    assert!(out.contains("validate: staging passed"), "{out}");
+    assert!(
+        project.root().join("playbooks/group_vars/all.yml").exists(),
+        "all.yml made from the sample"
+    );
+}
+
+#[test]
+fn a_bad_environment_name_says_which_rule_it_breaks() {
+    let project = TempProject::shipped();
+    for (env, rule) in [
+        ("Staging", "must start with a lowercase letter"),
+        ("stag_ing", "'_' is not allowed"),
+        ("staging-", "must not end with a hyphen"),
+        ("st--aging", "two hyphens in a row"),
+        ("image", "reserved"),
+        ("a-very-long-environment-name", "at most 24"),
+    ] {
+        argos(&project)
+            .args([env, "validate", "--no-lint"])
+            .assert()
+            .failure()
+            .stdout(contains(format!("environment name {env:?} is not valid")).and(contains(rule)));
+    }
+}
+
+#[test]
+fn malformed_settings_name_the_file_and_line() {
+    let project = TempProject::shipped();
+    project.write_settings(
+        &project
+            .sample()
+            .replace("region: us-east-1", "region: [us-east-1"),
+    );
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(contains("playbooks/group_vars/all.yml:").and(contains("YAML syntax error")));
+
+    let text = project
+        .sample()
+        .replace("db_name: argos ", "db_name: argos-db ");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("db_name:"))
+        .unwrap()
+        + 1;
+    project.write_settings(&text);
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(contains(format!(
+            "all.yml:{line}: `db_name`: \"argos-db\" contains a dash"
+        )));
+}
+
+#[test]
+fn a_missing_key_is_named() {
+    let project = TempProject::shipped();
+    let text: String = project
+        .sample()
+        .lines()
+        .filter(|l| !l.starts_with("key_name:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    project.write_settings(&text);
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(contains("all.yml: missing key `key_name`"));
+}
+
+#[test]
+fn secrets_stay_out_of_the_output() {
+    let project = TempProject::shipped();
+    let secret = "leaky password value";
+    let out = argos(&project)
+        .args(["staging", "validate", "--no-lint", "--set"])
+        .arg(format!("db_pass={secret}"))
+        .assert()
+        .failure()
+        .stdout(contains("--set: `db_pass`").and(contains("not shown")))
+        .get_output()
+        .clone();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(secret), "{all}");
+
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .env("ARGOS_DB_PASS", secret)
+        .assert()
+        .failure()
+        .stdout(
+            contains("environment variable ARGOS_DB_PASS: `db_pass`").and(contains(secret).not()),
+        );
+}
+
+#[test]
+fn malformed_json_names_the_file_and_line() {
+    let project = TempProject::shipped();
+    project.write_formation(
+        "extra.json",
+        "{\n  \"Resources\": {\n    \"Extra\": {\"Type\": \"AWS::SNS::Topic\"},\n  \n}\n",
+    );
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(contains("extra.json:5:1: invalid JSON: trailing comma"));
+    argos(&project)
+        .args(["staging", "template"])
+        .assert()
+        .failure()
+        .stderr(contains("extra.json:5:"));
+}
+
+#[test]
+fn a_clash_with_a_shipped_formation_names_both_files() {
+    let project = TempProject::shipped();
+    project.write_formation(
+        "extra.json",
+        r#"{"Resources": {"Database": {"Type": "AWS::SNS::Topic"}}}"#,
+    );
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(
+            contains("logical id `Database` is defined twice")
+                .and(contains("database.json:"))
+                .and(contains("extra.json:1")),
+        );
+}
+
+#[test]
+fn a_dangling_reference_fails_validation() {
+    let project = TempProject::shipped();
+    project.write_formation(
+        "extra.json",
+        r#"{"Resources": {"Extra": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "AppNmae"}}}}}"#,
+    );
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .failure()
+        .stdout(contains(
+            "Resources.Extra.Properties.TopicName.Ref: Ref names `AppNmae`",
+        ));
+}
+
+#[test]
+fn template_prints_the_merged_template() {
+    let project = TempProject::shipped();
+    let out = argos(&project)
+        .args(["staging", "template"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let template: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09");
+    for id in ["Vpc", "Database", "KnowledgeInstance", "AppServerInstance"] {
+        assert!(template["Resources"].get(id).is_some(), "{id}");
+    }
+    assert!(template["Resources"].get("ImageInstance").is_none());
+
+    let out = argos(&project)
+        .args(["staging", "template", "--image", "--compact"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let image: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(image["Resources"].get("ImageInstance").is_some());
+}
+
+#[test]
+fn commands_still_to_come_exit_2_and_say_which_issue_brings_them() {
+    let project = TempProject::shipped();
+    for (args, issue) in [
+        (&["staging", "commission"][..], "issue #3"),
+        (&["staging", "update"], "issue #3"),
+        (&["staging", "decommission", "--yes"], "issue #3"),
+        (&["staging", "clean"], "issue #3"),
+        (&["staging", "status", "--json"], "issue #3"),
+        (&["staging", "sweep"], "issue #3"),
+        (&["staging", "deploy", "--roles", "app"], "issue #4"),
+        (&["staging", "inventory", "--list"], "issue #4"),
+        (&["staging", "check"], "issue #5"),
+    ] {
+        argos(&project)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(contains("is not built yet").and(contains(issue)));
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    let project = TempProject::shipped();
+    argos(&project)
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("<ENV> <COMMAND>"));
+    for command in [
+        "commission",
+        "deploy",
+        "update",
+        "decommission",
+        "clean",
+        "status",
+        "inventory",
+        "check",
+        "sweep",
+        "validate",
+        "template",
+        "completions",
+    ] {
+        argos(&project)
+            .args(["staging", command, "--help"])
+            .assert()
+            .success()
+            .stdout(contains("Usage"));
+    }
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    let project = TempProject::shipped();
+    for shell in ["bash", "zsh", "fish"] {
+        argos(&project)
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(contains("argos-cloud"));
+    }
+}
+
+#[test]
+fn a_command_without_an_environment_is_a_usage_error() {
+    let project = TempProject::shipped();
+    argos(&project)
+        .arg("validate")
+        .assert()
+        .code(2)
+        .stderr(contains("needs an environment"));
+}
+
+#[test]
+fn a_folder_that_is_not_a_project_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    Command::cargo_bin("argos-cloud")
+        .unwrap()
+        .arg("--root")
+        .arg(dir.path())
+        .args(["staging", "validate"])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "is not an argos-cloud project folder: it has no formations/",
+        ));
+}
