@@ -163,19 +163,11 @@ impl Command {
     /// For commands still to come: the capability and issue that bring them.
     pub fn not_built_yet(&self) -> Option<&'static str> {
         match self {
-            Command::Commission { .. }
-            | Command::Update
-            | Command::Decommission { .. }
-            | Command::Clean { .. }
-            | Command::Status { .. }
-            | Command::Sweep { .. } => Some("the AWS engine (issue #3)"),
             Command::Deploy { .. } | Command::Inventory { .. } => {
                 Some("deploy: playbooks, inventory and the Ansible runner (issue #4)")
             }
             Command::Check => Some("the probes of the roles harness (issue #5)"),
-            Command::Validate { .. } | Command::Template { .. } | Command::Completions { .. } => {
-                None
-            }
+            _ => None,
         }
     }
 }

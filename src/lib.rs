@@ -6,12 +6,15 @@
 //! merge into a [`template`]; [`validate`] and [`lint`] check both before any
 //! backend is touched.
 
+pub mod aws;
 pub mod cli;
 pub mod lint;
 pub mod names;
 pub mod plan;
+pub mod progress;
 pub mod project;
 pub mod secret;
 pub mod settings;
 pub mod template;
 pub mod validate;
+pub mod wait;

@@ -1,13 +1,19 @@
 //! `argos-cloud`: a thin layer over the engine in the library.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::{CommandFactory, Parser};
 
-use argos_cloud::cli::{Cli, Command};
+use argos_cloud::aws::{
+    AwsBackend, AwsOptions, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback,
+};
+use argos_cloud::cli::{BackendKind, Cli, Command};
+use argos_cloud::names::{EnvName, EnvNames};
+use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
-use argos_cloud::settings::Overrides;
+use argos_cloud::settings::{self, Overrides, Settings};
 use argos_cloud::template::Formations;
 use argos_cloud::validate::{self, Lint};
 
@@ -48,24 +54,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .exit();
     };
     if let Some(capability) = cli.command.not_built_yet() {
-        eprintln!(
-            "argos-cloud: `{}` is not built yet; it arrives with {capability}. \
-             Working today: validate, template, completions.",
-            cli.command.name()
-        );
-        return Ok(ExitCode::from(NOT_BUILT));
+        return Ok(not_built(&format!("`{}`", cli.command.name()), capability));
     }
     let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
-    match cli.command {
+    match &cli.command {
         Command::Validate { no_lint } => {
-            let mut overrides = Overrides::from_process_env();
-            for assignment in &cli.set {
-                overrides.set(assignment).map_err(|e| e.to_string())?;
-            }
-            if let Some(region) = &cli.region {
-                overrides.flag("region", region);
-            }
-            let lint = if no_lint {
+            let overrides = overrides(&cli)?;
+            let lint = if *no_lint {
                 Lint::Never
             } else {
                 Lint::IfInstalled
@@ -82,12 +77,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Template { image, compact } => {
             let formations = Formations::load(&project).map_err(|e| e.to_string())?;
-            let template = if image {
+            let template = if *image {
                 &formations.image
             } else {
                 &formations.environment
             };
-            let text = if compact {
+            let text = if *compact {
                 template.to_json()
             } else {
                 template.to_pretty_json()
@@ -95,6 +90,180 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
-        _ => unreachable!("every other command is handled above"),
+        _ => match cli.backend {
+            BackendKind::Aws => aws_command(&cli, &project, env),
+            BackendKind::Docker => Ok(not_built(
+                "the docker backend",
+                "the roles harness (issue #5)",
+            )),
+            BackendKind::Vagrant => Ok(not_built("the vagrant backend", "issue #7")),
+        },
+    }
+}
+
+fn not_built(what: &str, capability: &str) -> ExitCode {
+    eprintln!(
+        "argos-cloud: {what} is not built yet; it arrives with {capability}. Working today: \
+         validate, template, completions, and commission/update/decommission/clean/status/sweep \
+         on --backend aws."
+    );
+    ExitCode::from(NOT_BUILT)
+}
+
+fn overrides(cli: &Cli) -> Result<Overrides, String> {
+    let mut overrides = Overrides::from_process_env();
+    for assignment in &cli.set {
+        overrides.set(assignment).map_err(|e| e.to_string())?;
+    }
+    if let Some(region) = &cli.region {
+        overrides.flag("region", region);
+    }
+    Ok(overrides)
+}
+
+/// Settings, names and formations, all checked before any API call.
+fn checked_inputs(
+    cli: &Cli,
+    project: &Project,
+    env: &str,
+) -> Result<(Settings, EnvNames, Formations), String> {
+    let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
+    for notice in &loaded.notices {
+        eprintln!("note: {notice}");
+    }
+    let env = EnvName::new(env).map_err(|e| e.to_string())?;
+    let names = EnvNames::new(loaded.settings.app_name.clone(), env);
+    let formations = Formations::load(project).map_err(|e| e.to_string())?;
+    validate::preflight(&formations, &loaded.settings, &names).map_err(|problems| {
+        format!(
+            "the formations or settings are not ready:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+    Ok((loaded.settings, names, formations))
+}
+
+fn aws_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
+    let (settings, names, formations) = checked_inputs(cli, project, env)?;
+    let endpoint = cli.endpoint.clone().filter(|e| !e.is_empty());
+    // An emulator on this machine takes any credentials; real AWS gets the
+    // SDK's own chain (variables, profiles, SSO, instance roles).
+    let emulator_credentials = endpoint.as_deref().is_some_and(is_loopback)
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
+    let options = AwsOptions {
+        region: settings.region.clone(),
+        endpoint,
+        emulator_credentials,
+        timeouts: Default::default(),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let backend = AwsBackend {
+            aws: argos_cloud::aws::Aws::connect(&options).await,
+            settings,
+            formations,
+            progress: Progress::stderr(),
+            timeouts: Timeouts::default(),
+            run: None,
+        };
+        let env = &names.env;
+        let fail = |e: argos_cloud::aws::EngineError| e.to_string();
+        match &cli.command {
+            Command::Commission { keep } => {
+                let stack = backend.commission(env, *keep).await.map_err(fail)?;
+                println!("commissioned {} ({})", stack.name, stack.status);
+                for (key, value) in &stack.outputs {
+                    println!("  {key:<24} {value}");
+                }
+            }
+            Command::Update => match backend.update(env).await.map_err(fail)? {
+                Updated::Changed(stack) => println!("updated {} ({})", stack.name, stack.status),
+                Updated::NoChanges => println!("{}: no changes to make", names.stack()),
+            },
+            Command::Decommission { yes, delete_image } => {
+                if env.looks_like_production() && !yes {
+                    confirm(env.as_str(), &format!("decommission {}", names.stack()))?;
+                }
+                match backend.decommission(env).await.map_err(fail)? {
+                    Decommissioned::Deleted { stack } => println!("decommissioned {stack}"),
+                    Decommissioned::NotFound { stack } => {
+                        println!("{stack} does not exist: nothing to delete")
+                    }
+                }
+                if *delete_image {
+                    let report = backend.clean().await.map_err(fail)?;
+                    println!(
+                        "deleted {} image(s), {} snapshot(s)",
+                        report.images.len(),
+                        report.snapshots.len()
+                    );
+                }
+            }
+            Command::Clean { yes } => {
+                let image = names.app.image_name();
+                if !yes {
+                    confirm(
+                        &image,
+                        &format!("delete {image}, shared by every environment,"),
+                    )?;
+                }
+                let report = backend.clean().await.map_err(fail)?;
+                println!(
+                    "clean: {} image(s), {} snapshot(s), {} instance(s){}",
+                    report.images.len(),
+                    report.snapshots.len(),
+                    report.instances.len(),
+                    if report.stack_deleted {
+                        ", and a leftover bake stack"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Command::Status { json } => {
+                let status = backend.status(env).await.map_err(fail)?;
+                if *json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+                    );
+                } else {
+                    print!("{status}");
+                }
+            }
+            Command::Sweep { run, yes } => {
+                let filter = SweepFilter {
+                    run: run.clone(),
+                    now: SystemTime::now(),
+                };
+                let report = backend.sweep(&filter, *yes).await.map_err(fail)?;
+                print!("{report}");
+                if report.failures() > 0 {
+                    return Err(format!("sweep: {} deletion(s) failed", report.failures()));
+                }
+            }
+            other => unreachable!("{} is not an AWS command", other.name()),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ask the user to type `expected` before a destructive command; refuse when
+/// nobody can answer.
+fn confirm(expected: &str, action: &str) -> Result<(), String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "refusing to {action} without --yes (no terminal to confirm on)"
+        ));
+    }
+    eprint!("About to {action}. Type {expected:?} to confirm: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    if answer.trim() == expected {
+        Ok(())
+    } else {
+        Err("not confirmed; nothing was changed".into())
     }
 }

@@ -351,6 +351,38 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// Parse what [`rfc3339`] writes (`YYYY-MM-DDTHH:MM:SSZ`, UTC), as found in
+/// `argos:expires` tags.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(str::parse::<i64>);
+    let (year, month, day) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
+    let mut time = time.splitn(3, ':').map(str::parse::<u64>);
+    let (hour, minute, second) = (time.next()?.ok()?, time.next()?.ok()?, time.next()?.ok()?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let days = u64::try_from(days_from_civil(year, month as u32, day as u32)).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(days * 86_400 + hour * 3600 + minute * 60 + second))
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -478,6 +510,17 @@ mod tests {
         assert_eq!(tags[2], Tag::new("argos:run", "r-1"));
         assert_eq!(tags[3], Tag::new("argos:expires", "2026-11-18T11:06:40Z"));
         assert_eq!(names.stack_tags(None).len(), 2);
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for secs in [0, 951_782_400, 1_709_251_199, 1_795_000_000, 4_102_444_800] {
+            let time = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(parse_rfc3339(&rfc3339(time)), Some(time), "{secs}");
+        }
+        assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("tomorrow"), None);
+        assert_eq!(parse_rfc3339("2026-11-25T11:46:06+01:00"), None);
     }
 
     #[test]

@@ -250,6 +250,39 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
     report
 }
 
+/// The checks that must pass before any backend call: references, tags,
+/// size and parameters of both templates. Every problem, one per entry.
+pub fn preflight(
+    formations: &Formations,
+    settings: &Settings,
+    names: &EnvNames,
+) -> Result<(), Vec<String>> {
+    let environment = &formations.environment;
+    let mut problems: Vec<String> = references::check(environment)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    problems.extend(
+        tagging::check(environment, tagging::Scope::Environment)
+            .findings
+            .iter()
+            .map(ToString::to_string),
+    );
+    if let Err(e) = environment.check_size() {
+        problems.push(e.to_string());
+    }
+    let plan = Plan::environment(settings, names, &settings.access.base_ami, None);
+    problems.extend(plan.check(environment).iter().map(ToString::to_string));
+    if let Outcome::Failed(image_problems) = image_outcome(&formations.image, Some(settings)) {
+        problems.extend(image_problems);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
 fn findings_outcome<T: ToString>(findings: Vec<T>, passed: impl FnOnce() -> String) -> Outcome {
     if findings.is_empty() {
         Outcome::Passed(passed())

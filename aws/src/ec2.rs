@@ -1,0 +1,221 @@
+//! EC2: instances, images and snapshots, found by tag filters.
+
+use aws_sdk_ec2::types::{Filter as Ec2Filter, Tag};
+
+use crate::{Aws, AwsError, Filter, Tags};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    /// pending, running, stopping, stopped, shutting-down, terminated.
+    pub state: String,
+    pub tags: Tags,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub private_dns: Option<String>,
+    pub public_dns: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub id: String,
+    pub name: String,
+    /// pending, available, failed, ...
+    pub state: String,
+    pub tags: Tags,
+    pub snapshot_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub id: String,
+    pub state: String,
+    pub tags: Tags,
+}
+
+fn filters(values: &[Filter]) -> Vec<Ec2Filter> {
+    values
+        .iter()
+        .map(|(name, values)| {
+            Ec2Filter::builder()
+                .name(name)
+                .set_values(Some(values.clone()))
+                .build()
+        })
+        .collect()
+}
+
+fn tag_pairs(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect()
+}
+
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+impl Aws {
+    pub async fn instances(&self, filter: &[Filter]) -> Result<Vec<Instance>, AwsError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let output = self
+                .ec2
+                .describe_instances()
+                .set_filters(Some(filters(filter)))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeInstances", e))?;
+            for reservation in output.reservations() {
+                found.extend(reservation.instances().iter().map(|i| {
+                    Instance {
+                        id: i.instance_id().unwrap_or_default().to_owned(),
+                        state: i
+                            .state()
+                            .and_then(|s| s.name())
+                            .map(|n| n.as_str().to_owned())
+                            .unwrap_or_default(),
+                        tags: tag_pairs(i.tags()),
+                        image_id: non_empty(i.image_id()),
+                        instance_type: i.instance_type().map(|t| t.as_str().to_owned()),
+                        private_ip: non_empty(i.private_ip_address()),
+                        public_ip: non_empty(i.public_ip_address()),
+                        private_dns: non_empty(i.private_dns_name()),
+                        public_dns: non_empty(i.public_dns_name()),
+                    }
+                }));
+            }
+            token = output.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    pub async fn terminate_instances(&self, ids: &[String]) -> Result<(), AwsError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.ec2
+            .terminate_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("TerminateInstances", e))?;
+        Ok(())
+    }
+
+    /// Images this account owns that match `filter`.
+    pub async fn images(&self, filter: &[Filter]) -> Result<Vec<Image>, AwsError> {
+        let output = self
+            .ec2
+            .describe_images()
+            .owners("self")
+            .set_filters(Some(filters(filter)))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeImages", e))?;
+        Ok(output
+            .images()
+            .iter()
+            .map(|i| Image {
+                id: i.image_id().unwrap_or_default().to_owned(),
+                name: i.name().unwrap_or_default().to_owned(),
+                state: i.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                tags: tag_pairs(i.tags()),
+                snapshot_ids: i
+                    .block_device_mappings()
+                    .iter()
+                    .filter_map(|m| m.ebs()?.snapshot_id().map(str::to_owned))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Start making an image of an instance; returns the image id.
+    pub async fn create_image(
+        &self,
+        instance_id: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<String, AwsError> {
+        let output = self
+            .ec2
+            .create_image()
+            .instance_id(instance_id)
+            .name(name)
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("CreateImage", e))?;
+        Ok(output.image_id().unwrap_or_default().to_owned())
+    }
+
+    pub async fn deregister_image(&self, image_id: &str) -> Result<(), AwsError> {
+        self.ec2
+            .deregister_image()
+            .image_id(image_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DeregisterImage", e))?;
+        Ok(())
+    }
+
+    /// Snapshots this account owns that match `filter`.
+    pub async fn snapshots(&self, filter: &[Filter]) -> Result<Vec<Snapshot>, AwsError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let output = self
+                .ec2
+                .describe_snapshots()
+                .owner_ids("self")
+                .set_filters(Some(filters(filter)))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeSnapshots", e))?;
+            found.extend(output.snapshots().iter().map(|s| Snapshot {
+                id: s.snapshot_id().unwrap_or_default().to_owned(),
+                state: s.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                tags: tag_pairs(s.tags()),
+            }));
+            token = output.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    pub async fn delete_snapshot(&self, snapshot_id: &str) -> Result<(), AwsError> {
+        self.ec2
+            .delete_snapshot()
+            .snapshot_id(snapshot_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DeleteSnapshot", e))?;
+        Ok(())
+    }
+
+    pub async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> Result<(), AwsError> {
+        if resource_ids.is_empty() {
+            return Ok(());
+        }
+        self.ec2
+            .create_tags()
+            .set_resources(Some(resource_ids.to_vec()))
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("CreateTags", e))?;
+        Ok(())
+    }
+}

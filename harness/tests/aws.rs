@@ -1,0 +1,542 @@
+//! The AWS backend end to end against a real AWS API implementation (moto's
+//! server, one per test). Every test checks what is left with independent
+//! reads after it, not just what the engine reported.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use argos_cloud::aws::{
+    ApiTimeouts, Aws, AwsBackend, AwsOptions, Decommissioned, EngineError, SweepFilter, Timeouts,
+    Updated,
+};
+use argos_cloud::names::{EnvName, EnvNames, Group, RunTags};
+use argos_cloud::progress::Progress;
+use argos_cloud::project::Project;
+use argos_cloud::settings::{self, Overrides, Settings};
+use argos_cloud::template::Formations;
+use argos_harness::Emulator;
+use argos_harness::engine::aws::is_loopback;
+
+/// An AMI moto knows (its images are the base for everything here).
+const MOTO_AMI: &str = "ami-1e749f67";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn settings(extra: &[(&str, &str)]) -> Settings {
+    let root = workspace();
+    let text = std::fs::read_to_string(root.join(Project::SAMPLE_SETTINGS)).unwrap();
+    let mut overrides = Overrides::default();
+    overrides.flag("base_ami", MOTO_AMI);
+    for (key, value) in extra {
+        overrides.flag(key, value);
+    }
+    settings::parse(Path::new("all.sample.yml"), &text, &overrides).unwrap()
+}
+
+fn formations_in(root: &Path) -> Formations {
+    Formations::load(&Project::open(root).unwrap()).unwrap()
+}
+
+struct Fixture {
+    backend: AwsBackend,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+async fn backend(emulator: &Emulator, extra: &[(&str, &str)], run: Option<RunTags>) -> Fixture {
+    backend_with(emulator, extra, run, formations_in(&workspace())).await
+}
+
+async fn backend_with(
+    emulator: &Emulator,
+    extra: &[(&str, &str)],
+    run: Option<RunTags>,
+    formations: Formations,
+) -> Fixture {
+    let settings = settings(extra);
+    let (progress, lines) = Progress::collect();
+    let aws = Aws::connect(&emulator.aws_options(&settings.region)).await;
+    let minute = Duration::from_secs(60);
+    Fixture {
+        backend: AwsBackend {
+            aws,
+            settings,
+            formations,
+            progress,
+            timeouts: Timeouts {
+                stack: 2 * minute,
+                delete: 2 * minute,
+                image: 2 * minute,
+            },
+            run,
+        },
+        lines,
+    }
+}
+
+fn env(name: &str) -> EnvName {
+    EnvName::new(name).unwrap()
+}
+
+fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The four tags `names.rs` decides, as key/value pairs.
+fn expected_tags(names: &EnvNames, group: Group) -> Vec<(String, String)> {
+    names
+        .tags(group)
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect()
+}
+
+/// What is left of an environment, read straight from the API.
+#[derive(Debug, Default)]
+struct Leftovers {
+    stacks: Vec<String>,
+    instances: Vec<String>,
+    databases: Vec<String>,
+    images: Vec<String>,
+    snapshots: Vec<String>,
+}
+
+impl Leftovers {
+    fn is_empty(&self) -> bool {
+        self.stacks.is_empty()
+            && self.instances.is_empty()
+            && self.databases.is_empty()
+            && self.images.is_empty()
+            && self.snapshots.is_empty()
+    }
+}
+
+async fn leftovers(emulator: &Emulator, app: &str, env: &str) -> Leftovers {
+    let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
+    let image = format!("{app}-image");
+    let stack = format!("{app}-{env}");
+    Leftovers {
+        stacks: aws
+            .stacks()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.name == stack || s.name == image)
+            .map(|s| format!("{} {}", s.name, s.status))
+            .collect(),
+        instances: aws
+            .instances(&[argos_aws_filter("tag:Env", env)])
+            .await
+            .unwrap()
+            .into_iter()
+            .chain(
+                aws.instances(&[argos_aws_filter("tag:Name", &image)])
+                    .await
+                    .unwrap(),
+            )
+            .filter(|i| i.state != "terminated")
+            .map(|i| format!("{} {}", i.id, i.state))
+            .collect(),
+        databases: aws
+            .db_instances()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.tag("Env") == Some(env))
+            .map(|d| d.id)
+            .collect(),
+        images: aws
+            .images(&[argos_aws_filter("name", &image)])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect(),
+        snapshots: aws
+            .snapshots(&[argos_aws_filter("tag:Name", &image)])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect(),
+    }
+}
+
+fn argos_aws_filter(name: &str, value: &str) -> (String, Vec<String>) {
+    (name.to_owned(), vec![value.to_owned()])
+}
+
+#[tokio::test]
+async fn a_full_cycle_tags_everything_and_leaves_nothing_behind() {
+    let emulator = Emulator::start().await.unwrap();
+    assert!(is_loopback(emulator.endpoint()));
+    // Autoscaling on, so the update can change a property moto can update.
+    let fixture = backend(&emulator, &[("app_autoscaling", "true")], None).await;
+    let backend = &fixture.backend;
+    let cycle = env("cycle");
+    let names = backend.names(&cycle);
+
+    let stack = backend.commission(&cycle, false).await.unwrap();
+    assert_eq!(stack.status, "CREATE_COMPLETE");
+    assert!(
+        stack
+            .outputs
+            .iter()
+            .any(|(k, v)| k == "DatabasePort" && v == "5432"),
+        "{:?}",
+        stack.outputs
+    );
+    let lines = fixture.lines.lock().unwrap().join("\n");
+    assert!(
+        lines.contains("provision: skipped: no data plane on the emulator"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("CREATE_COMPLETE"),
+        "events are streamed:\n{lines}"
+    );
+
+    // The image is baked, tagged, and its bake instance is gone.
+    let during = leftovers(&emulator, "argos", "cycle").await;
+    assert_eq!(during.images.len(), 1, "{during:?}");
+    assert!(
+        !during.snapshots.is_empty(),
+        "the image's snapshots carry its Name tag: {during:?}"
+    );
+    assert!(
+        !during.stacks.iter().any(|s| s.starts_with("argos-image")),
+        "bake stack left: {during:?}"
+    );
+    let images = backend
+        .aws
+        .images(&[argos_aws_filter("name", "argos-image")])
+        .await
+        .unwrap();
+    assert_eq!(tag(&images[0].tags, "Group"), Some("image"));
+    assert_eq!(tag(&images[0].tags, "App"), Some("argos"));
+
+    // Every instance and the database carry the four tags with the right values.
+    let status = backend.status(&cycle).await.unwrap();
+    assert_eq!(status.stack.as_ref().unwrap().status, "CREATE_COMPLETE");
+    let groups: Vec<&str> = status
+        .instances
+        .iter()
+        .filter_map(|i| i.group.as_deref())
+        .collect();
+    assert!(
+        groups.contains(&"app") && groups.contains(&"knowledge"),
+        "{groups:?}"
+    );
+    for instance in &status.instances {
+        let group = Group::parse(instance.group.as_deref().unwrap()).unwrap();
+        for (key, value) in expected_tags(&names, group) {
+            assert_eq!(
+                tag(&instance.tags, &key),
+                Some(value.as_str()),
+                "{} tag {key}",
+                instance.id
+            );
+        }
+    }
+    assert_eq!(status.databases.len(), 1);
+    let database = &status.databases[0];
+    assert_eq!(database.port, Some(5432));
+    for (key, value) in expected_tags(&names, Group::Database) {
+        assert_eq!(
+            tag(&database.tags, &key),
+            Some(value.as_str()),
+            "database tag {key}"
+        );
+    }
+
+    // Update a property moto can update: the app group's maximum size.
+    let mut bigger = backend.clone();
+    bigger.settings.sizes.app_max_size = 6;
+    match bigger.update(&cycle).await.unwrap() {
+        Updated::Changed(stack) => assert_eq!(stack.status, "UPDATE_COMPLETE"),
+        Updated::NoChanges => panic!("the max size changed"),
+    }
+
+    assert_eq!(
+        backend.decommission(&cycle).await.unwrap(),
+        Decommissioned::Deleted {
+            stack: "argos-cycle".into()
+        }
+    );
+    assert_eq!(
+        backend.decommission(&cycle).await.unwrap(),
+        Decommissioned::NotFound {
+            stack: "argos-cycle".into()
+        },
+        "decommission is idempotent"
+    );
+    let cleaned = backend.clean().await.unwrap();
+    assert_eq!(cleaned.images.len(), 1);
+
+    let after = leftovers(&emulator, "argos", "cycle").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+#[tokio::test]
+async fn a_failing_create_names_the_reason_and_leaves_no_stack_and_no_instance() {
+    let emulator = Emulator::start().await.unwrap();
+    // A copy of the project with one formation moto rejects: a subnet
+    // outside its VPC, created after the environment's instances.
+    let root = tempfile::tempdir().unwrap();
+    let formations = root.path().join("formations");
+    std::fs::create_dir_all(&formations).unwrap();
+    std::fs::create_dir_all(root.path().join("playbooks")).unwrap();
+    for entry in std::fs::read_dir(workspace().join("formations")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), formations.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(
+        formations.join("zz-broken.json"),
+        r#"{"Resources": {"BrokenSubnet": {"Type": "AWS::EC2::Subnet",
+            "DependsOn": ["KnowledgeInstance", "AppServerInstance"],
+            "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "192.168.0.0/24"}}}}"#,
+    )
+    .unwrap();
+    let fixture = backend_with(&emulator, &[], None, formations_in(root.path())).await;
+    let backend = &fixture.backend;
+    let broken = env("broken");
+
+    let error = backend.commission(&broken, false).await.unwrap_err();
+    assert!(
+        matches!(error, EngineError::CreateFailed { kept: false, .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("creating stack argos-broken failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("192.168.0.0/24"),
+        "the reason is named: {message}"
+    );
+
+    let after = leftovers(&emulator, "argos", "broken").await;
+    assert!(after.stacks.is_empty(), "stack left: {after:?}");
+    assert!(after.instances.is_empty(), "instances left: {after:?}");
+    assert!(after.databases.is_empty(), "database left: {after:?}");
+}
+
+#[tokio::test]
+async fn a_second_commission_of_one_environment_is_an_error_not_an_update() {
+    let emulator = Emulator::start().await.unwrap();
+    let fixture = backend(&emulator, &[], None).await;
+    let twice = env("twice");
+    fixture.backend.commission(&twice, false).await.unwrap();
+    let error = fixture.backend.commission(&twice, false).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("stack argos-twice already exists (CREATE_COMPLETE): use `update`"),
+        "{error}"
+    );
+    let error = fixture.backend.update(&env("never")).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("argos-never does not exist: `commission` it first"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_commissions_of_two_environments_do_not_see_each_other() {
+    let emulator = Emulator::start().await.unwrap();
+    let left = backend(&emulator, &[], None).await;
+    let right = backend(&emulator, &[], None).await;
+    let (left_env, right_env) = (env("left"), env("right"));
+    let (a, b) = tokio::join!(
+        left.backend.commission(&left_env, false),
+        right.backend.commission(&right_env, false)
+    );
+    a.unwrap();
+    b.unwrap();
+    // One image was baked; the second commission waited for or reused it.
+    assert_eq!(leftovers(&emulator, "argos", "left").await.images.len(), 1);
+
+    let left_status = left.backend.status(&env("left")).await.unwrap();
+    let right_status = right.backend.status(&env("right")).await.unwrap();
+    for (status, mine) in [(&left_status, "left"), (&right_status, "right")] {
+        assert!(status.instances.len() >= 2, "{status}");
+        assert_eq!(status.databases.len(), 1, "{status}");
+        for instance in &status.instances {
+            assert_eq!(
+                tag(&instance.tags, "Env"),
+                Some(mine),
+                "{} in {mine}'s status",
+                instance.id
+            );
+        }
+        assert_eq!(tag(&status.databases[0].tags, "Env"), Some(mine));
+    }
+    let left_ids: Vec<_> = left_status.instances.iter().map(|i| &i.id).collect();
+    assert!(
+        right_status
+            .instances
+            .iter()
+            .all(|i| !left_ids.contains(&&i.id))
+    );
+
+    left.backend.decommission(&env("left")).await.unwrap();
+    assert!(
+        right
+            .backend
+            .status(&env("right"))
+            .await
+            .unwrap()
+            .stack
+            .is_some(),
+        "deleting left kept right"
+    );
+    right.backend.decommission(&env("right")).await.unwrap();
+    left.backend.clean().await.unwrap();
+    assert!(leftovers(&emulator, "argos", "left").await.is_empty());
+    assert!(leftovers(&emulator, "argos", "right").await.is_empty());
+}
+
+#[tokio::test]
+async fn sweep_deletes_only_expired_or_named_harness_environments() {
+    let emulator = Emulator::start().await.unwrap();
+    let hour = Duration::from_secs(3600);
+    let expired = RunTags {
+        run_id: "run-old".into(),
+        expires: SystemTime::now() - hour,
+    };
+    let fresh = RunTags::new("run-fresh", hour);
+    let old = backend(&emulator, &[], Some(expired)).await;
+    let young = backend(&emulator, &[], Some(fresh)).await;
+    let manual = backend(&emulator, &[], None).await;
+    old.backend.commission(&env("old"), false).await.unwrap();
+    young
+        .backend
+        .commission(&env("young"), false)
+        .await
+        .unwrap();
+    manual
+        .backend
+        .commission(&env("manual"), false)
+        .await
+        .unwrap();
+
+    let now = SweepFilter {
+        run: None,
+        now: SystemTime::now(),
+    };
+    let dry = manual.backend.sweep(&now, false).await.unwrap();
+    let stacks: Vec<&str> = dry
+        .items
+        .iter()
+        .filter(|i| i.kind == "stack")
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(stacks, ["argos-old"], "{dry}");
+    assert!(dry.to_string().contains("dry run"), "{dry}");
+    assert!(
+        manual
+            .backend
+            .status(&env("old"))
+            .await
+            .unwrap()
+            .stack
+            .is_some(),
+        "a dry run deletes nothing"
+    );
+
+    let swept = manual.backend.sweep(&now, true).await.unwrap();
+    assert_eq!(swept.failures(), 0, "{swept}");
+    assert!(leftovers(&emulator, "argos", "old").await.stacks.is_empty());
+    assert!(
+        leftovers(&emulator, "argos", "old")
+            .await
+            .instances
+            .is_empty()
+    );
+    assert!(
+        manual
+            .backend
+            .status(&env("young"))
+            .await
+            .unwrap()
+            .stack
+            .is_some(),
+        "not expired yet"
+    );
+    assert!(
+        manual
+            .backend
+            .status(&env("manual"))
+            .await
+            .unwrap()
+            .stack
+            .is_some(),
+        "no harness tags"
+    );
+
+    let named = SweepFilter {
+        run: Some("run-fresh".into()),
+        now: SystemTime::now(),
+    };
+    manual.backend.sweep(&named, true).await.unwrap();
+    assert!(
+        leftovers(&emulator, "argos", "young")
+            .await
+            .stacks
+            .is_empty()
+    );
+    assert!(
+        manual
+            .backend
+            .status(&env("manual"))
+            .await
+            .unwrap()
+            .stack
+            .is_some(),
+        "never touched"
+    );
+}
+
+#[tokio::test]
+async fn a_half_open_endpoint_fails_within_its_timeouts_instead_of_hanging() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let aws = Aws::connect(&AwsOptions {
+        region: "us-east-1".into(),
+        endpoint: Some(endpoint),
+        emulator_credentials: true,
+        timeouts: ApiTimeouts {
+            connect: Duration::from_secs(1),
+            attempt: Duration::from_millis(500),
+            operation: Duration::from_secs(2),
+        },
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(30), aws.stack("argos-anything")).await;
+    let error = result
+        .expect("the call must give up on its own")
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(error.to_string().contains("timeout"), "{error}");
+    silent.abort();
+}

@@ -1,0 +1,299 @@
+//! The shared `<app>-image`: reused when it exists, otherwise baked on an
+//! instance from `image.json` that is always removed afterwards, success or
+//! not. `clean` removes the image, its snapshots and any leftover instance.
+
+use argos_aws::{CreateStack, filter};
+
+use super::stack_status::{Operation, Phase};
+use super::{AwsBackend, EngineError, is_loopback};
+use crate::names::{Group, tag_keys};
+use crate::plan::Plan;
+use crate::wait::{self, Backoff, Poll};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanReport {
+    pub stack_deleted: bool,
+    pub instances: Vec<String>,
+    pub images: Vec<String>,
+    pub snapshots: Vec<String>,
+}
+
+impl AwsBackend {
+    fn image_name(&self) -> String {
+        self.settings.app_name.image_name()
+    }
+
+    /// Tags of the image and its snapshots (and of a harness run's bake).
+    fn image_tags(&self) -> Vec<(String, String)> {
+        let mut tags = vec![
+            (tag_keys::NAME.to_owned(), self.image_name()),
+            (tag_keys::GROUP.to_owned(), Group::Image.as_str().to_owned()),
+            (tag_keys::APP.to_owned(), self.settings.app_name.to_string()),
+        ];
+        if let Some(run) = &self.run {
+            tags.extend(run.tags().into_iter().map(|t| (t.key, t.value)));
+        }
+        tags
+    }
+
+    /// The id of `<app>-image`, baking it when there is none. A bake that
+    /// another process already started is waited for, not duplicated.
+    pub async fn image_for_environments(&self) -> Result<String, EngineError> {
+        let name = self.image_name();
+        if let Some(id) = self.wait_for_existing_image().await? {
+            self.say(format!("image {name}: reusing {id}"));
+            return Ok(id);
+        }
+        match self.bake().await? {
+            Some(id) => Ok(id),
+            None => {
+                self.say(format!(
+                    "image {name}: another bake is under way; waiting for it"
+                ));
+                let what = format!("image {name} from another bake");
+                let id = wait::until(
+                    &what,
+                    self.timeouts.image,
+                    Backoff::CONTROL_PLANE,
+                    || async {
+                        match self.wait_for_existing_image().await? {
+                            Some(id) => Ok(Poll::Ready(id)),
+                            None => Ok(Poll::Pending),
+                        }
+                    },
+                )
+                .await?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// The existing image once it is available; `None` when there is none.
+    async fn wait_for_existing_image(&self) -> Result<Option<String>, EngineError> {
+        let name = self.image_name();
+        let Some(image) = self
+            .aws
+            .images(&[filter("name", &[&name])])
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let what = format!("image {name} ({})", image.id);
+        let id = wait::until(&what, self.timeouts.image, Backoff::CONTROL_PLANE, || async {
+            let current = self.aws.images(&[filter("image-id", &[&image.id])]).await?;
+            match current.first().map(|i| i.state.as_str()) {
+                Some("available") => Ok(Poll::Ready(image.id.clone())),
+                Some("pending") => Ok(Poll::Pending),
+                state => Err(EngineError::Image {
+                    image: name.clone(),
+                    reason: format!(
+                        "{} is {}; `argos-cloud <env> clean` removes it so the next commission bakes a new one",
+                        image.id,
+                        state.unwrap_or("gone")
+                    ),
+                }),
+            }
+        })
+        .await?;
+        Ok(Some(id))
+    }
+
+    /// Bake the image; `None` when another bake holds the image stack.
+    async fn bake(&self) -> Result<Option<String>, EngineError> {
+        let name = self.image_name();
+        let plan = Plan::image(&self.settings);
+        let mut tags: Vec<(String, String)> = plan
+            .tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        tags.extend(
+            self.run
+                .iter()
+                .flat_map(|r| r.tags())
+                .map(|t| (t.key, t.value)),
+        );
+        self.say(format!(
+            "image {name}: none yet; baking it on a new instance (stack {})",
+            plan.stack_name
+        ));
+        let body = self.formations.image.to_json();
+        let created = self
+            .aws
+            .create_stack(CreateStack {
+                name: &plan.stack_name,
+                template_body: &body,
+                parameters: plan
+                    .parameters
+                    .iter()
+                    .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
+                    .collect(),
+                tags,
+                keep_on_failure: false,
+            })
+            .await;
+        let stack_id = match created {
+            Ok(id) => id,
+            Err(e) if e.is_code("AlreadyExistsException") => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let outcome = self.bake_on(&stack_id, &plan.stack_name).await;
+        // The instance is never left behind, whatever happened.
+        self.say(format!(
+            "image {name}: removing the bake instance (stack {})",
+            plan.stack_name
+        ));
+        let removed = self.delete_and_wait(&stack_id, &plan.stack_name).await;
+        let image_id = outcome?;
+        removed?;
+        Ok(Some(image_id))
+    }
+
+    async fn bake_on(&self, stack_id: &str, stack_name: &str) -> Result<String, EngineError> {
+        let name = self.image_name();
+        let (phase, stack) = self
+            .wait_for_stack(stack_id, stack_name, Operation::Create, &Default::default())
+            .await?;
+        if phase != Phase::Succeeded {
+            return Err(EngineError::Image {
+                image: name,
+                reason: format!(
+                    "the bake instance's stack ended in {}: {}",
+                    stack.status,
+                    stack.reason.unwrap_or_default()
+                ),
+            });
+        }
+        let instance_id = stack
+            .outputs
+            .iter()
+            .find(|(key, _)| key == "ImageInstanceId")
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| EngineError::Image {
+                image: name.clone(),
+                reason: format!("stack {stack_name} has no ImageInstanceId output"),
+            })?;
+        let what = format!("bake instance {instance_id} to run");
+        wait::until(
+            &what,
+            self.timeouts.image,
+            Backoff::CONTROL_PLANE,
+            || async {
+                let found = self
+                    .aws
+                    .instances(&[filter("instance-id", &[&instance_id])])
+                    .await?;
+                match found.first().map(|i| i.state.as_str()) {
+                    Some("running") => Ok(Poll::Ready(())),
+                    Some("pending") | None => Ok(Poll::Pending),
+                    Some(state) => Err(EngineError::Image {
+                        image: name.clone(),
+                        reason: format!("bake instance {instance_id} is {state}"),
+                    }),
+                }
+            },
+        )
+        .await?;
+        if self.aws.endpoint().is_some_and(is_loopback) {
+            self.say("provision: skipped: no data plane on the emulator");
+        } else {
+            self.say("provision: skipped: the deploy capability (issue #4) is not built yet");
+        }
+        let image_id = self
+            .aws
+            .create_image(&instance_id, &name, "Argos app image, baked by argos-cloud")
+            .await?;
+        self.say(format!(
+            "image {name}: {image_id} created from {instance_id}; waiting until available"
+        ));
+        let what = format!("image {name} ({image_id})");
+        let snapshots = wait::until(
+            &what,
+            self.timeouts.image,
+            Backoff::CONTROL_PLANE,
+            || async {
+                let found = self.aws.images(&[filter("image-id", &[&image_id])]).await?;
+                match found.first() {
+                    Some(image) if image.state == "available" => {
+                        Ok(Poll::Ready(image.snapshot_ids.clone()))
+                    }
+                    Some(image) if image.state == "pending" => Ok(Poll::Pending),
+                    None => Ok(Poll::Pending),
+                    Some(image) => Err(EngineError::Image {
+                        image: name.clone(),
+                        reason: format!("{image_id} is {}", image.state),
+                    }),
+                }
+            },
+        )
+        .await?;
+        // Snapshots are tagged apart: CreateImage's TagSpecifications for
+        // snapshots are not honoured everywhere.
+        let mut tagged = vec![image_id.clone()];
+        tagged.extend(snapshots);
+        self.aws.create_tags(&tagged, &self.image_tags()).await?;
+        self.say(format!(
+            "image {name}: {image_id} available, tagged with {} snapshot(s)",
+            tagged.len() - 1
+        ));
+        Ok(image_id)
+    }
+
+    /// Remove the image, its snapshots, a leftover bake stack and any
+    /// instance still tagged as the image's.
+    pub async fn clean(&self) -> Result<CleanReport, EngineError> {
+        let name = self.image_name();
+        let mut report = CleanReport::default();
+        if let Some(stack) = self.aws.stack(&name).await? {
+            self.say(format!(
+                "delete leftover bake stack {name} ({})",
+                stack.status
+            ));
+            self.delete_and_wait(&stack.id, &name).await?;
+            report.stack_deleted = true;
+        }
+        let instances: Vec<String> = self
+            .aws
+            .instances(&[filter(format!("tag:{}", tag_keys::NAME), &[&name])])
+            .await?
+            .into_iter()
+            .filter(|i| i.state != "terminated" && i.state != "shutting-down")
+            .map(|i| i.id)
+            .collect();
+        if !instances.is_empty() {
+            self.say(format!(
+                "terminate leftover bake instance(s) {}",
+                instances.join(", ")
+            ));
+            self.aws.terminate_instances(&instances).await?;
+        }
+        report.instances = instances;
+        for image in self.aws.images(&[filter("name", &[&name])]).await? {
+            self.say(format!("deregister image {} ({name})", image.id));
+            self.aws.deregister_image(&image.id).await?;
+            report.images.push(image.id);
+            report.snapshots.extend(image.snapshot_ids);
+        }
+        let tagged = self
+            .aws
+            .snapshots(&[filter(format!("tag:{}", tag_keys::NAME), &[&name])])
+            .await?;
+        for snapshot in tagged {
+            if !report.snapshots.contains(&snapshot.id) {
+                report.snapshots.push(snapshot.id);
+            }
+        }
+        for snapshot in &report.snapshots {
+            self.say(format!("delete snapshot {snapshot}"));
+            match self.aws.delete_snapshot(snapshot).await {
+                Ok(()) => {}
+                // Deregistering may already have removed it.
+                Err(e) if e.is_code("InvalidSnapshot.NotFound") => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,138 @@
+//! The AWS backend: commission, update, decommission, clean, status and sweep
+//! on CloudFormation, EC2 and RDS — or on an emulator at another endpoint,
+//! through exactly the same code.
+
+mod image;
+mod stack_status;
+mod stacks;
+mod status;
+mod sweep;
+
+use std::time::Duration;
+
+pub use argos_aws::{ApiTimeouts, Aws, AwsError, AwsOptions};
+pub use image::CleanReport;
+pub use stacks::{Decommissioned, Updated};
+pub use status::{DatabaseStatus, EnvStatus, InstanceStatus, ResourceStatus, StackStatus};
+pub use sweep::{SweepFilter, SweepItem, SweepReport};
+
+use crate::names::{EnvNames, RunTags};
+use crate::progress::Progress;
+use crate::settings::Settings;
+use crate::template::Formations;
+
+/// How long each kind of wait may take before it is an error.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Create or update of an environment stack (RDS alone takes ~10 min).
+    pub stack: Duration,
+    /// Delete of a stack.
+    pub delete: Duration,
+    /// An image becoming available after CreateImage.
+    pub image: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            stack: Duration::from_secs(60 * 60),
+            delete: Duration::from_secs(60 * 60),
+            image: Duration::from_secs(45 * 60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "stack {stack} already exists ({status}): use `update` to change it, or `decommission` \
+         it first"
+    )]
+    StackExists { stack: String, status: String },
+    #[error("stack {stack} does not exist: `commission` it first")]
+    NotCommissioned { stack: String },
+    #[error("stack {stack} is {status}; wait until it settles before updating it")]
+    Busy { stack: String, status: String },
+    #[error("creating stack {stack} failed: {reason}{}", if *kept { format!(" (kept for debugging: `argos-cloud {env} decommission` removes it)") } else { " (the failed stack was deleted)".to_owned() })]
+    CreateFailed {
+        stack: String,
+        env: String,
+        reason: String,
+        kept: bool,
+    },
+    #[error("updating stack {stack} failed and was rolled back ({status}): {reason}")]
+    UpdateFailed {
+        stack: String,
+        status: String,
+        reason: String,
+    },
+    #[error("deleting stack {stack} failed: {}", resources.join("; "))]
+    DeleteFailed {
+        stack: String,
+        resources: Vec<String>,
+    },
+    #[error("image {image}: {reason}")]
+    Image { image: String, reason: String },
+    #[error("gave up waiting for {what} after {:.0?}", after)]
+    TimedOut { what: String, after: Duration },
+}
+
+impl From<crate::wait::WaitError<EngineError>> for EngineError {
+    fn from(error: crate::wait::WaitError<EngineError>) -> Self {
+        match error {
+            crate::wait::WaitError::TimedOut { what, after } => {
+                EngineError::TimedOut { what, after }
+            }
+            crate::wait::WaitError::Probe(e) => e,
+        }
+    }
+}
+
+/// Everything the AWS backend needs for one app: the clients, the checked
+/// settings and formations, and where to report progress.
+#[derive(Debug, Clone)]
+pub struct AwsBackend {
+    pub aws: Aws,
+    pub settings: Settings,
+    pub formations: Formations,
+    pub progress: Progress,
+    pub timeouts: Timeouts,
+    /// Set on environments the harness makes: every resource is tagged with it.
+    pub run: Option<RunTags>,
+}
+
+impl AwsBackend {
+    pub fn names(&self, env: &crate::names::EnvName) -> EnvNames {
+        EnvNames::new(self.settings.app_name.clone(), env.clone())
+    }
+
+    fn say(&self, line: impl AsRef<str>) {
+        self.progress.say(line);
+    }
+}
+
+/// Whether an endpoint is this machine, where only an emulator can be.
+pub fn is_loopback(endpoint: &str) -> bool {
+    let host = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(endpoint)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]") || host.starts_with("127.")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_endpoints_are_recognised() {
+        assert!(super::is_loopback("http://127.0.0.1:5000"));
+        assert!(super::is_loopback("http://localhost:4566/"));
+        assert!(!super::is_loopback(
+            "https://cloudformation.us-east-1.amazonaws.com"
+        ));
+    }
+}

@@ -1,0 +1,355 @@
+//! Environment stacks: create, update and delete, waiting with a deadline
+//! while streaming the stack's events, and turning failures into one line
+//! that says why.
+
+use std::collections::HashSet;
+
+use argos_aws::{CreateStack, Stack, UpdateOutcome};
+
+use super::stack_status::{self, Operation, Phase};
+use super::{AwsBackend, EngineError};
+use crate::names::EnvName;
+use crate::plan::Plan;
+use crate::wait::{self, Backoff, Poll};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Updated {
+    Changed(Stack),
+    /// CloudFormation found nothing to change.
+    NoChanges,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decommissioned {
+    Deleted {
+        stack: String,
+    },
+    /// There was nothing to delete; decommission is idempotent.
+    NotFound {
+        stack: String,
+    },
+}
+
+fn parameter_values(plan: &Plan) -> Vec<(String, String)> {
+    plan.parameters
+        .iter()
+        .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
+        .collect()
+}
+
+fn tag_pairs(plan: &Plan) -> Vec<(String, String)> {
+    plan.tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+impl AwsBackend {
+    /// Create the environment's stack, baking or reusing the image first. A
+    /// stack that already exists is an error, never a silent update. On
+    /// failure the stack is deleted unless `keep`.
+    pub async fn commission(&self, env: &EnvName, keep: bool) -> Result<Stack, EngineError> {
+        let names = self.names(env);
+        let stack_name = names.stack();
+        if let Some(existing) = self.aws.stack(&stack_name).await? {
+            return Err(EngineError::StackExists {
+                stack: stack_name,
+                status: existing.status,
+            });
+        }
+        let image_id = self.image_for_environments().await?;
+        let plan = Plan::environment(&self.settings, &names, &image_id, self.run.as_ref());
+        let body = self.formations.environment.to_json();
+        self.say(format!(
+            "create stack {stack_name} ({} parameters, image {image_id})",
+            plan.parameters.len()
+        ));
+        let created = self
+            .aws
+            .create_stack(CreateStack {
+                name: &stack_name,
+                template_body: &body,
+                parameters: parameter_values(&plan),
+                tags: tag_pairs(&plan),
+                keep_on_failure: keep,
+            })
+            .await;
+        let stack_id = match created {
+            Ok(id) => id,
+            Err(error) => {
+                // Some endpoints reject the template in the call itself but
+                // still leave a stack record behind.
+                let kept = self.clean_up_failed_create(&stack_name, keep).await?;
+                return Err(EngineError::CreateFailed {
+                    stack: stack_name,
+                    env: env.to_string(),
+                    reason: error.to_string(),
+                    kept,
+                });
+            }
+        };
+        let (phase, stack) = self
+            .wait_for_stack(&stack_id, &stack_name, Operation::Create, &HashSet::new())
+            .await
+            .inspect_err(|_| self.say(format!("stack {stack_name} did not finish in time")))?;
+        if phase == Phase::Succeeded {
+            self.say(format!("stack {stack_name}: {}", stack.status));
+            return Ok(stack);
+        }
+        let reason = self.first_failure(&stack_id, &HashSet::new(), &stack).await;
+        let kept = self.clean_up_failed_create(&stack_id, keep).await?;
+        Err(EngineError::CreateFailed {
+            stack: stack_name,
+            env: env.to_string(),
+            reason,
+            kept,
+        })
+    }
+
+    /// Delete what a failed create left, unless the user keeps it. Returns
+    /// whether a stack was kept.
+    async fn clean_up_failed_create(
+        &self,
+        name_or_id: &str,
+        keep: bool,
+    ) -> Result<bool, EngineError> {
+        let Some(stack) = self.aws.stack(name_or_id).await? else {
+            return Ok(false);
+        };
+        if keep {
+            self.say(format!(
+                "keeping failed stack {} ({}) for debugging",
+                stack.name, stack.status
+            ));
+            return Ok(true);
+        }
+        self.say(format!("deleting failed stack {}", stack.name));
+        self.delete_and_wait(&stack.id, &stack.name).await?;
+        Ok(false)
+    }
+
+    /// Bring the stack to the current formations and settings.
+    pub async fn update(&self, env: &EnvName) -> Result<Updated, EngineError> {
+        let names = self.names(env);
+        let stack_name = names.stack();
+        let Some(stack) = self.aws.stack(&stack_name).await? else {
+            return Err(EngineError::NotCommissioned { stack: stack_name });
+        };
+        if !stack_status::is_stable(&stack.status) {
+            return Err(EngineError::Busy {
+                stack: stack_name,
+                status: stack.status,
+            });
+        }
+        let image_id = self.image_for_environments().await?;
+        // Harness tags stay as they were: an update changes the formation, not the run.
+        let plan = Plan::environment(&self.settings, &names, &image_id, None);
+        let before: HashSet<String> = self
+            .aws
+            .stack_events(&stack.id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        self.say(format!("update stack {stack_name}"));
+        let body = self.formations.environment.to_json();
+        match self
+            .aws
+            .update_stack(&stack.id, &body, &parameter_values(&plan))
+            .await?
+        {
+            UpdateOutcome::NoChanges => {
+                self.say(format!("stack {stack_name}: no changes to make"));
+                return Ok(Updated::NoChanges);
+            }
+            UpdateOutcome::Started => {}
+        }
+        let (phase, updated) = self
+            .wait_for_stack(&stack.id, &stack_name, Operation::Update, &before)
+            .await?;
+        if phase == Phase::Succeeded {
+            self.say(format!("stack {stack_name}: {}", updated.status));
+            return Ok(Updated::Changed(updated));
+        }
+        let reason = self.first_failure(&stack.id, &before, &updated).await;
+        Err(EngineError::UpdateFailed {
+            stack: stack_name,
+            status: updated.status,
+            reason,
+        })
+    }
+
+    /// Delete the environment's stack and wait until it is gone. Deleting an
+    /// environment that does not exist succeeds.
+    pub async fn decommission(&self, env: &EnvName) -> Result<Decommissioned, EngineError> {
+        let stack_name = self.names(env).stack();
+        let Some(stack) = self.aws.stack(&stack_name).await? else {
+            self.say(format!(
+                "stack {stack_name} does not exist: nothing to delete"
+            ));
+            return Ok(Decommissioned::NotFound { stack: stack_name });
+        };
+        self.say(format!("delete stack {stack_name} ({})", stack.status));
+        self.delete_and_wait(&stack.id, &stack_name).await?;
+        self.say(format!("stack {stack_name}: deleted"));
+        Ok(Decommissioned::Deleted { stack: stack_name })
+    }
+
+    pub(super) async fn delete_and_wait(
+        &self,
+        stack_id: &str,
+        label: &str,
+    ) -> Result<(), EngineError> {
+        let before: HashSet<String> = self
+            .aws
+            .stack_events(stack_id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        if let Err(error) = self.aws.delete_stack(stack_id).await {
+            // AWS deletes in the background and reports failures as
+            // DELETE_FAILED. An endpoint that deletes synchronously (moto)
+            // reports them here, after removing the stack: only a stack
+            // still standing makes this call's error a failure.
+            if self
+                .aws
+                .stack(stack_id)
+                .await?
+                .is_some_and(|s| s.status != "DELETE_COMPLETE")
+            {
+                return Err(error.into());
+            }
+            self.say(format!(
+                "stack {label}: the endpoint removed the stack but reported: {error}; resources of \
+                 that kind may be left (see `status`)"
+            ));
+            return Ok(());
+        }
+        let (phase, stack) = self
+            .wait_for_stack(stack_id, label, Operation::Delete, &before)
+            .await?;
+        if phase == Phase::Succeeded {
+            return Ok(());
+        }
+        let resources = self
+            .aws
+            .stack_resources(stack_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == "DELETE_FAILED")
+            .map(|r| {
+                format!(
+                    "{} ({}): {}",
+                    r.logical_id,
+                    r.resource_type,
+                    r.physical_id.unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>();
+        let resources = if resources.is_empty() {
+            vec![self.first_failure(stack_id, &before, &stack).await]
+        } else {
+            resources
+        };
+        Err(EngineError::DeleteFailed {
+            stack: label.to_owned(),
+            resources,
+        })
+    }
+
+    /// Wait until the stack leaves its in-progress states, printing each new
+    /// event as it arrives. A stack that disappears has been deleted.
+    pub(super) async fn wait_for_stack(
+        &self,
+        stack_id: &str,
+        label: &str,
+        operation: Operation,
+        already_seen: &HashSet<String>,
+    ) -> Result<(Phase, Stack), EngineError> {
+        let timeout = match operation {
+            Operation::Delete => self.timeouts.delete,
+            Operation::Create | Operation::Update => self.timeouts.stack,
+        };
+        let seen = std::sync::Mutex::new(already_seen.clone());
+        let what = format!("stack {label}");
+        let result = wait::until(&what, timeout, Backoff::CONTROL_PLANE, || async {
+            self.stream_events(stack_id, &seen).await;
+            match self.aws.stack(stack_id).await? {
+                None if operation == Operation::Delete => Ok(Poll::Ready((
+                    Phase::Succeeded,
+                    Stack {
+                        id: stack_id.to_owned(),
+                        name: label.to_owned(),
+                        status: "DELETE_COMPLETE".to_owned(),
+                        reason: None,
+                        outputs: Vec::new(),
+                        tags: Vec::new(),
+                    },
+                ))),
+                None => Err(EngineError::Aws(argos_aws::AwsError {
+                    operation: "DescribeStacks",
+                    code: None,
+                    service_message: None,
+                    detail: format!("stack {label} disappeared while waiting for it"),
+                })),
+                Some(stack) => match stack_status::phase(operation, &stack.status) {
+                    Phase::InProgress => Ok(Poll::Pending),
+                    phase => Ok(Poll::Ready((phase, stack))),
+                },
+            }
+        })
+        .await;
+        Ok(result?)
+    }
+
+    /// Print events not seen before, oldest first. Events are a courtesy: a
+    /// failure to read them must not fail the wait.
+    async fn stream_events(&self, stack_id: &str, seen: &std::sync::Mutex<HashSet<String>>) {
+        let Ok(events) = self.aws.stack_events(stack_id).await else {
+            return;
+        };
+        let mut seen = seen.lock().expect("seen events");
+        for event in events {
+            if seen.insert(event.id.clone()) {
+                let reason = event.reason.map(|r| format!(": {r}")).unwrap_or_default();
+                self.say(format!(
+                    "  {:<28} {:<40} {}{reason}",
+                    event.status, event.resource_type, event.logical_id
+                ));
+            }
+        }
+    }
+
+    /// The first failing event's reason (a resource's own reason rather than
+    /// the stack's summary), or the stack's status reason.
+    async fn first_failure(
+        &self,
+        stack_id: &str,
+        before: &HashSet<String>,
+        stack: &Stack,
+    ) -> String {
+        let events = self.aws.stack_events(stack_id).await.unwrap_or_default();
+        let failed: Vec<_> = events
+            .iter()
+            .filter(|e| {
+                !before.contains(&e.id) && e.status.ends_with("_FAILED") && e.reason.is_some()
+            })
+            .collect();
+        let resource_level = failed
+            .iter()
+            .find(|e| e.resource_type != "AWS::CloudFormation::Stack");
+        match resource_level.or(failed.first()) {
+            Some(event) => format!(
+                "{} {}: {}",
+                event.logical_id,
+                event.status,
+                event.reason.as_deref().unwrap_or_default()
+            ),
+            None => match &stack.reason {
+                Some(reason) => format!("{}: {reason}", stack.status),
+                None => format!("the stack ended in {}", stack.status),
+            },
+        }
+    }
+}

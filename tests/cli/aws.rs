@@ -1,0 +1,146 @@
+//! The AWS commands as a user runs them, against moto's server.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use argos_harness::Emulator;
+
+use crate::argos;
+use crate::support::TempProject;
+
+/// An AMI moto knows.
+const MOTO_AMI: &str = "ami-1e749f67";
+
+fn emulator() -> Emulator {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(Emulator::start())
+        .unwrap()
+}
+
+fn on(emulator: &Emulator, project: &TempProject) -> assert_cmd::Command {
+    let mut cmd = argos(project);
+    cmd.args(["--endpoint", emulator.endpoint(), "--set"])
+        .arg(format!("base_ami={MOTO_AMI}"));
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+#[test]
+fn commission_status_decommission_and_clean_on_the_emulator() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+
+    on(&emulator, &project)
+        .args(["clitest", "commission"])
+        .assert()
+        .success()
+        .stdout(
+            contains("commissioned argos-clitest (CREATE_COMPLETE)").and(contains("DatabasePort")),
+        )
+        .stderr(
+            contains("image argos-image: none yet; baking it").and(contains("CREATE_COMPLETE")),
+        );
+
+    let out = on(&emulator, &project)
+        .args(["clitest", "status", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(status["stack"]["status"], "CREATE_COMPLETE");
+    assert!(
+        status["instances"].as_array().unwrap().len() >= 2,
+        "{status}"
+    );
+    assert_eq!(status["databases"][0]["port"], 5432);
+
+    on(&emulator, &project)
+        .args(["clitest", "commission"])
+        .assert()
+        .failure()
+        .stderr(contains("stack argos-clitest already exists"));
+
+    on(&emulator, &project)
+        .args(["clitest", "decommission", "--yes"])
+        .assert()
+        .success()
+        .stdout(contains("decommissioned argos-clitest"));
+    on(&emulator, &project)
+        .args(["clitest", "decommission"])
+        .assert()
+        .success()
+        .stdout(contains("argos-clitest does not exist: nothing to delete"));
+    on(&emulator, &project)
+        .args(["clitest", "status"])
+        .assert()
+        .success()
+        .stdout(contains("does not exist").and(contains("instances 0")));
+    on(&emulator, &project)
+        .args(["clitest", "clean", "--yes"])
+        .assert()
+        .success()
+        .stdout(contains("clean: 1 image(s)"));
+    on(&emulator, &project)
+        .args(["clitest", "sweep"])
+        .assert()
+        .success()
+        .stdout(contains("sweep: nothing to delete"));
+}
+
+#[test]
+fn production_is_not_decommissioned_without_confirmation() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["production", "decommission"])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "refusing to decommission argos-production without --yes",
+        ));
+    on(&emulator, &project)
+        .args(["production", "clean"])
+        .assert()
+        .failure()
+        .stderr(contains("refusing to delete argos-image"));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error() {
+    let project = TempProject::shipped();
+    // Nothing listens on port 9 of this machine.
+    argos(&project)
+        .args([
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--set",
+            "base_ami=ami-1e749f67",
+            "staging",
+            "status",
+        ])
+        .assert()
+        .failure()
+        .stderr(contains("argos-cloud: DescribeStacks:").and(contains("dispatch failure")));
+}
+
+#[test]
+fn bad_settings_stop_a_commission_before_any_call() {
+    let project = TempProject::shipped();
+    // The endpoint does not exist: any call would fail differently.
+    argos(&project)
+        .args([
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--set",
+            "db_name=bad-name",
+            "staging",
+            "commission",
+        ])
+        .assert()
+        .failure()
+        .stderr(contains("--set: `db_name`").and(contains("DescribeStacks").not()));
+}
