@@ -163,9 +163,6 @@ impl Command {
     /// For commands still to come: the capability and issue that bring them.
     pub fn not_built_yet(&self) -> Option<&'static str> {
         match self {
-            Command::Deploy { .. } | Command::Inventory { .. } => {
-                Some("deploy: playbooks, inventory and the Ansible runner (issue #4)")
-            }
             Command::Check => Some("the probes of the roles harness (issue #5)"),
             _ => None,
         }

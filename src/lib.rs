@@ -8,6 +8,8 @@
 
 pub mod aws;
 pub mod cli;
+pub mod deploy;
+pub mod inventory;
 pub mod lint;
 pub mod names;
 pub mod plan;

@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use clap::{CommandFactory, Parser};
 
@@ -10,6 +10,8 @@ use argos_cloud::aws::{
     AwsBackend, AwsOptions, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback,
 };
 use argos_cloud::cli::{BackendKind, Cli, Command};
+use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::inventory::{self, Expect, Inventory};
 use argos_cloud::names::{EnvName, EnvNames};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
@@ -145,6 +147,7 @@ fn checked_inputs(
 
 fn aws_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
     let (settings, names, formations) = checked_inputs(cli, project, env)?;
+    let overrides = overrides(cli)?;
     let endpoint = cli.endpoint.clone().filter(|e| !e.is_empty());
     // An emulator on this machine takes any credentials; real AWS gets the
     // SDK's own chain (variables, profiles, SSO, instance roles).
@@ -242,10 +245,85 @@ fn aws_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     return Err(format!("sweep: {} deletion(s) failed", report.failures()));
                 }
             }
+            Command::Inventory { list: _, host } => {
+                let inventory = aws_inventory(&backend, project, &names).await?;
+                let answer = match host {
+                    Some(host) => inventory.host(host),
+                    None => inventory.list(),
+                };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+                );
+            }
+            Command::Deploy { roles } => {
+                if backend.aws.endpoint().is_some_and(is_loopback) {
+                    return Err(
+                        "deploy needs hosts to reach, and the emulator has no data plane: \
+                                use --backend docker (issue #5) or AWS"
+                            .into(),
+                    );
+                }
+                let inventory = aws_inventory(&backend, project, &names).await?;
+                let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
+                let extra_vars = overrides
+                    .assignments()
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
+                let request = DeployRequest {
+                    project,
+                    inventory: &inventory,
+                    roles: roles.clone(),
+                    extra_vars,
+                    host_keys: HostKeys::Record(
+                        project.path(&format!(".argos/known_hosts/{}", names.stack())),
+                    ),
+                    log_dir: project.path(".argos/logs"),
+                    reach_timeout: Duration::from_secs(300),
+                    progress: backend.progress.clone(),
+                };
+                let report = deploy::deploy(&ansible, &request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print!("{report}");
+                if !report.succeeded() {
+                    return Err(format!("deploy to {} failed", names.stack()));
+                }
+            }
             other => unreachable!("{} is not an AWS command", other.name()),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The environment's hosts on AWS, each reached with `keys/<key_name>.pem`.
+async fn aws_inventory(
+    backend: &AwsBackend,
+    project: &Project,
+    names: &EnvNames,
+) -> Result<Inventory, String> {
+    let (instances, databases) = backend
+        .inventory_sources(names)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut hosts, databases) = inventory::from_aws(
+        names,
+        &instances,
+        &databases,
+        &backend.settings.access.remote_user,
+    );
+    let key = project.path(&format!("keys/{}.pem", backend.settings.access.key_name));
+    for host in &mut hosts {
+        host.vars.insert(
+            "ansible_ssh_private_key_file".into(),
+            key.display().to_string(),
+        );
+    }
+    let expect = Expect {
+        tasks_enabled: backend.settings.sizes.tasks_enabled,
+    };
+    Inventory::new(names.clone(), hosts, databases, expect).map_err(|e| e.to_string())
 }
 
 /// Ask the user to type `expected` before a destructive command; refuse when

@@ -57,6 +57,22 @@ fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 impl AwsBackend {
+    /// The running instances and the databases tagged for an environment, for its inventory.
+    pub async fn inventory_sources(
+        &self,
+        names: &crate::names::EnvNames,
+    ) -> Result<(Vec<argos_aws::Instance>, Vec<argos_aws::DbInstance>), EngineError> {
+        let instances = self
+            .aws
+            .instances(&[
+                filter(format!("tag:{}", tag_keys::APP), &[names.app.as_str()]),
+                filter(format!("tag:{}", tag_keys::ENV), &[names.env.as_str()]),
+                filter("instance-state-name", &["running"]),
+            ])
+            .await?;
+        Ok((instances, self.aws.db_instances().await?))
+    }
+
     pub async fn status(&self, env: &EnvName) -> Result<EnvStatus, EngineError> {
         let names = self.names(env);
         let stack_name = names.stack();

@@ -87,6 +87,17 @@ impl Overrides {
         self.flags.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Every overridden key with its winning value (flags over variables),
+    /// for handing on to Ansible as extra vars.
+    pub fn assignments(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<&String> = self.env.iter().chain(&self.flags).map(|(k, _)| k).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter_map(|key| self.lookup(key).map(|(value, _)| (key.clone(), value)))
+            .collect()
+    }
+
     /// Whether a variable or flag sets `key`.
     pub fn provides(&self, key: &str) -> bool {
         self.lookup(key).is_some()

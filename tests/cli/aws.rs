@@ -64,6 +64,42 @@ fn commission_status_decommission_and_clean_on_the_emulator() {
         .failure()
         .stderr(contains("stack argos-clitest already exists"));
 
+    let out = on(&emulator, &project)
+        .args(["clitest", "inventory", "--list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let inventory: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        inventory["knowledge"]["hosts"],
+        serde_json::json!(["argos-clitest-knowledge"]),
+        "{inventory:#}"
+    );
+    let database = inventory["database"]["hosts"][0].as_str().unwrap();
+    assert_eq!(
+        inventory["_meta"]["hostvars"][database]["db_port"], 5432,
+        "the endpoint comes from RDS"
+    );
+    let knowledge = &inventory["_meta"]["hostvars"]["argos-clitest-knowledge"];
+    assert!(
+        knowledge["ansible_ssh_private_key_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("keys/argos.pem")
+    );
+    on(&emulator, &project)
+        .args(["clitest", "inventory", "--host", "argos-clitest-knowledge"])
+        .assert()
+        .success()
+        .stdout(contains("\"private_address\""));
+    on(&emulator, &project)
+        .args(["clitest", "deploy"])
+        .assert()
+        .failure()
+        .stderr(contains("the emulator has no data plane"));
+
     on(&emulator, &project)
         .args(["clitest", "decommission", "--yes"])
         .assert()

@@ -1,0 +1,299 @@
+//! Deploy: run the role playbooks on an environment's hosts with
+//! `ansible-playbook`, and report per host what happened.
+//!
+//! Hosts are probed (TCP, then the SSH banner) with a deadline before Ansible
+//! starts, so an unreachable host is named at once. Ansible gets a generated
+//! static inventory, the settings overrides as extra vars (a private file,
+//! removed afterwards), pipelining and connection reuse, and host keys
+//! recorded per environment (or ignored for throwaway environments). Its
+//! output goes to a log file; task lines go to the progress sink; the
+//! `argos_events` callback gives the per-host summary.
+
+mod ansible;
+mod reach;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
+pub use reach::{UnreachableHost, probe_ssh};
+pub use report::{DeployReport, HostSummary, PlaybookReport, TaskFailure};
+
+use crate::inventory::Inventory;
+use crate::names::Group;
+use crate::progress::Progress;
+use crate::project::Project;
+
+/// The order playbooks run in: what others depend on first.
+pub const PLAYBOOK_ORDER: [Group; 5] = [
+    Group::Database,
+    Group::Knowledge,
+    Group::Broker,
+    Group::App,
+    Group::Worker,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(
+        "ansible-playbook not found: run .ci/run (it installs ansible-core into .venv), \
+         `pip install 'ansible-core>={MIN_ANSIBLE_CORE}'`, or set ARGOS_ANSIBLE_PLAYBOOK"
+    )]
+    NoAnsible,
+    #[error(
+        "{program}: ansible-core {found} is older than the {MIN_ANSIBLE_CORE} argos-cloud needs"
+    )]
+    OldAnsible { program: String, found: String },
+    #[error("unknown role {role:?}: the roles are {}", known.join(", "))]
+    UnknownRole { role: String, known: Vec<String> },
+    #[error("{} has no playbook {role}.yml", dir.display())]
+    MissingPlaybook { dir: PathBuf, role: String },
+    #[error("{}", unreachable.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Unreachable { unreachable: Vec<UnreachableHost> },
+    #[error("cannot run ansible-playbook: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How SSH host keys are treated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeys {
+    /// Record each host's key on first contact in this file and check it after.
+    Record(PathBuf),
+    /// Throwaway environments: accept whatever key a new host presents.
+    Accept,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployRequest<'a> {
+    pub project: &'a Project,
+    pub inventory: &'a Inventory,
+    /// Roles to run (playbook names); empty means every role with hosts.
+    pub roles: Vec<String>,
+    /// Passed to Ansible as extra vars: settings overrides, backend switches.
+    pub extra_vars: Map<String, Value>,
+    pub host_keys: HostKeys,
+    /// Where full logs are kept.
+    pub log_dir: PathBuf,
+    /// How long a host may take to answer SSH before deploy gives up.
+    pub reach_timeout: Duration,
+    pub progress: Progress,
+}
+
+/// The playbooks to run, in dependency order: the requested roles, or every
+/// role whose group has hosts. A managed database (RDS) has no playbook to run.
+pub fn playbooks(
+    project: &Project,
+    inventory: &Inventory,
+    roles: &[String],
+) -> Result<Vec<String>, DeployError> {
+    let dir = project.path(Project::PLAYBOOKS);
+    let has_hosts = |group: Group| inventory.hosts.iter().any(|h| h.group == group);
+    let chosen: Vec<String> = if roles.is_empty() {
+        PLAYBOOK_ORDER
+            .iter()
+            .filter(|g| has_hosts(**g))
+            .map(|g| g.as_str().to_owned())
+            .collect()
+    } else {
+        let known: Vec<String> = PLAYBOOK_ORDER
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .chain(["image".to_owned()])
+            .collect();
+        let mut ordered: Vec<String> = Vec::new();
+        for role in roles {
+            if !known.contains(role) {
+                return Err(DeployError::UnknownRole {
+                    role: role.clone(),
+                    known,
+                });
+            }
+        }
+        for name in &known {
+            if roles.contains(name) {
+                ordered.push(name.clone());
+            }
+        }
+        ordered
+    };
+    for role in &chosen {
+        if !dir.join(format!("{role}.yml")).is_file() {
+            return Err(DeployError::MissingPlaybook {
+                dir,
+                role: role.clone(),
+            });
+        }
+    }
+    Ok(chosen)
+}
+
+/// Probe every host, then run each playbook in turn; stop at the first that fails.
+pub async fn deploy(
+    ansible: &AnsiblePlaybook,
+    request: &DeployRequest<'_>,
+) -> Result<DeployReport, DeployError> {
+    let playbooks = playbooks(request.project, request.inventory, &request.roles)?;
+    let unreachable =
+        reach::probe_all(request.inventory, request.reach_timeout, &request.progress).await;
+    if !unreachable.is_empty() {
+        return Err(DeployError::Unreachable { unreachable });
+    }
+    std::fs::create_dir_all(&request.log_dir)?;
+    let work = tempfile::Builder::new().prefix("argos-deploy-").tempdir()?;
+    let inventory_file = work.path().join("inventory.json");
+    std::fs::write(
+        &inventory_file,
+        serde_json::to_vec_pretty(&request.inventory.static_file()).expect("JSON"),
+    )?;
+    let extra_vars = work.path().join("extra-vars.json");
+    write_private(
+        &extra_vars,
+        &serde_json::to_vec(&request.extra_vars).expect("JSON"),
+    )?;
+
+    let mut report = DeployReport::default();
+    for playbook in playbooks {
+        let result = run_playbook(
+            ansible,
+            request,
+            &playbook,
+            &inventory_file,
+            &extra_vars,
+            work.path(),
+        )
+        .await?;
+        let failed = !result.succeeded();
+        report.playbooks.push(result);
+        if failed {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// A file only its owner can read: extra vars may hold secrets.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    std::io::Write::write_all(&mut file, bytes)
+}
+
+async fn run_playbook(
+    ansible: &AnsiblePlaybook,
+    request: &DeployRequest<'_>,
+    role: &str,
+    inventory_file: &Path,
+    extra_vars: &Path,
+    work: &Path,
+) -> Result<PlaybookReport, DeployError> {
+    let playbooks = request.project.path(Project::PLAYBOOKS);
+    let playbook = playbooks.join(format!("{role}.yml"));
+    let events = work.join(format!("{role}.events.jsonl"));
+    let stamp = crate::names::rfc3339(std::time::SystemTime::now()).replace(':', "");
+    let log_path = request.log_dir.join(format!(
+        "{}-{role}-{stamp}.log",
+        request.inventory.env.stack()
+    ));
+    let ssh_args = match &request.host_keys {
+        HostKeys::Record(file) => {
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            format!(
+                "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
+                file.display()
+            )
+        }
+        HostKeys::Accept => {
+            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null".to_owned()
+        }
+    };
+    let mut command = tokio::process::Command::new(ansible.program());
+    command
+        .arg("-i")
+        .arg(inventory_file)
+        .arg("-e")
+        .arg(format!("@{}", extra_vars.display()))
+        .arg(&playbook)
+        .env(
+            "ANSIBLE_CALLBACK_PLUGINS",
+            playbooks.join("callback_plugins"),
+        )
+        .env("ANSIBLE_CALLBACKS_ENABLED", "argos_events")
+        .env("ARGOS_EVENTS_FILE", &events)
+        .env("ANSIBLE_PIPELINING", "True")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "False")
+        .env(
+            "ANSIBLE_HOST_KEY_CHECKING",
+            if request.host_keys == HostKeys::Accept {
+                "False"
+            } else {
+                "True"
+            },
+        )
+        .env(
+            "ANSIBLE_SSH_ARGS",
+            format!("-o ControlMaster=auto -o ControlPersist=60s {ssh_args}"),
+        )
+        .env("ANSIBLE_NOCOLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let config = playbooks.join("ansible.cfg");
+    if config.is_file() {
+        command.env("ANSIBLE_CONFIG", config);
+    }
+    request
+        .progress
+        .say(format!("deploy: {role}.yml (log: {})", log_path.display()));
+    let mut child = command.spawn()?;
+    let mut log = tokio::fs::File::create(&log_path).await?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
+    let (mut out_open, mut err_open) = (true, true);
+    while out_open || err_open {
+        let line = tokio::select! {
+            line = stdout.next_line(), if out_open => line?.or_else(|| { out_open = false; None }),
+            line = stderr.next_line(), if err_open => line?.or_else(|| { err_open = false; None }),
+        };
+        if let Some(line) = line {
+            log.write_all(line.as_bytes()).await?;
+            log.write_all(b"\n").await?;
+            if is_progress_line(&line) {
+                request.progress.say(format!("  {line}"));
+            }
+        }
+    }
+    let status = child.wait().await?;
+    log.flush().await?;
+    let events_text = std::fs::read_to_string(&events).unwrap_or_default();
+    let mut report = PlaybookReport::from_events(&format!("{role}.yml"), &events_text);
+    report.exit_code = status.code();
+    report.log = log_path.display().to_string();
+    Ok(report)
+}
+
+/// The lines worth showing live: plays, tasks and anything that went wrong.
+fn is_progress_line(line: &str) -> bool {
+    [
+        "PLAY [",
+        "TASK [",
+        "RUNNING HANDLER [",
+        "fatal:",
+        "failed:",
+        "ERROR!",
+        "[ERROR]",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
+}

@@ -1,0 +1,243 @@
+//! What a playbook run did, per host, read from the `argos_events` callback's
+//! JSON lines (playbooks/callback_plugins/argos_events.py).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Ansible's per-host stats (`stats.summarize`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostSummary {
+    #[serde(default)]
+    pub ok: u32,
+    #[serde(default)]
+    pub changed: u32,
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub unreachable: u32,
+    #[serde(default)]
+    pub skipped: u32,
+    #[serde(default)]
+    pub rescued: u32,
+    #[serde(default)]
+    pub ignored: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskFailure {
+    pub host: String,
+    pub play: String,
+    pub task: String,
+    pub message: String,
+    pub unreachable: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlaybookReport {
+    pub playbook: String,
+    pub hosts: BTreeMap<String, HostSummary>,
+    pub failures: Vec<TaskFailure>,
+    /// ansible-playbook's exit code (`None` when it was killed).
+    pub exit_code: Option<i32>,
+    /// The full output, kept in a file.
+    pub log: String,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+enum Event {
+    Play {
+        name: String,
+    },
+    Task {
+        #[allow(dead_code)]
+        name: String,
+    },
+    Ok {},
+    Ignored {},
+    Failed {
+        host: String,
+        task: String,
+        msg: String,
+    },
+    Unreachable {
+        host: String,
+        task: String,
+        msg: String,
+    },
+    Stats {
+        hosts: BTreeMap<String, HostSummary>,
+    },
+}
+
+impl PlaybookReport {
+    /// Read the events of one run; lines that are not events are ignored.
+    pub fn from_events(playbook: &str, events: &str) -> Self {
+        let mut report = PlaybookReport {
+            playbook: playbook.to_owned(),
+            ..Default::default()
+        };
+        let mut play = String::new();
+        for event in events
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Event>(l).ok())
+        {
+            match event {
+                Event::Play { name } => play = name,
+                Event::Task { .. } | Event::Ok {} | Event::Ignored {} => {}
+                Event::Failed { host, task, msg } | Event::Unreachable { host, task, msg }
+                    if report
+                        .failures
+                        .iter()
+                        .any(|f| f.host == host && f.task == task && f.message == msg) => {}
+                Event::Failed { host, task, msg } => report.failures.push(TaskFailure {
+                    host,
+                    play: play.clone(),
+                    task,
+                    message: msg,
+                    unreachable: false,
+                }),
+                Event::Unreachable { host, task, msg } => report.failures.push(TaskFailure {
+                    host,
+                    play: play.clone(),
+                    task,
+                    message: msg,
+                    unreachable: true,
+                }),
+                Event::Stats { hosts } => report.hosts = hosts,
+            }
+        }
+        report
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+            && self.failures.is_empty()
+            && self
+                .hosts
+                .values()
+                .all(|h| h.failures == 0 && h.unreachable == 0)
+    }
+
+    pub fn changed(&self) -> u32 {
+        self.hosts.values().map(|h| h.changed).sum()
+    }
+}
+
+impl fmt::Display for PlaybookReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.succeeded() { "ok" } else { "FAILED" };
+        writeln!(f, "{} {verdict} (log: {})", self.playbook, self.log)?;
+        for (host, s) in &self.hosts {
+            writeln!(
+                f,
+                "  {host:<40} ok={:<3} changed={:<3} failed={:<3} unreachable={:<3} skipped={}",
+                s.ok, s.changed, s.failures, s.unreachable, s.skipped
+            )?;
+        }
+        for failure in &self.failures {
+            let kind = if failure.unreachable {
+                "UNREACHABLE"
+            } else {
+                "FAILED"
+            };
+            writeln!(
+                f,
+                "  {kind} {}: task \"{}\": {}",
+                failure.host, failure.task, failure.message
+            )?;
+        }
+        if self.hosts.is_empty() && self.exit_code != Some(0) {
+            writeln!(
+                f,
+                "  ansible-playbook ended with {} before any host ran; see the log",
+                self.exit_code
+                    .map_or("a signal".to_owned(), |c| format!("exit code {c}"))
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every playbook a deploy ran, in order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeployReport {
+    pub playbooks: Vec<PlaybookReport>,
+}
+
+impl DeployReport {
+    pub fn succeeded(&self) -> bool {
+        self.playbooks.iter().all(PlaybookReport::succeeded)
+    }
+
+    pub fn changed(&self) -> u32 {
+        self.playbooks.iter().map(PlaybookReport::changed).sum()
+    }
+}
+
+impl fmt::Display for DeployReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for playbook in &self.playbooks {
+            write!(f, "{playbook}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENTS: &str = r#"{"event": "play", "name": "Knowledge host"}
+{"event": "task", "name": "Gathering Facts"}
+{"event": "ok", "host": "k1", "task": "Gathering Facts", "changed": false, "msg": ""}
+{"event": "task", "name": "Install Java"}
+{"event": "failed", "host": "k1", "task": "Install Java", "changed": false, "msg": "No package matching 'jre9' is available"}
+{"event": "unreachable", "host": "k2", "task": "Gathering Facts", "changed": false, "msg": "Failed to connect to the host via ssh"}
+{"event": "stats", "hosts": {"k1": {"ok": 1, "changed": 0, "failures": 1, "unreachable": 0, "skipped": 0, "rescued": 0, "ignored": 0}, "k2": {"ok": 0, "changed": 0, "failures": 0, "unreachable": 1, "skipped": 0, "rescued": 0, "ignored": 0}}}
+"#;
+
+    #[test]
+    fn failures_name_host_task_and_message() {
+        let mut report = PlaybookReport::from_events("knowledge.yml", EVENTS);
+        report.exit_code = Some(2);
+        assert!(!report.succeeded());
+        assert_eq!(report.failures.len(), 2);
+        assert_eq!(report.failures[0].play, "Knowledge host");
+        let text = report.to_string();
+        assert!(
+            text.contains(
+                "FAILED k1: task \"Install Java\": No package matching 'jre9' is available"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("UNREACHABLE k2: task \"Gathering Facts\""),
+            "{text}"
+        );
+        assert!(text.contains("failed=1"), "{text}");
+    }
+
+    #[test]
+    fn a_clean_run_succeeds_and_counts_changes() {
+        let events = r#"{"event": "stats", "hosts": {"a": {"ok": 5, "changed": 2}, "b": {"ok": 5, "changed": 1}}}"#;
+        let mut report = PlaybookReport::from_events("app.yml", events);
+        report.exit_code = Some(0);
+        assert!(report.succeeded());
+        assert_eq!(report.changed(), 3);
+    }
+
+    #[test]
+    fn a_nonzero_exit_is_a_failure_even_without_events() {
+        let mut report = PlaybookReport::from_events("app.yml", "not json\n");
+        report.exit_code = Some(4);
+        assert!(!report.succeeded());
+        assert!(
+            report
+                .to_string()
+                .contains("exit code 4 before any host ran")
+        );
+    }
+}

@@ -1,0 +1,250 @@
+use argos_aws::{DbInstance, Instance};
+use serde_json::Value;
+
+use super::*;
+use crate::names::{AppName, EnvName};
+
+fn names(env: &str) -> EnvNames {
+    EnvNames::new(AppName::new("argos").unwrap(), EnvName::new(env).unwrap())
+}
+
+fn tags(value: &Value) -> Vec<(String, String)> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().to_owned(),
+                t["Value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// DescribeInstances and DescribeDBInstances as recorded from moto's server
+/// after `argos-cloud staging commission` with autoscaling (two app hosts)
+/// and tasks (broker, worker) on; read into the engine's types as the SDK
+/// would.
+fn recorded_aws() -> (Vec<Instance>, Vec<DbInstance>) {
+    let ec2: Value =
+        serde_json::from_str(include_str!("fixtures/ec2-describe-instances.json")).unwrap();
+    let rds: Value =
+        serde_json::from_str(include_str!("fixtures/rds-describe-db-instances.json")).unwrap();
+    let instances = ec2["Reservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["Instances"].as_array().unwrap())
+        .map(|i| Instance {
+            id: text(&i["InstanceId"]).unwrap(),
+            state: text(&i["State"]["Name"]).unwrap(),
+            tags: tags(&i["Tags"]),
+            image_id: text(&i["ImageId"]),
+            instance_type: text(&i["InstanceType"]),
+            private_ip: text(&i["PrivateIpAddress"]),
+            public_ip: text(&i["PublicIpAddress"]),
+            private_dns: text(&i["PrivateDnsName"]),
+            public_dns: text(&i["PublicDnsName"]),
+        })
+        .collect();
+    let databases = rds["DBInstances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| DbInstance {
+            id: text(&d["DBInstanceIdentifier"]).unwrap(),
+            arn: text(&d["DBInstanceArn"]).unwrap_or_default(),
+            status: text(&d["DBInstanceStatus"]).unwrap(),
+            engine: text(&d["Engine"]).unwrap(),
+            address: text(&d["Endpoint"]["Address"]),
+            port: d["Endpoint"]["Port"].as_i64().map(|p| p as i32),
+            tags: tags(&d["TagList"]),
+        })
+        .collect();
+    (instances, databases)
+}
+
+const TASKS_ON: Expect = Expect {
+    tasks_enabled: true,
+};
+
+#[test]
+fn aws_hosts_are_grouped_by_tag_with_the_rds_endpoint_as_the_database() {
+    let (instances, databases) = recorded_aws();
+    let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
+    let inventory = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap();
+    let list = inventory.list();
+
+    assert_eq!(
+        list["knowledge"]["hosts"],
+        serde_json::json!(["argos-staging-knowledge"])
+    );
+    let apps = list["app"]["hosts"].as_array().unwrap();
+    assert_eq!(apps.len(), 2, "two autoscaled app hosts: {list:#}");
+    assert!(
+        apps.iter()
+            .all(|h| h.as_str().unwrap().starts_with("argos-staging-app-i-")),
+        "{apps:?}"
+    );
+    assert_eq!(list["broker"]["hosts"].as_array().unwrap().len(), 1);
+    assert_eq!(list["worker"]["hosts"].as_array().unwrap().len(), 1);
+    assert!(
+        list.get("image").is_none(),
+        "the terminated bake instance is not a host"
+    );
+
+    let db = list["database"]["hosts"][0].as_str().unwrap();
+    assert!(db.ends_with(".rds.amazonaws.com"), "{db}");
+    let db_vars = &list["_meta"]["hostvars"][db];
+    assert_eq!(db_vars["db_port"], 5432);
+    assert_eq!(db_vars["ansible_connection"], "local");
+
+    let knowledge = &list["_meta"]["hostvars"]["argos-staging-knowledge"];
+    assert_eq!(knowledge["ansible_user"], "admin");
+    assert!(
+        knowledge["private_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.40."),
+        "{knowledge}"
+    );
+    assert_eq!(inventory.host("argos-staging-knowledge"), *knowledge);
+    assert_eq!(inventory.host("no-such-host"), serde_json::json!({}));
+    assert_eq!(list["all"]["vars"]["env_name"], "staging");
+}
+
+#[test]
+fn another_environment_sees_none_of_these_hosts() {
+    let (instances, databases) = recorded_aws();
+    let (hosts, dbs) = from_aws(&names("production"), &instances, &databases, "admin");
+    assert!(hosts.is_empty() && dbs.is_empty());
+    let error = Inventory::new(names("production"), hosts, dbs, TASKS_ON).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("environment argos-production has no knowledge host"),
+        "{message}"
+    );
+    assert!(
+        message.contains("argos-cloud production status"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_doubled_singleton_group_is_an_error_naming_both_hosts() {
+    let (mut instances, databases) = recorded_aws();
+    let mut second = instances
+        .iter()
+        .find(|i| i.tags.iter().any(|(_, v)| v == "argos-staging-knowledge"))
+        .unwrap()
+        .clone();
+    second.id = "i-0second".into();
+    instances.push(second);
+    let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
+    let error = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap_err();
+    assert!(
+        matches!(&error, InventoryError::Doubled { group: Group::Knowledge, hosts, .. } if hosts.len() == 2),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("exactly one is expected"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_missing_broker_only_matters_when_tasks_are_on() {
+    let (instances, databases) = recorded_aws();
+    let without_broker: Vec<Instance> = instances
+        .into_iter()
+        .filter(|i| !i.tags.iter().any(|(k, v)| k == "Group" && v == "broker"))
+        .collect();
+    let (hosts, dbs) = from_aws(&names("staging"), &without_broker, &databases, "admin");
+    Inventory::new(
+        names("staging"),
+        hosts.clone(),
+        dbs.clone(),
+        Expect {
+            tasks_enabled: false,
+        },
+    )
+    .unwrap();
+    let error = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            InventoryError::Missing {
+                group: Group::Broker,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_static_file_holds_the_same_hosts_and_vars() {
+    let (instances, databases) = recorded_aws();
+    let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
+    let inventory = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap();
+    let file = inventory.static_file();
+    let knowledge = &file["all"]["children"]["knowledge"]["hosts"]["argos-staging-knowledge"];
+    assert_eq!(*knowledge, inventory.host("argos-staging-knowledge"));
+    assert_eq!(file["all"]["vars"]["app_name"], "argos");
+}
+
+#[test]
+fn vagrant_ssh_config_blocks_become_hosts() {
+    // The shape `vagrant ssh-config` prints for docker-provider machines.
+    let text = "Host app\n  HostName 172.18.0.3\n  User vagrant\n  Port 22\n  UserKnownHostsFile /dev/null\n  \
+                StrictHostKeyChecking no\n  PasswordAuthentication no\n  IdentityFile /tmp/k/id_ed25519\n  \
+                IdentitiesOnly yes\n  LogLevel FATAL\n\nHost knowledge\n  HostName 172.18.0.4\n  User vagrant\n  Port 22\n";
+    let hosts = parse_ssh_config(text).unwrap();
+    assert_eq!(hosts.len(), 2);
+    assert_eq!(hosts[0].group, Group::App);
+    assert_eq!(hosts[0].address, "172.18.0.3");
+    assert_eq!(
+        hosts[0].vars["ansible_ssh_private_key_file"],
+        "/tmp/k/id_ed25519"
+    );
+    assert_eq!(hosts[1].group, Group::Knowledge);
+
+    let error = parse_ssh_config("Host frontend\n  HostName 1.2.3.4\n").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("\"frontend\" is not named after a group"),
+        "{error}"
+    );
+    let error = parse_ssh_config("  HostName 1.2.3.4\n").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("line 1: HostName before any Host"),
+        "{error}"
+    );
+}
+
+#[test]
+fn docker_containers_are_hosts_on_the_environment_network() {
+    let inspect = serde_json::json!([
+        {"Name": "/argos-dev-app", "State": {"Running": true},
+         "Config": {"Labels": {"App": "argos", "Env": "dev", "Group": "app"}},
+         "NetworkSettings": {"Networks": {"argos-dev": {"IPAddress": "172.20.0.2"}}}},
+        {"Name": "/argos-other-app", "State": {"Running": true},
+         "Config": {"Labels": {"App": "argos", "Env": "other", "Group": "app"}},
+         "NetworkSettings": {"Networks": {"argos-other": {"IPAddress": "172.21.0.2"}}}},
+        {"Name": "/argos-dev-knowledge", "State": {"Running": false},
+         "Config": {"Labels": {"App": "argos", "Env": "dev", "Group": "knowledge"}},
+         "NetworkSettings": {"Networks": {}}}
+    ]);
+    let hosts = from_docker_inspect(&names("dev"), inspect.as_array().unwrap(), "admin");
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    assert_eq!(hosts[0].name, "argos-dev-app");
+    assert_eq!(hosts[0].address, "172.20.0.2");
+}

@@ -1,0 +1,84 @@
+//! Hosts from `vagrant ssh-config`: one `Host` block per machine, named
+//! after its group (`app`, or `app-2` for a second one).
+
+use std::collections::BTreeMap;
+
+use super::Host;
+use crate::names::Group;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VagrantError {
+    #[error("vagrant ssh-config, line {line}: {problem}")]
+    Malformed { line: usize, problem: String },
+    #[error(
+        "vagrant machine {machine:?} is not named after a group (app, knowledge, database, ...)"
+    )]
+    UnknownMachine { machine: String },
+}
+
+#[derive(Default)]
+struct Block {
+    name: String,
+    fields: BTreeMap<String, String>,
+}
+
+pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, VagrantError> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line
+            .split_once(char::is_whitespace)
+            .map(|(k, v)| (k, v.trim()))
+            .ok_or_else(|| VagrantError::Malformed {
+                line: index + 1,
+                problem: format!("{line:?} is not `Key value`"),
+            })?;
+        if key == "Host" {
+            blocks.push(Block {
+                name: value.to_owned(),
+                ..Block::default()
+            });
+        } else {
+            let block = blocks.last_mut().ok_or_else(|| VagrantError::Malformed {
+                line: index + 1,
+                problem: format!("{key} before any Host"),
+            })?;
+            block
+                .fields
+                .insert(key.to_owned(), value.trim_matches('"').to_owned());
+        }
+    }
+    blocks.into_iter().map(host).collect()
+}
+
+fn host(block: Block) -> Result<Host, VagrantError> {
+    let group_name = match block.name.rsplit_once('-') {
+        Some((base, n)) if n.chars().all(|c| c.is_ascii_digit()) => base,
+        _ => block.name.as_str(),
+    };
+    let group = Group::parse(group_name).ok_or_else(|| VagrantError::UnknownMachine {
+        machine: block.name.clone(),
+    })?;
+    let field = |key: &str| block.fields.get(key).cloned();
+    let address = field("HostName").ok_or_else(|| VagrantError::Malformed {
+        line: 0,
+        problem: format!("machine {} has no HostName", block.name),
+    })?;
+    let port = field("Port").and_then(|p| p.parse().ok()).unwrap_or(22);
+    let mut vars = BTreeMap::new();
+    if let Some(key) = field("IdentityFile") {
+        vars.insert("ansible_ssh_private_key_file".to_owned(), key);
+    }
+    Ok(Host {
+        name: block.name.clone(),
+        group,
+        private_address: address.clone(),
+        address,
+        port,
+        user: field("User").unwrap_or_else(|| "vagrant".to_owned()),
+        vars,
+    })
+}

@@ -1,0 +1,219 @@
+//! The Ansible runner with real `ansible-playbook`, on this machine through
+//! Ansible's local connection: converge, converge again with no change, and
+//! a failing task named with its host and message.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::inventory::{DatabaseEndpoint, Expect, Host, Inventory};
+use argos_cloud::names::{AppName, EnvName, EnvNames, Group};
+use argos_cloud::progress::Progress;
+use argos_cloud::project::Project;
+use serde_json::json;
+
+const APP_PLAYBOOK: &str = r#"---
+- name: Runner test app
+  hosts: app
+  gather_facts: false
+  tasks:
+    - name: Write a marker
+      ansible.builtin.copy:
+        dest: "{{ marker_dir }}/marker"
+        content: "converged\n"
+        mode: "0644"
+"#;
+
+const FAILING_PLAYBOOK: &str = r#"---
+- name: Runner test knowledge
+  hosts: knowledge
+  gather_facts: false
+  tasks:
+    - name: Refuse
+      ansible.builtin.fail:
+        msg: "the knowledge host refuses: {{ reason }}"
+"#;
+
+fn ansible() -> Option<AnsiblePlaybook> {
+    let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
+    match AnsiblePlaybook::locate(&repo) {
+        Ok(found) => Some(found),
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have ansible-playbook: {error}"
+            );
+            eprintln!("SKIPPED: runner tests: {error}");
+            None
+        }
+    }
+}
+
+fn local_host(name: &str, group: Group) -> Host {
+    let mut vars = BTreeMap::new();
+    vars.insert("ansible_connection".to_owned(), "local".to_owned());
+    vars.insert(
+        "ansible_python_interpreter".to_owned(),
+        "/usr/bin/python3".to_owned(),
+    );
+    Host {
+        name: name.to_owned(),
+        group,
+        address: "127.0.0.1".into(),
+        port: 22,
+        user: "root".into(),
+        private_address: "127.0.0.1".into(),
+        vars,
+    }
+}
+
+fn project_with_playbooks(dir: &Path) -> Project {
+    let playbooks = dir.join("playbooks");
+    std::fs::create_dir_all(playbooks.join("callback_plugins")).unwrap();
+    std::fs::create_dir_all(dir.join("formations")).unwrap();
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/callback_plugins/argos_events.py");
+    std::fs::copy(source, playbooks.join("callback_plugins/argos_events.py")).unwrap();
+    std::fs::write(playbooks.join("app.yml"), APP_PLAYBOOK).unwrap();
+    std::fs::write(playbooks.join("knowledge.yml"), FAILING_PLAYBOOK).unwrap();
+    Project::open(dir).unwrap()
+}
+
+#[test]
+fn converges_then_changes_nothing_then_names_a_failing_task() {
+    let Some(ansible) = ansible() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_playbooks(dir.path());
+    let names = EnvNames::new(
+        AppName::new("argos").unwrap(),
+        EnvName::new("runner").unwrap(),
+    );
+    let inventory = Inventory::new(
+        names,
+        vec![
+            local_host("app-local", Group::App),
+            local_host("knowledge-local", Group::Knowledge),
+        ],
+        vec![DatabaseEndpoint {
+            address: "db.invalid".into(),
+            port: 5432,
+        }],
+        Expect {
+            tasks_enabled: false,
+        },
+    )
+    .unwrap();
+    let marker_dir = dir.path().join("out");
+    std::fs::create_dir_all(&marker_dir).unwrap();
+    let (progress, lines) = Progress::collect();
+    let request = |roles: &[&str]| DeployRequest {
+        project: &project,
+        inventory: &inventory,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        extra_vars: json!({"marker_dir": marker_dir.display().to_string(), "reason": "because"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        host_keys: HostKeys::Accept,
+        log_dir: dir.path().join("logs"),
+        reach_timeout: Duration::from_secs(5),
+        progress: progress.clone(),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let first = runtime
+        .block_on(deploy::deploy(&ansible, &request(&["app"])))
+        .unwrap();
+    assert!(first.succeeded(), "{first}");
+    assert_eq!(first.playbooks[0].hosts["app-local"].changed, 1, "{first}");
+    assert!(marker_dir.join("marker").is_file());
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("TASK [Write a marker]")),
+        "task progress is streamed"
+    );
+
+    let second = runtime
+        .block_on(deploy::deploy(&ansible, &request(&["app"])))
+        .unwrap();
+    assert!(second.succeeded(), "{second}");
+    assert_eq!(
+        second.changed(),
+        0,
+        "the second run changes nothing: {second}"
+    );
+
+    let failed = runtime
+        .block_on(deploy::deploy(&ansible, &request(&["knowledge", "app"])))
+        .unwrap();
+    assert!(!failed.succeeded());
+    assert_eq!(
+        failed.playbooks.len(),
+        1,
+        "deploy stops at the first failing playbook (knowledge runs before app)"
+    );
+    let failure = &failed.playbooks[0].failures[0];
+    assert_eq!(failure.host, "knowledge-local");
+    assert_eq!(failure.task, "Refuse");
+    assert_eq!(failure.message, "the knowledge host refuses: because");
+    let text = failed.to_string();
+    assert!(
+        text.contains(
+            "FAILED knowledge-local: task \"Refuse\": the knowledge host refuses: because"
+        ),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(&failed.playbooks[0].log).unwrap();
+    assert!(log.contains("PLAY RECAP"), "the full output is kept: {log}");
+}
+
+#[test]
+fn unknown_roles_and_missing_playbooks_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_playbooks(dir.path());
+    let names = EnvNames::new(
+        AppName::new("argos").unwrap(),
+        EnvName::new("runner").unwrap(),
+    );
+    let inventory = Inventory::new(
+        names,
+        vec![
+            local_host("knowledge-local", Group::Knowledge),
+            local_host("broker-local", Group::Broker),
+        ],
+        vec![DatabaseEndpoint {
+            address: "db.invalid".into(),
+            port: 5432,
+        }],
+        Expect {
+            tasks_enabled: true,
+        },
+    )
+    .unwrap();
+    let error = deploy::playbooks(&project, &inventory, &["frontend".to_owned()]).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("unknown role \"frontend\": the roles are database, knowledge"),
+        "{error}"
+    );
+    let error = deploy::playbooks(&project, &inventory, &[]).unwrap_err();
+    assert!(
+        error.to_string().contains("has no playbook broker.yml"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unreachable_host_is_named_before_ansible_runs() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A port nothing listens on.
+    let error = runtime
+        .block_on(deploy::probe_ssh("127.0.0.1:9", Duration::from_millis(600)))
+        .unwrap_err();
+    assert!(error.contains("gave up after"), "{error}");
+}
