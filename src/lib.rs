@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod cli;
 pub mod deploy;
+pub mod docker;
 pub mod inventory;
 pub mod lint;
 pub mod names;

@@ -11,8 +11,9 @@ use argos_cloud::aws::{
 };
 use argos_cloud::cli::{BackendKind, Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::docker::DockerBackend;
 use argos_cloud::inventory::{self, Expect, Inventory};
-use argos_cloud::names::{EnvName, EnvNames};
+use argos_cloud::names::{EnvName, EnvNames, Group};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides, Settings};
@@ -94,10 +95,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         _ => match cli.backend {
             BackendKind::Aws => aws_command(&cli, &project, env),
-            BackendKind::Docker => Ok(not_built(
-                "the docker backend",
-                "the roles harness (issue #5)",
-            )),
+            BackendKind::Docker => docker_command(&cli, &project, env),
             BackendKind::Vagrant => Ok(not_built("the vagrant backend", "issue #7")),
         },
     }
@@ -295,6 +293,105 @@ fn aws_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The Docker backend: local hosts, with stand-ins for what needs the internet.
+fn docker_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
+    let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
+    let env = EnvName::new(env).map_err(|e| e.to_string())?;
+    let backend = DockerBackend {
+        project: project.clone(),
+        settings: loaded.settings,
+        progress: Progress::stderr(),
+        run: None,
+    };
+    let fail = |e: argos_cloud::docker::DockerError| e.to_string();
+    match &cli.command {
+        Command::Commission { .. } => {
+            let mut groups = vec![Group::Database, Group::Knowledge, Group::App];
+            if backend.settings.sizes.tasks_enabled {
+                groups.extend([Group::Broker, Group::Worker]);
+            }
+            backend.commission(&env, &groups).map_err(fail)?;
+            println!("commissioned {} on docker", backend.names(&env).stack());
+        }
+        Command::Decommission { .. } => {
+            let removed = backend.decommission(&env).map_err(fail)?;
+            println!(
+                "decommissioned {} ({removed} container(s))",
+                backend.names(&env).stack()
+            );
+        }
+        Command::Status { json } => {
+            let status = backend.status(&env).map_err(fail)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+                );
+            } else {
+                println!("hosts {}", status.len());
+                for c in &status {
+                    println!(
+                        "  {:<36} {:<10} {:<10} {}",
+                        c.name,
+                        c.group,
+                        c.state,
+                        c.address.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Command::Inventory { host, .. } => {
+            let inventory = backend.inventory(&env).map_err(fail)?;
+            let answer = host
+                .as_deref()
+                .map_or_else(|| inventory.list(), |h| inventory.host(h));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+            );
+        }
+        Command::Deploy { roles } => {
+            let inventory = backend.inventory(&env).map_err(fail)?;
+            let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
+            let mut extra_vars: serde_json::Map<String, serde_json::Value> = overrides(cli)?
+                .assignments()
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            // Fuseki, Stanford NER and the Argos app cannot be fetched here:
+            // the roles deploy their named stand-ins instead.
+            extra_vars.insert("knowledge_standin".into(), true.into());
+            extra_vars.insert("app_source".into(), "standin".into());
+            let request = DeployRequest {
+                project,
+                inventory: &inventory,
+                roles: roles.clone(),
+                extra_vars,
+                host_keys: HostKeys::Accept,
+                log_dir: project.path(".argos/logs"),
+                reach_timeout: Duration::from_secs(120),
+                progress: backend.progress.clone(),
+            };
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            let report = runtime
+                .block_on(deploy::deploy(&ansible, &request))
+                .map_err(|e| e.to_string())?;
+            print!("{report}");
+            if !report.succeeded() {
+                return Err(format!("deploy to {} failed", backend.names(&env).stack()));
+            }
+        }
+        Command::Update | Command::Clean { .. } | Command::Sweep { .. } => {
+            return Ok(not_built(
+                &format!("`{}` on docker", cli.command.name()),
+                "the roles harness (issue #5)",
+            ));
+        }
+        other => unreachable!("{} is not a backend command", other.name()),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The environment's hosts on AWS, each reached with `keys/<key_name>.pem`.

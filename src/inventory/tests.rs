@@ -232,19 +232,42 @@ fn vagrant_ssh_config_blocks_become_hosts() {
 
 #[test]
 fn docker_containers_are_hosts_on_the_environment_network() {
-    let inspect = serde_json::json!([
-        {"Name": "/argos-dev-app", "State": {"Running": true},
-         "Config": {"Labels": {"App": "argos", "Env": "dev", "Group": "app"}},
-         "NetworkSettings": {"Networks": {"argos-dev": {"IPAddress": "172.20.0.2"}}}},
-        {"Name": "/argos-other-app", "State": {"Running": true},
-         "Config": {"Labels": {"App": "argos", "Env": "other", "Group": "app"}},
-         "NetworkSettings": {"Networks": {"argos-other": {"IPAddress": "172.21.0.2"}}}},
-        {"Name": "/argos-dev-knowledge", "State": {"Running": false},
-         "Config": {"Labels": {"App": "argos", "Env": "dev", "Group": "knowledge"}},
-         "NetworkSettings": {"Networks": {}}}
-    ]);
-    let hosts = from_docker_inspect(&names("dev"), inspect.as_array().unwrap(), "admin");
-    assert_eq!(hosts.len(), 1, "{hosts:?}");
-    assert_eq!(hosts[0].name, "argos-dev-app");
-    assert_eq!(hosts[0].address, "172.20.0.2");
+    // `docker inspect` recorded from `argos-cloud --backend docker dev commission`.
+    let inspect: Value =
+        serde_json::from_str(include_str!("fixtures/docker-inspect.json")).unwrap();
+    let containers = inspect.as_array().unwrap();
+    let hosts = from_docker_inspect(&names("dev"), containers, "admin");
+    let mut groups: Vec<Group> = hosts.iter().map(|h| h.group).collect();
+    groups.sort();
+    assert_eq!(groups, [Group::App, Group::Database, Group::Knowledge]);
+    let app = hosts.iter().find(|h| h.group == Group::App).unwrap();
+    assert_eq!(app.name, "argos-dev-app");
+    assert_eq!(app.address, app.private_address);
+    assert!(app.address.starts_with("172."), "{app:?}");
+    let inventory = Inventory::new(
+        names("dev"),
+        hosts,
+        Vec::new(),
+        Expect {
+            tasks_enabled: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        inventory.list()["database"]["hosts"][0],
+        "argos-dev-database",
+        "a database host, not an endpoint"
+    );
+
+    assert!(
+        from_docker_inspect(&names("other"), containers, "admin").is_empty(),
+        "another environment's labels"
+    );
+    let mut stopped = containers.clone();
+    stopped[0]["State"]["Running"] = Value::Bool(false);
+    assert_eq!(
+        from_docker_inspect(&names("dev"), &stopped, "admin").len(),
+        2,
+        "stopped containers are not hosts"
+    );
 }

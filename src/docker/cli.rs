@@ -1,0 +1,83 @@
+//! Running the `docker` CLI (and helpers such as ssh-keygen) with errors that
+//! carry the command and its stderr.
+
+use std::process::Command;
+
+use crate::inventory::InventoryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error("{what} failed: `{command}` exited with {status}: {stderr}")]
+    Failed {
+        what: String,
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("cannot run `{command}`: {source} (is Docker installed and running?)")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("{what}: unexpected output: {detail}")]
+    Output { what: String, detail: String },
+    #[error("{what}")]
+    Exists { what: String },
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Inventory(InventoryError),
+}
+
+impl DockerError {
+    pub(crate) fn io(what: &'static str) -> impl Fn(std::io::Error) -> DockerError {
+        move |source| DockerError::Io { what, source }
+    }
+}
+
+fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Run a command; its stdout on success.
+pub fn run(command: &mut Command, what: &str) -> Result<String, DockerError> {
+    let output = command.output().map_err(|source| DockerError::Spawn {
+        command: describe(command),
+        source,
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        return Err(DockerError::Failed {
+            what: what.to_owned(),
+            command: describe(command),
+            status: output.status.to_string(),
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+pub fn docker<S: AsRef<str>>(args: &[S]) -> Result<String, DockerError> {
+    let mut command = Command::new("docker");
+    command.args(args.iter().map(AsRef::as_ref));
+    let what = format!("docker {}", args.first().map_or("", AsRef::as_ref));
+    run(&mut command, &what)
+}
+
+/// The non-empty lines `docker ARGS` prints.
+pub fn docker_lines<S: AsRef<str>>(args: &[S]) -> Result<Vec<String>, DockerError> {
+    Ok(docker(args)?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}

@@ -1,0 +1,283 @@
+//! The Docker backend: an environment is one private network and one
+//! systemd host container per group, from the locally built `argos-host`
+//! image (no registry here). Docker labels carry the same tags AWS resources
+//! do, so inventory, status and cleanup all find things by label. Hosts are
+//! reached over SSH with a per-environment key, exactly as on EC2.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+pub use cli::DockerError;
+
+use crate::inventory::{self, Expect, Inventory};
+use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
+use crate::progress::Progress;
+use crate::project::Project;
+use crate::settings::Settings;
+
+/// The role-host image `docker/host-image/build.sh` makes.
+pub const HOST_IMAGE: &str = "argos-host:bookworm";
+/// The user the host image lets in (the same as on Debian AMIs).
+pub const HOST_USER: &str = "admin";
+
+#[derive(Debug, Clone)]
+pub struct DockerBackend {
+    pub project: Project,
+    pub settings: Settings,
+    pub progress: Progress,
+    pub run: Option<RunTags>,
+}
+
+/// What `status` shows of one container.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ContainerStatus {
+    pub name: String,
+    pub group: String,
+    pub state: String,
+    pub address: Option<String>,
+}
+
+impl DockerBackend {
+    pub fn names(&self, env: &EnvName) -> EnvNames {
+        EnvNames::new(self.settings.app_name.clone(), env.clone())
+    }
+
+    /// Where the environment's SSH key and authorized_keys live.
+    fn key_dir(&self, names: &EnvNames) -> PathBuf {
+        self.project
+            .path(&format!(".argos/docker/{}", names.stack()))
+    }
+
+    /// The private key Ansible uses for this environment's hosts.
+    pub fn private_key(&self, names: &EnvNames) -> PathBuf {
+        self.key_dir(names).join("id_ed25519")
+    }
+
+    fn label_filters(names: &EnvNames) -> Vec<String> {
+        vec![
+            format!("label={}={}", tag_keys::APP, names.app),
+            format!("label={}={}", tag_keys::ENV, names.env),
+        ]
+    }
+
+    fn labels(&self, names: &EnvNames, group: Option<Group>) -> Vec<String> {
+        let mut labels: Vec<(String, String)> = match group {
+            Some(group) => names
+                .tags(group)
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect(),
+            None => names
+                .stack_tags(None)
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect(),
+        };
+        labels.extend(
+            self.run
+                .iter()
+                .flat_map(RunTags::tags)
+                .map(|t| (t.key, t.value)),
+        );
+        labels
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    /// Build the host image if its inputs changed (the script keeps it otherwise).
+    pub fn ensure_image(&self) -> Result<(), DockerError> {
+        let script = self.project.path("docker/host-image/build.sh");
+        self.progress.say(format!(
+            "docker: ensuring {HOST_IMAGE} ({})",
+            script.display()
+        ));
+        cli::run(Command::new("bash").arg(&script), "building the host image")?;
+        Ok(())
+    }
+
+    /// A network and one host per group; an environment that exists is an error.
+    pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), DockerError> {
+        let names = self.names(env);
+        let network = names.stack();
+        if !cli::docker_lines(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name=^{network}$"),
+        ])?
+        .is_empty()
+        {
+            return Err(DockerError::Exists {
+                what: format!(
+                    "network {network}: `argos-cloud --backend docker {env} decommission` first"
+                ),
+            });
+        }
+        self.ensure_image()?;
+        let key = self.private_key(&names);
+        let authorized = self.key_dir(&names).join("authorized_keys");
+        std::fs::create_dir_all(&authorized).map_err(DockerError::io("making the key folder"))?;
+        if !key.exists() {
+            cli::run(
+                Command::new("ssh-keygen")
+                    .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                    .arg(format!("argos-{network}"))
+                    .arg("-f")
+                    .arg(&key),
+                "making the environment's SSH key",
+            )?;
+        }
+        let public = std::fs::read_to_string(key.with_extension("pub"))
+            .map_err(DockerError::io("reading the public key"))?;
+        std::fs::write(authorized.join(HOST_USER), public)
+            .map_err(DockerError::io("writing authorized_keys"))?;
+
+        let mut args = vec!["network".to_owned(), "create".to_owned()];
+        for label in self.labels(&names, None) {
+            args.extend(["--label".to_owned(), label]);
+        }
+        args.push(network.clone());
+        cli::docker(&args)?;
+        self.progress.say(format!("docker: network {network}"));
+
+        let authorized = std::fs::canonicalize(&authorized)
+            .map_err(DockerError::io("locating authorized_keys"))?;
+        for group in groups {
+            let name = names.resource(*group);
+            let mut args: Vec<String> = [
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--hostname",
+                group.as_str(),
+                "--network",
+                &network,
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            for label in self.labels(&names, Some(*group)) {
+                args.extend(["--label".to_owned(), label]);
+            }
+            // systemd as PID 1 without --privileged (measured in DESIGN.md).
+            args.extend(
+                [
+                    "--tmpfs",
+                    "/run",
+                    "--tmpfs",
+                    "/run/lock",
+                    "-v",
+                    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+                    "--security-opt",
+                    "seccomp=unconfined",
+                ]
+                .map(str::to_owned),
+            );
+            args.extend([
+                "-v".to_owned(),
+                format!("{}:/etc/ssh/authorized_keys:ro", authorized.display()),
+            ]);
+            args.push(HOST_IMAGE.to_owned());
+            cli::docker(&args)?;
+            self.progress.say(format!("docker: host {name}"));
+        }
+        Ok(())
+    }
+
+    fn container_ids(&self, names: &EnvNames, all: bool) -> Result<Vec<String>, DockerError> {
+        let mut args = vec!["ps".to_owned(), "-q".to_owned()];
+        if all {
+            args.push("-a".to_owned());
+        }
+        for filter in Self::label_filters(names) {
+            args.extend(["--filter".to_owned(), filter]);
+        }
+        cli::docker_lines(&args)
+    }
+
+    fn inspect(&self, ids: &[String]) -> Result<Vec<Value>, DockerError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec!["inspect".to_owned()];
+        args.extend(ids.iter().cloned());
+        let text = cli::docker(&args)?;
+        serde_json::from_str(&text).map_err(|e| DockerError::Output {
+            what: "docker inspect".into(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// The environment's hosts, by label, addressed on its network.
+    pub fn inventory(&self, env: &EnvName) -> Result<Inventory, DockerError> {
+        let names = self.names(env);
+        let containers = self.inspect(&self.container_ids(&names, false)?)?;
+        let key = self.private_key(&names);
+        let mut hosts = inventory::from_docker_inspect(&names, &containers, HOST_USER);
+        for host in &mut hosts {
+            host.vars.insert(
+                "ansible_ssh_private_key_file".into(),
+                key.display().to_string(),
+            );
+        }
+        let expect = Expect {
+            tasks_enabled: hosts.iter().any(|h| h.group == Group::Broker),
+        };
+        Inventory::new(names, hosts, Vec::new(), expect).map_err(DockerError::Inventory)
+    }
+
+    pub fn status(&self, env: &EnvName) -> Result<Vec<ContainerStatus>, DockerError> {
+        let names = self.names(env);
+        let containers = self.inspect(&self.container_ids(&names, true)?)?;
+        Ok(containers
+            .iter()
+            .map(|c| ContainerStatus {
+                name: c["Name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_owned(),
+                group: c["Config"]["Labels"][tag_keys::GROUP]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
+                state: c["State"]["Status"].as_str().unwrap_or_default().to_owned(),
+                address: c["NetworkSettings"]["Networks"][names.stack()]["IPAddress"]
+                    .as_str()
+                    .map(str::to_owned),
+            })
+            .collect())
+    }
+
+    /// Remove the containers, their volumes and the network; idempotent.
+    /// Returns how many containers were removed.
+    pub fn decommission(&self, env: &EnvName) -> Result<usize, DockerError> {
+        let names = self.names(env);
+        let ids = self.container_ids(&names, true)?;
+        if !ids.is_empty() {
+            let mut args = vec!["rm".to_owned(), "-f".to_owned(), "-v".to_owned()];
+            args.extend(ids.iter().cloned());
+            cli::docker(&args)?;
+        }
+        let mut args = vec!["network".to_owned(), "ls".to_owned(), "-q".to_owned()];
+        for filter in Self::label_filters(&names) {
+            args.extend(["--filter".to_owned(), filter]);
+        }
+        for network in cli::docker_lines(&args)? {
+            cli::docker(&["network".to_owned(), "rm".to_owned(), network])?;
+        }
+        let _ = std::fs::remove_dir_all(self.key_dir(&names));
+        self.progress.say(format!(
+            "docker: {} removed ({} container(s))",
+            names.stack(),
+            ids.len()
+        ));
+        Ok(ids.len())
+    }
+}
