@@ -343,7 +343,12 @@ fn docker_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, S
             }
         }
         Command::Inventory { host, .. } => {
-            let inventory = backend.inventory(&env).map_err(fail)?;
+            let inventory = backend
+                .inventory(
+                    &env,
+                    Expect::environment(backend.settings.sizes.tasks_enabled),
+                )
+                .map_err(fail)?;
             let answer = host
                 .as_deref()
                 .map_or_else(|| inventory.list(), |h| inventory.host(h));
@@ -353,7 +358,12 @@ fn docker_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, S
             );
         }
         Command::Deploy { roles } => {
-            let inventory = backend.inventory(&env).map_err(fail)?;
+            let inventory = backend
+                .inventory(
+                    &env,
+                    Expect::environment(backend.settings.sizes.tasks_enabled),
+                )
+                .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
             let mut extra_vars: serde_json::Map<String, serde_json::Value> = overrides(cli)?
                 .assignments()
@@ -417,9 +427,7 @@ async fn aws_inventory(
             key.display().to_string(),
         );
     }
-    let expect = Expect {
-        tasks_enabled: backend.settings.sizes.tasks_enabled,
-    };
+    let expect = Expect::environment(backend.settings.sizes.tasks_enabled);
     Inventory::new(names.clone(), hosts, databases, expect).map_err(|e| e.to_string())
 }
 

@@ -5,6 +5,8 @@
 //! (Docker, Vagrant) arrive with issue #5.
 
 pub mod emulator;
+pub mod environment;
 
 pub use argos_cloud as engine;
 pub use emulator::{Emulator, EmulatorError, EmulatorKind};
+pub use environment::{DockerEnvironment, EnvironmentError};

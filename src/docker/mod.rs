@@ -215,7 +215,7 @@ impl DockerBackend {
     }
 
     /// The environment's hosts, by label, addressed on its network.
-    pub fn inventory(&self, env: &EnvName) -> Result<Inventory, DockerError> {
+    pub fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, DockerError> {
         let names = self.names(env);
         let containers = self.inspect(&self.container_ids(&names, false)?)?;
         let key = self.private_key(&names);
@@ -226,9 +226,6 @@ impl DockerBackend {
                 key.display().to_string(),
             );
         }
-        let expect = Expect {
-            tasks_enabled: hosts.iter().any(|h| h.group == Group::Broker),
-        };
         Inventory::new(names, hosts, Vec::new(), expect).map_err(DockerError::Inventory)
     }
 

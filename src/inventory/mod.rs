@@ -60,20 +60,36 @@ pub enum InventoryError {
     },
 }
 
-/// Which groups must hold exactly one host: the knowledge host, the database
-/// and (when tasks are on) the broker. App and worker groups may scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Groups that never hold more than one host: the knowledge host, the
+/// database and the broker. App and worker groups may scale.
+pub const SINGLETONS: [Group; 3] = [Group::Knowledge, Group::Database, Group::Broker];
+
+/// Which singleton groups an environment must have (exactly one host each).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expect {
-    pub tasks_enabled: bool,
+    pub required: Vec<Group>,
 }
 
 impl Expect {
-    fn singletons(self) -> Vec<Group> {
-        let mut groups = vec![Group::Knowledge, Group::Database];
-        if self.tasks_enabled {
-            groups.push(Group::Broker);
+    /// A whole Argos environment: knowledge and database, and the broker
+    /// when tasks are on.
+    pub fn environment(tasks_enabled: bool) -> Self {
+        let mut required = vec![Group::Knowledge, Group::Database];
+        if tasks_enabled {
+            required.push(Group::Broker);
         }
-        groups
+        Self { required }
+    }
+
+    /// Exactly these singleton groups (a partial environment, as a role test makes).
+    pub fn groups(groups: &[Group]) -> Self {
+        Self {
+            required: groups
+                .iter()
+                .copied()
+                .filter(|g| SINGLETONS.contains(g))
+                .collect(),
+        }
     }
 }
 
@@ -95,7 +111,7 @@ impl Inventory {
         expect: Expect,
     ) -> Result<Self, InventoryError> {
         hosts.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
-        for group in expect.singletons() {
+        for group in SINGLETONS {
             let mut names: Vec<String> = hosts
                 .iter()
                 .filter(|h| h.group == group)
@@ -106,6 +122,7 @@ impl Inventory {
             }
             match names.len() {
                 1 => {}
+                0 if !expect.required.contains(&group) => {}
                 0 => {
                     return Err(InventoryError::Missing {
                         env: env.stack(),

@@ -69,15 +69,15 @@ fn recorded_aws() -> (Vec<Instance>, Vec<DbInstance>) {
     (instances, databases)
 }
 
-const TASKS_ON: Expect = Expect {
-    tasks_enabled: true,
-};
+fn tasks_on() -> Expect {
+    Expect::environment(true)
+}
 
 #[test]
 fn aws_hosts_are_grouped_by_tag_with_the_rds_endpoint_as_the_database() {
     let (instances, databases) = recorded_aws();
     let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
-    let inventory = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap();
+    let inventory = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap();
     let list = inventory.list();
 
     assert_eq!(
@@ -123,7 +123,7 @@ fn another_environment_sees_none_of_these_hosts() {
     let (instances, databases) = recorded_aws();
     let (hosts, dbs) = from_aws(&names("production"), &instances, &databases, "admin");
     assert!(hosts.is_empty() && dbs.is_empty());
-    let error = Inventory::new(names("production"), hosts, dbs, TASKS_ON).unwrap_err();
+    let error = Inventory::new(names("production"), hosts, dbs, tasks_on()).unwrap_err();
     let message = error.to_string();
     assert!(
         message.starts_with("environment argos-production has no knowledge host"),
@@ -146,7 +146,7 @@ fn a_doubled_singleton_group_is_an_error_naming_both_hosts() {
     second.id = "i-0second".into();
     instances.push(second);
     let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
-    let error = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap_err();
+    let error = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap_err();
     assert!(
         matches!(&error, InventoryError::Doubled { group: Group::Knowledge, hosts, .. } if hosts.len() == 2),
         "{error}"
@@ -169,12 +169,10 @@ fn a_missing_broker_only_matters_when_tasks_are_on() {
         names("staging"),
         hosts.clone(),
         dbs.clone(),
-        Expect {
-            tasks_enabled: false,
-        },
+        Expect::environment(false),
     )
     .unwrap();
-    let error = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap_err();
+    let error = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap_err();
     assert!(
         matches!(
             error,
@@ -191,7 +189,7 @@ fn a_missing_broker_only_matters_when_tasks_are_on() {
 fn the_static_file_holds_the_same_hosts_and_vars() {
     let (instances, databases) = recorded_aws();
     let (hosts, dbs) = from_aws(&names("staging"), &instances, &databases, "admin");
-    let inventory = Inventory::new(names("staging"), hosts, dbs, TASKS_ON).unwrap();
+    let inventory = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap();
     let file = inventory.static_file();
     let knowledge = &file["all"]["children"]["knowledge"]["hosts"]["argos-staging-knowledge"];
     assert_eq!(*knowledge, inventory.host("argos-staging-knowledge"));
@@ -244,15 +242,8 @@ fn docker_containers_are_hosts_on_the_environment_network() {
     assert_eq!(app.name, "argos-dev-app");
     assert_eq!(app.address, app.private_address);
     assert!(app.address.starts_with("172."), "{app:?}");
-    let inventory = Inventory::new(
-        names("dev"),
-        hosts,
-        Vec::new(),
-        Expect {
-            tasks_enabled: false,
-        },
-    )
-    .unwrap();
+    let inventory =
+        Inventory::new(names("dev"), hosts, Vec::new(), Expect::environment(false)).unwrap();
     assert_eq!(
         inventory.list()["database"]["hosts"][0],
         "argos-dev-database",
@@ -269,5 +260,62 @@ fn docker_containers_are_hosts_on_the_environment_network() {
         from_docker_inspect(&names("dev"), &stopped, "admin").len(),
         2,
         "stopped containers are not hosts"
+    );
+}
+
+#[test]
+fn a_partial_environment_needs_only_its_own_groups_but_never_two_of_one() {
+    let (instances, databases) = recorded_aws();
+    let knowledge_only: Vec<Instance> = instances
+        .into_iter()
+        .filter(|i| i.tags.iter().any(|(k, v)| k == "Group" && v == "knowledge"))
+        .collect();
+    let (hosts, _) = from_aws(&names("staging"), &knowledge_only, &databases, "admin");
+    let inventory = Inventory::new(
+        names("staging"),
+        hosts.clone(),
+        Vec::new(),
+        Expect::groups(&[Group::Knowledge]),
+    )
+    .unwrap();
+    assert!(inventory.list().get("database").is_none());
+    let error = Inventory::new(
+        names("staging"),
+        hosts,
+        Vec::new(),
+        Expect::environment(false),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            InventoryError::Missing {
+                group: Group::Database,
+                ..
+            }
+        ),
+        "{error}"
+    );
+
+    let two = vec![
+        DatabaseEndpoint {
+            address: "a.rds".into(),
+            port: 5432,
+        },
+        DatabaseEndpoint {
+            address: "b.rds".into(),
+            port: 5432,
+        },
+    ];
+    let error = Inventory::new(names("staging"), Vec::new(), two, Expect::groups(&[])).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            InventoryError::Doubled {
+                group: Group::Database,
+                ..
+            }
+        ),
+        "{error}"
     );
 }

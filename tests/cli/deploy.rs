@@ -99,9 +99,7 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
             address: "db.invalid".into(),
             port: 5432,
         }],
-        Expect {
-            tasks_enabled: false,
-        },
+        Expect::environment(false),
     )
     .unwrap();
     let marker_dir = dir.path().join("out");
@@ -189,9 +187,7 @@ fn unknown_roles_and_missing_playbooks_are_named() {
             address: "db.invalid".into(),
             port: 5432,
         }],
-        Expect {
-            tasks_enabled: true,
-        },
+        Expect::environment(true),
     )
     .unwrap();
     let error = deploy::playbooks(&project, &inventory, &["frontend".to_owned()]).unwrap_err();
