@@ -418,7 +418,7 @@ async fn aws_inventory(
         names,
         &instances,
         &databases,
-        &backend.settings.access.remote_user,
+        &backend.settings.access.ssh_user,
     );
     let key = project.path(&format!("keys/{}.pem", backend.settings.access.key_name));
     for host in &mut hosts {

@@ -242,7 +242,7 @@ async fn run_playbook(
         )
         .env(
             "ANSIBLE_SSH_ARGS",
-            format!("-o ControlMaster=auto -o ControlPersist=60s {ssh_args}"),
+            format!("-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=15 -o ServerAliveCountMax=4 {ssh_args}"),
         )
         .env("ANSIBLE_NOCOLOR", "1")
         .stdin(Stdio::null())

@@ -56,7 +56,7 @@ pub const KEYS: &[KeySpec] = &[
         "the EC2 key pair; its private key is keys/<key_name>.pem",
     ),
     key(
-        "remote_user",
+        "ssh_user",
         Default("admin"),
         "the SSH user of the hosts (admin on Debian images)",
     ),
@@ -188,6 +188,16 @@ pub const KEYS: &[KeySpec] = &[
         "aws_secret_access_key",
         Optional,
         "S3 access for the app (prefer an instance role)",
+    ),
+    key(
+        "broker_user",
+        Optional,
+        "the broker's RabbitMQ user (default: argos)",
+    ),
+    secret(
+        "broker_pass",
+        Optional,
+        "the broker's password (default: derived from secret_key)",
     ),
     // Mail
     key(

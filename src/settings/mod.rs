@@ -35,7 +35,7 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Access {
     pub key_name: String,
-    pub remote_user: String,
+    pub ssh_user: String,
     pub operator_cidr: String,
     pub base_ami: String,
     pub base_ami_root_device: String,
@@ -83,6 +83,8 @@ pub struct Application {
     pub s3_bucket_name: String,
     pub aws_access_key_id: Secret,
     pub aws_secret_access_key: Secret,
+    pub broker_user: String,
+    pub broker_pass: Secret,
     pub mail: Mail,
     pub api_keys: ApiKeys,
 }
@@ -322,14 +324,14 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
 
 fn access(r: &mut Reader<'_>) -> Option<Access> {
     let key_name = r.parse("key_name", checks::key_pair_name);
-    let remote_user = r.parse("remote_user", checks::unix_user);
+    let ssh_user = r.parse("ssh_user", checks::unix_user);
     let operator_cidr = r.parse("operator_cidr", |s| checks::ipv4_cidr(s, 0..=32));
     let base_ami = r.parse("base_ami", checks::ami_id);
     let base_ami_root_device = r.parse("base_ami_root_device", checks::absolute_path);
     let vpc_cidr = r.parse("vpc_cidr", checks::vpc_cidr);
     Some(Access {
         key_name: key_name?,
-        remote_user: remote_user?,
+        ssh_user: ssh_user?,
         operator_cidr: operator_cidr?,
         base_ami: base_ami?,
         base_ami_root_device: base_ami_root_device?,
@@ -420,6 +422,8 @@ fn application(r: &mut Reader<'_>) -> Option<Application> {
     let s3_bucket_name = r.string("s3_bucket_name");
     let aws_access_key_id = r.secret("aws_access_key_id", checks::non_empty_secret);
     let aws_secret_access_key = r.secret("aws_secret_access_key", checks::non_empty_secret);
+    let broker_user = r.string("broker_user");
+    let broker_pass = r.secret("broker_pass", checks::non_empty_secret);
     let mail = mail(r);
     let bizvizz = r.secret("bizvizz_api_key", checks::non_empty_secret);
     let opensecrets = r.secret("opensecrets_api_key", checks::non_empty_secret);
@@ -444,6 +448,8 @@ fn application(r: &mut Reader<'_>) -> Option<Application> {
         s3_bucket_name: s3_bucket_name?,
         aws_access_key_id: aws_access_key_id?,
         aws_secret_access_key: aws_secret_access_key?,
+        broker_user: broker_user?,
+        broker_pass: broker_pass?,
         mail: mail?,
         api_keys: api_keys?,
     })

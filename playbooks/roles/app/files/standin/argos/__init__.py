@@ -1,0 +1,1 @@
+"""Argos STAND-IN package (argos-cloud local backends; not the real Argos app)."""

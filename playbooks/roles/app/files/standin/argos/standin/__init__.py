@@ -1,0 +1,1 @@
+"""Parts that exist only in the Argos STAND-IN: the health checks and web app."""
