@@ -247,7 +247,7 @@ fn commands_still_to_come_exit_2_and_say_which_issue_brings_them() {
     for (args, issue) in [
         (&["staging", "check"][..], "issue #5"),
         (
-            &["--backend", "docker", "staging", "commission"],
+            &["--backend", "docker", "staging", "update"],
             "issue #5",
         ),
         (&["--backend", "vagrant", "staging", "status"], "issue #7"),
