@@ -27,6 +27,11 @@ pub type Tags = Vec<(String, String)>;
 /// A DescribeX filter: `("tag:Env", ["staging"])`.
 pub type Filter = (String, Vec<String>);
 
+/// The value of tag `key`, if the resource carries it.
+pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
 pub fn filter(name: impl Into<String>, values: &[&str]) -> Filter {
     (
         name.into(),

@@ -52,9 +52,7 @@ pub struct DatabaseStatus {
     pub tags: Vec<(String, String)>,
 }
 
-fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
+use argos_aws::tag;
 
 impl AwsBackend {
     /// The running instances and the databases tagged for an environment, for its inventory.

@@ -21,7 +21,7 @@ pub struct SweepFilter {
 
 impl SweepFilter {
     fn matches(&self, tags: &[(String, String)]) -> bool {
-        let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let tag = |key: &str| argos_aws::tag(tags, key);
         let Some(run) = tag(tag_keys::RUN) else {
             return false;
         };
@@ -95,12 +95,7 @@ impl fmt::Display for SweepReport {
 }
 
 fn item(kind: &'static str, id: &str, tags: &[(String, String)]) -> SweepItem {
-    let tag = |key: &str| {
-        tags.iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let tag = |key: &str| argos_aws::tag(tags, key).unwrap_or_default().to_owned();
     SweepItem {
         kind,
         id: id.to_owned(),

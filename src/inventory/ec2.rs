@@ -8,9 +8,7 @@ use argos_aws::{DbInstance, Instance};
 use super::{DatabaseEndpoint, Host};
 use crate::names::{EnvNames, Group, tag_keys};
 
-fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
+use argos_aws::tag;
 
 /// Database states in which it accepts connections.
 const DB_SERVING: [&str; 4] = [

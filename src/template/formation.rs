@@ -73,11 +73,7 @@ impl Formation {
 
     /// The entries of one section, in file order (empty when absent).
     pub fn entries(&self, section: Section) -> impl Iterator<Item = (&String, &Value)> {
-        self.body
-            .get(section.as_str())
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
+        super::section_entries(&self.body, section)
     }
 
     /// The 1-based line where `id` is defined in `section`, found in the text

@@ -112,6 +112,17 @@ pub enum TemplateError {
     TooLarge { bytes: usize },
 }
 
+/// The entries of one section of a template body, in order (none when absent).
+pub(crate) fn section_entries(
+    body: &Map<String, Value>,
+    section: Section,
+) -> impl Iterator<Item = (&String, &Value)> {
+    body.get(section.as_str())
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
 /// A problem found in a formation by a check (references, tags, parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -142,11 +153,7 @@ impl Template {
     }
 
     pub fn entries(&self, section: Section) -> impl Iterator<Item = (&String, &Value)> {
-        self.body
-            .get(section.as_str())
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
+        section_entries(&self.body, section)
     }
 
     pub fn get(&self, section: Section, id: &str) -> Option<&Value> {

@@ -246,10 +246,7 @@ fn commands_still_to_come_exit_2_and_say_which_issue_brings_them() {
     let project = TempProject::shipped();
     for (args, issue) in [
         (&["staging", "check"][..], "issue #5"),
-        (
-            &["--backend", "docker", "staging", "update"],
-            "issue #5",
-        ),
+        (&["--backend", "docker", "staging", "update"], "issue #5"),
         (&["--backend", "vagrant", "staging", "status"], "issue #7"),
     ] {
         argos(&project)
