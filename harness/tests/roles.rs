@@ -117,3 +117,33 @@ async fn the_app_role_converges_and_reaches_the_database_and_the_knowledge_host(
         );
     }
 }
+
+#[tokio::test]
+async fn the_worker_role_converges_against_a_real_broker_then_changes_nothing() {
+    if !docker_available() {
+        return;
+    }
+    let groups = [
+        Group::Database,
+        Group::Knowledge,
+        Group::Broker,
+        Group::Worker,
+    ];
+    let env = DockerEnvironment::create("worker", &groups).unwrap();
+    converged(
+        &env.deploy(&["database", "knowledge", "broker"])
+            .await
+            .unwrap(),
+        "database, knowledge and broker",
+    );
+    converge_twice(&env, "worker").await;
+}
+
+#[tokio::test]
+async fn the_image_role_converges_then_changes_nothing() {
+    if !docker_available() {
+        return;
+    }
+    let env = DockerEnvironment::create("image", &[Group::Image]).unwrap();
+    converge_twice(&env, "image").await;
+}

@@ -1,5 +1,10 @@
 //! Hosts from `vagrant ssh-config`: one `Host` block per machine, named
 //! after its group (`app`, or `app-2` for a second one).
+//!
+//! The block says how to connect, which on most providers is a port
+//! forwarded to 127.0.0.1: the private address the other hosts use stays
+//! `HostName` here, and the Vagrant backend replaces it with the machine's
+//! own address.
 
 use std::collections::BTreeMap;
 
