@@ -264,11 +264,7 @@ fn aws_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 }
                 let inventory = aws_inventory(&backend, project, &names).await?;
                 let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-                let extra_vars = overrides
-                    .assignments()
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::String(v)))
-                    .collect();
+                let extra_vars = overrides.extra_vars();
                 let request = DeployRequest {
                     project,
                     inventory: &inventory,
@@ -365,11 +361,7 @@ fn docker_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, S
                 )
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-            let mut extra_vars: serde_json::Map<String, serde_json::Value> = overrides(cli)?
-                .assignments()
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
+            let mut extra_vars = overrides(cli)?.extra_vars();
             // Fuseki, Stanford NER and the Argos app cannot be fetched here:
             // the roles deploy their named stand-ins instead.
             extra_vars.insert("knowledge_standin".into(), true.into());

@@ -98,6 +98,26 @@ impl Overrides {
             .collect()
     }
 
+    /// The overrides as Ansible extra vars, typed as YAML would type them
+    /// (`true` a boolean, `5` a number) so that `--set tasks_enabled=false`
+    /// is false in a playbook too. Secrets stay strings, whatever they look like.
+    pub fn extra_vars(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.assignments()
+            .into_iter()
+            .map(|(key, text)| {
+                let secret = keys::spec(&key).is_some_and(|k| k.secret);
+                let typed = match serde_norway::from_str::<Value>(&text) {
+                    Ok(Value::Bool(b)) if !secret => serde_json::Value::Bool(b),
+                    Ok(Value::Number(n)) if !secret && n.is_i64() => {
+                        serde_json::Value::from(n.as_i64())
+                    }
+                    _ => serde_json::Value::String(text),
+                };
+                (key, typed)
+            })
+            .collect()
+    }
+
     /// Whether a variable or flag sets `key`.
     pub fn provides(&self, key: &str) -> bool {
         self.lookup(key).is_some()

@@ -269,3 +269,17 @@ fn no_settings_at_all_is_a_clear_error() {
         .to_string();
     assert!(error.starts_with("neither "), "{error}");
 }
+
+#[test]
+fn overrides_reach_ansible_typed_but_secrets_stay_strings() {
+    let mut overrides = Overrides::default();
+    overrides.set("tasks_enabled=false").unwrap();
+    overrides.set("app_max_size=6").unwrap();
+    overrides.set("db_pass=12345678").unwrap();
+    overrides.set("db_name=argos_x").unwrap();
+    let vars = overrides.extra_vars();
+    assert_eq!(vars["tasks_enabled"], serde_json::json!(false));
+    assert_eq!(vars["app_max_size"], serde_json::json!(6));
+    assert_eq!(vars["db_pass"], serde_json::json!("12345678"));
+    assert_eq!(vars["db_name"], serde_json::json!("argos_x"));
+}
