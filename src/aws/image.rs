@@ -139,7 +139,19 @@ impl AwsBackend {
             Err(e) if e.is_code("AlreadyExistsException") => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let outcome = self.bake_on(&stack_id, &plan.stack_name).await;
+        // The stack's name is held by one bake at a time. A bake that finished
+        // between our first look and now made its image before it released
+        // the name: look again while holding it, so no image is baked twice.
+        let outcome = match self.wait_for_existing_image().await {
+            Ok(Some(id)) => {
+                self.say(format!(
+                    "image {name}: another bake just made {id}; reusing it"
+                ));
+                Ok(id)
+            }
+            Ok(None) => self.bake_on(&stack_id, &plan.stack_name).await,
+            Err(e) => Err(e),
+        };
         // The instance is never left behind, whatever happened.
         self.say(format!(
             "image {name}: removing the bake instance (stack {})",
