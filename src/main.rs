@@ -361,11 +361,7 @@ fn docker_command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, S
                 )
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-            let mut extra_vars = overrides(cli)?.extra_vars();
-            // Fuseki, Stanford NER and the Argos app cannot be fetched here:
-            // the roles deploy their named stand-ins instead.
-            extra_vars.insert("knowledge_standin".into(), true.into());
-            extra_vars.insert("app_source".into(), "standin".into());
+            let extra_vars = argos_cloud::docker::with_standins(overrides(cli)?.extra_vars());
             let request = DeployRequest {
                 project,
                 inventory: &inventory,

@@ -15,7 +15,7 @@ use argos_cloud::names::{EnvName, Group, RunTags};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 /// How long a harness environment may live before `sweep` removes it.
 pub const TIME_TO_LIVE: Duration = Duration::from_secs(3 * 3600);
@@ -104,9 +104,7 @@ impl DockerEnvironment {
     pub async fn deploy(&self, roles: &[&str]) -> Result<DeployReport, EnvironmentError> {
         let inventory = self.inventory()?;
         let ansible = AnsiblePlaybook::locate(&self.backend.project)?;
-        let mut extra_vars = Map::new();
-        extra_vars.insert("knowledge_standin".into(), Value::Bool(true));
-        extra_vars.insert("app_source".into(), Value::String("standin".into()));
+        let extra_vars = argos_cloud::docker::with_standins(Map::new());
         let request = DeployRequest {
             project: &self.backend.project,
             inventory: &inventory,

@@ -24,6 +24,17 @@ pub const HOST_IMAGE: &str = "argos-host:bookworm";
 /// The user the host image lets in (the same as on Debian AMIs).
 pub const HOST_USER: &str = "admin";
 
+/// Switch on the roles' named stand-ins on a local backend: Fuseki, Stanford
+/// NER and the Argos app cannot be fetched here (the real ones stay the
+/// roles' defaults on AWS).
+pub fn with_standins(
+    mut extra_vars: serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    extra_vars.insert("knowledge_standin".into(), Value::Bool(true));
+    extra_vars.insert("app_source".into(), Value::String("standin".into()));
+    extra_vars
+}
+
 #[derive(Debug, Clone)]
 pub struct DockerBackend {
     pub project: Project,
