@@ -139,6 +139,14 @@ impl AwsBackend {
             Err(e) if e.is_code("AlreadyExistsException") => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        // An emulator may let two racing CreateStack calls for one name both
+        // succeed (AWS never does); the name then resolves to the first stack,
+        // so every other bake stands down and waits for that one.
+        let holder = self.aws.stack(&plan.stack_name).await?;
+        if holder.is_some_and(|holder| holder.id != stack_id) {
+            self.delete_and_wait(&stack_id, &plan.stack_name).await?;
+            return Ok(None);
+        }
         // The stack's name is held by one bake at a time. A bake that finished
         // between our first look and now made its image before it released
         // the name: look again while holding it, so no image is baked twice.
@@ -213,10 +221,22 @@ impl AwsBackend {
         } else {
             self.say("provision: skipped: the deploy capability (issue #4) is not built yet");
         }
-        let image_id = self
+        let image_id = match self
             .aws
             .create_image(&instance_id, &name, "Argos app image, baked by argos-cloud")
-            .await?;
+            .await
+        {
+            Ok(id) => id,
+            // Someone else's bake won after all: theirs is the image.
+            Err(e) if e.is_code("InvalidAMIName.Duplicate") => {
+                if let Some(id) = self.wait_for_existing_image().await? {
+                    self.say(format!("image {name}: another bake made {id}; reusing it"));
+                    return Ok(id);
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.say(format!(
             "image {name}: {image_id} created from {instance_id}; waiting until available"
         ));
