@@ -109,7 +109,7 @@ pub enum Command {
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
     },
-    /// Probe the environment: tags, health and connectivity.
+    /// Probe the environment: health and connectivity between its hosts.
     Check,
     /// Delete expired environments made by test runs (dry run unless --yes).
     Sweep {
@@ -135,6 +135,12 @@ pub enum Command {
         #[arg(long)]
         compact: bool,
     },
+    /// Run, check or describe scenario files (no environment name: each
+    /// run makes its own throwaway environment).
+    Scenario {
+        #[command(subcommand)]
+        action: ScenarioAction,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -156,17 +162,46 @@ impl Command {
             Command::Sweep { .. } => "sweep",
             Command::Validate { .. } => "validate",
             Command::Template { .. } => "template",
+            Command::Scenario { .. } => "scenario",
             Command::Completions { .. } => "completions",
         }
     }
 
-    /// For commands still to come: the capability and issue that bring them.
-    pub fn not_built_yet(&self) -> Option<&'static str> {
-        match self {
-            Command::Check => Some("the probes of the roles harness (issue #5)"),
-            _ => None,
-        }
+    /// Commands that take no environment name.
+    pub fn needs_no_env(&self) -> bool {
+        matches!(self, Command::Scenario { .. } | Command::Completions { .. })
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioAction {
+    /// Run scenario files: create, converge, idempotence, verify, destroy on
+    /// a throwaway environment that is always removed (also on Ctrl-C).
+    Run {
+        /// Scenario files, e.g. scenarios/app.yaml.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Keep a failed environment and print how to reach it.
+        #[arg(long, env = "ARGOS_KEEP")]
+        keep: bool,
+        /// Also write a JUnit report (a test case per step) to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Seconds before a sweep may remove the environment if this run dies.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
+        ttl: u64,
+        /// The settings file to start from (default: playbooks/group_vars/all.yml
+        /// when it exists, else the sample).
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+    },
+    /// Check scenario files without running them.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of scenario files.
+    Schema,
 }
 
 #[cfg(test)]

@@ -235,20 +235,13 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the harness lives in the workspace")
-        .to_owned()
-}
-
 /// moto's server: `ARGOS_MOTO_SERVER`, the project's `.venv`, `PATH`, or a
 /// fresh install into `.venv` from the pinned requirements.
 async fn moto_server() -> Result<PathBuf, EmulatorError> {
     if let Some(path) = std::env::var_os("ARGOS_MOTO_SERVER") {
         return Ok(PathBuf::from(path));
     }
-    let root = workspace_root();
+    let root = crate::workspace_root();
     let venv = root.join(".venv");
     let in_venv = venv.join("bin/moto_server");
     if in_venv.is_file() {

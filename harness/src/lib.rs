@@ -1,12 +1,19 @@
 //! argos-harness: throwaway Argos environments for tests.
 //!
-//! Today: [`emulator`], a local AWS API (moto's server) that the AWS backend
-//! runs against unchanged. Scenarios, the environment guard and the probes
-//! (Docker, Vagrant) arrive with issue #5.
+//! [`emulator`]: a local AWS API (moto's server) that the AWS backend runs
+//! against unchanged. [`scenarios`]: the shipped scenario files run on a
+//! local backend, as the `roles` test suite runs them.
 
 pub mod emulator;
-pub mod environment;
+pub mod scenarios;
 
 pub use argos_cloud as engine;
 pub use emulator::{Emulator, EmulatorError, EmulatorKind};
-pub use environment::{DockerEnvironment, EnvironmentError};
+
+/// The repository: where `formations/`, `playbooks/`, `scenarios/` and `.venv` are.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the harness crate sits in the workspace")
+        .to_owned()
+}

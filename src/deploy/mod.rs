@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
 pub use reach::{UnreachableHost, probe_ssh};
-pub use report::{DeployReport, HostSummary, PlaybookReport, TaskFailure};
+pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure};
 
 use crate::inventory::Inventory;
 use crate::names::Group;
@@ -249,6 +249,9 @@ async fn run_playbook(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // Its own process group: Ctrl-C reaches argos-cloud, which stops this
+    // run (kill_on_drop) and then cleans up in order.
+    command.process_group(0);
     let config = playbooks.join("ansible.cfg");
     if config.is_file() {
         command.env("ANSIBLE_CONFIG", config);

@@ -34,11 +34,19 @@ pub struct TaskFailure {
     pub unreachable: bool,
 }
 
+/// A task that changed something on a host: what idempotence must not see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedTask {
+    pub host: String,
+    pub task: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PlaybookReport {
     pub playbook: String,
     pub hosts: BTreeMap<String, HostSummary>,
     pub failures: Vec<TaskFailure>,
+    pub changed_tasks: Vec<ChangedTask>,
     /// ansible-playbook's exit code (`None` when it was killed).
     pub exit_code: Option<i32>,
     /// The full output, kept in a file.
@@ -55,7 +63,14 @@ enum Event {
         #[allow(dead_code)]
         name: String,
     },
-    Ok {},
+    Ok {
+        #[serde(default)]
+        host: String,
+        #[serde(default)]
+        task: String,
+        #[serde(default)]
+        changed: bool,
+    },
     Ignored {},
     Failed {
         host: String,
@@ -86,7 +101,12 @@ impl PlaybookReport {
         {
             match event {
                 Event::Play { name } => play = name,
-                Event::Task { .. } | Event::Ok {} | Event::Ignored {} => {}
+                Event::Ok {
+                    host,
+                    task,
+                    changed: true,
+                } => report.changed_tasks.push(ChangedTask { host, task }),
+                Event::Task { .. } | Event::Ok { .. } | Event::Ignored {} => {}
                 Event::Failed { host, task, msg } | Event::Unreachable { host, task, msg }
                     if report
                         .failures

@@ -1,6 +1,7 @@
 //! Running the `docker` CLI (and helpers such as ssh-keygen) with errors that
 //! carry the command and its stderr.
 
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use crate::inventory::InventoryError;
@@ -48,6 +49,9 @@ fn describe(command: &Command) -> String {
 
 /// Run a command; its stdout on success.
 pub fn run(command: &mut Command, what: &str) -> Result<String, DockerError> {
+    // Its own process group: a Ctrl-C reaches argos-cloud alone, which lets
+    // the command in flight finish and then removes what it made.
+    command.process_group(0);
     let output = command.output().map_err(|source| DockerError::Spawn {
         command: describe(command),
         source,

@@ -5,6 +5,7 @@
 //! reached over SSH with a per-environment key, exactly as on EC2.
 
 mod cli;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,6 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 pub use cli::DockerError;
+pub use sweep::{Labelled, SweepReport};
 
 use crate::inventory::{self, Expect, Inventory};
 use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
@@ -75,19 +77,13 @@ impl DockerBackend {
         ]
     }
 
-    fn labels(&self, names: &EnvNames, group: Option<Group>) -> Vec<String> {
-        let mut labels: Vec<(String, String)> = match group {
-            Some(group) => names
-                .tags(group)
-                .into_iter()
-                .map(|t| (t.key, t.value))
-                .collect(),
-            None => names
-                .stack_tags(None)
-                .into_iter()
-                .map(|t| (t.key, t.value))
-                .collect(),
-        };
+    /// The four tags of `group` and the harness tags, as `key=value` labels.
+    fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
+        let mut labels: Vec<(String, String)> = names
+            .tags(group)
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
         labels.extend(
             self.run
                 .iter()
@@ -114,7 +110,7 @@ impl DockerBackend {
     /// A network and one host per group; an environment that exists is an error.
     pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), DockerError> {
         let names = self.names(env);
-        let network = names.stack();
+        let network = names.resource(Group::Network);
         if !cli::docker_lines(&[
             "network",
             "ls",
@@ -150,7 +146,7 @@ impl DockerBackend {
             .map_err(DockerError::io("writing authorized_keys"))?;
 
         let mut args = vec!["network".to_owned(), "create".to_owned()];
-        for label in self.labels(&names, None) {
+        for label in self.labels(&names, Group::Network) {
             args.extend(["--label".to_owned(), label]);
         }
         args.push(network.clone());
@@ -173,7 +169,7 @@ impl DockerBackend {
             ]
             .map(str::to_owned)
             .to_vec();
-            for label in self.labels(&names, Some(*group)) {
+            for label in self.labels(&names, *group) {
                 args.extend(["--label".to_owned(), label]);
             }
             // systemd as PID 1 without --privileged (measured in DESIGN.md).
@@ -256,9 +252,10 @@ impl DockerBackend {
                     .unwrap_or("-")
                     .to_owned(),
                 state: c["State"]["Status"].as_str().unwrap_or_default().to_owned(),
-                address: c["NetworkSettings"]["Networks"][names.stack()]["IPAddress"]
-                    .as_str()
-                    .map(str::to_owned),
+                address:
+                    c["NetworkSettings"]["Networks"][names.resource(Group::Network)]["IPAddress"]
+                        .as_str()
+                        .map(str::to_owned),
             })
             .collect())
     }

@@ -9,7 +9,7 @@ use super::Host;
 use crate::names::{EnvNames, Group, tag_keys};
 
 pub fn from_docker_inspect(names: &EnvNames, containers: &[Value], user: &str) -> Vec<Host> {
-    let network = names.stack();
+    let network = names.resource(Group::Network);
     containers
         .iter()
         .filter(|c| c["State"]["Running"] == Value::Bool(true))

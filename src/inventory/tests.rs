@@ -231,7 +231,8 @@ fn vagrant_ssh_config_blocks_become_hosts() {
 
 #[test]
 fn docker_containers_are_hosts_on_the_environment_network() {
-    // `docker inspect` recorded from `argos-cloud --backend docker dev commission`.
+    // `docker inspect` recorded from `argos-cloud --backend docker dev commission`
+    // (the network, then named `argos-dev`, renamed to today's `argos-dev-network`).
     let inspect: Value =
         serde_json::from_str(include_str!("fixtures/docker-inspect.json")).unwrap();
     let containers = inspect.as_array().unwrap();

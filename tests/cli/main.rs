@@ -2,6 +2,7 @@
 
 mod aws;
 mod deploy;
+mod scenario;
 mod support;
 
 use assert_cmd::Command;
@@ -245,9 +246,18 @@ fn template_prints_the_merged_template() {
 fn commands_still_to_come_exit_2_and_say_which_issue_brings_them() {
     let project = TempProject::shipped();
     for (args, issue) in [
-        (&["staging", "check"][..], "issue #5"),
-        (&["--backend", "docker", "staging", "update"], "issue #5"),
-        (&["--backend", "vagrant", "staging", "status"], "issue #7"),
+        (
+            &["--backend", "vagrant", "staging", "status"][..],
+            "issue #7",
+        ),
+        (
+            &["--backend", "aws", "scenario", "run", "scenarios/app.yaml"],
+            "issue #7",
+        ),
+        (
+            &["--backend", "docker", "staging", "update"],
+            "decommission and commission again",
+        ),
     ] {
         argos(&project)
             .args(args)

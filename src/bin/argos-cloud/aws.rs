@@ -1,0 +1,262 @@
+//! `--backend aws` (the default): CloudFormation stacks, EC2 and RDS, or an
+//! emulator with --endpoint.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use argos_cloud::aws::{
+    AwsBackend, AwsOptions, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback,
+};
+use argos_cloud::cli::{Cli, Command};
+use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::inventory::{self, Expect, Inventory};
+use argos_cloud::names::{EnvName, EnvNames};
+use argos_cloud::probe::{DatabaseLogin, ProbeContext};
+use argos_cloud::progress::Progress;
+use argos_cloud::project::Project;
+use argos_cloud::scenario::{Expectations, HostGroup};
+use argos_cloud::settings::{self, Settings};
+use argos_cloud::template::Formations;
+use argos_cloud::validate;
+
+use crate::{confirm, overrides};
+
+/// Settings, names and formations, all checked before any API call.
+fn checked_inputs(
+    cli: &Cli,
+    project: &Project,
+    env: &str,
+) -> Result<(Settings, EnvNames, Formations), String> {
+    let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
+    for notice in &loaded.notices {
+        eprintln!("note: {notice}");
+    }
+    let env = EnvName::new(env).map_err(|e| e.to_string())?;
+    let names = EnvNames::new(loaded.settings.app_name.clone(), env);
+    let formations = Formations::load(project).map_err(|e| e.to_string())?;
+    validate::preflight(&formations, &loaded.settings, &names).map_err(|problems| {
+        format!(
+            "the formations or settings are not ready:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+    Ok((loaded.settings, names, formations))
+}
+
+pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
+    let (settings, names, formations) = checked_inputs(cli, project, env)?;
+    let overrides = overrides(cli)?;
+    let endpoint = cli.endpoint.clone().filter(|e| !e.is_empty());
+    // An emulator on this machine takes any credentials; real AWS gets the
+    // SDK's own chain (variables, profiles, SSO, instance roles).
+    let emulator_credentials = endpoint.as_deref().is_some_and(is_loopback)
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
+    let options = AwsOptions {
+        region: settings.region.clone(),
+        endpoint,
+        emulator_credentials,
+        timeouts: Default::default(),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let backend = AwsBackend {
+            aws: argos_cloud::aws::Aws::connect(&options).await,
+            settings,
+            formations,
+            progress: Progress::stderr(),
+            timeouts: Timeouts::default(),
+            run: None,
+        };
+        let env = &names.env;
+        let fail = |e: argos_cloud::aws::EngineError| e.to_string();
+        match &cli.command {
+            Command::Commission { keep } => {
+                let stack = backend.commission(env, *keep).await.map_err(fail)?;
+                println!("commissioned {} ({})", stack.name, stack.status);
+                for (key, value) in &stack.outputs {
+                    println!("  {key:<24} {value}");
+                }
+            }
+            Command::Update => match backend.update(env).await.map_err(fail)? {
+                Updated::Changed(stack) => println!("updated {} ({})", stack.name, stack.status),
+                Updated::NoChanges => println!("{}: no changes to make", names.stack()),
+            },
+            Command::Decommission { yes, delete_image } => {
+                if env.looks_like_production() && !yes {
+                    confirm(env.as_str(), &format!("decommission {}", names.stack()))?;
+                }
+                match backend.decommission(env).await.map_err(fail)? {
+                    Decommissioned::Deleted { stack } => println!("decommissioned {stack}"),
+                    Decommissioned::NotFound { stack } => {
+                        println!("{stack} does not exist: nothing to delete")
+                    }
+                }
+                if *delete_image {
+                    let report = backend.clean().await.map_err(fail)?;
+                    println!(
+                        "deleted {} image(s), {} snapshot(s)",
+                        report.images.len(),
+                        report.snapshots.len()
+                    );
+                }
+            }
+            Command::Clean { yes } => {
+                let image = names.app.image_name();
+                if !yes {
+                    confirm(
+                        &image,
+                        &format!("delete {image}, shared by every environment,"),
+                    )?;
+                }
+                let report = backend.clean().await.map_err(fail)?;
+                println!(
+                    "clean: {} image(s), {} snapshot(s), {} instance(s){}",
+                    report.images.len(),
+                    report.snapshots.len(),
+                    report.instances.len(),
+                    if report.stack_deleted {
+                        ", and a leftover bake stack"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Command::Status { json } => {
+                let status = backend.status(env).await.map_err(fail)?;
+                if *json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+                    );
+                } else {
+                    print!("{status}");
+                }
+            }
+            Command::Sweep { run, yes } => {
+                let filter = SweepFilter {
+                    run: run.clone(),
+                    now: SystemTime::now(),
+                };
+                let report = backend.sweep(&filter, *yes).await.map_err(fail)?;
+                print!("{report}");
+                if report.failures() > 0 {
+                    return Err(format!("sweep: {} deletion(s) failed", report.failures()));
+                }
+            }
+            Command::Inventory { list: _, host } => {
+                let inventory = aws_inventory(&backend, project, &names).await?;
+                let answer = match host {
+                    Some(host) => inventory.host(host),
+                    None => inventory.list(),
+                };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?
+                );
+            }
+            Command::Deploy { roles } => {
+                if backend.aws.endpoint().is_some_and(is_loopback) {
+                    return Err(
+                        "deploy needs hosts to reach, and the emulator has no data plane: \
+                                use --backend docker or AWS"
+                            .into(),
+                    );
+                }
+                let inventory = aws_inventory(&backend, project, &names).await?;
+                let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
+                let extra_vars = overrides.extra_vars();
+                let request = DeployRequest {
+                    project,
+                    inventory: &inventory,
+                    roles: roles.clone(),
+                    extra_vars,
+                    host_keys: HostKeys::Record(
+                        project.path(&format!(".argos/known_hosts/{}", names.stack())),
+                    ),
+                    log_dir: project.path(".argos/logs"),
+                    reach_timeout: Duration::from_secs(300),
+                    progress: backend.progress.clone(),
+                };
+                let report = deploy::deploy(&ansible, &request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print!("{report}");
+                if !report.succeeded() {
+                    return Err(format!("deploy to {} failed", names.stack()));
+                }
+            }
+            Command::Check => {
+                if backend.aws.endpoint().is_some_and(is_loopback) {
+                    return Err(
+                        "check probes hosts over SSH, and the emulator has no data plane: \
+                         use --backend docker or AWS"
+                            .into(),
+                    );
+                }
+                let inventory = aws_inventory(&backend, project, &names).await?;
+                let mut groups: Vec<HostGroup> = inventory
+                    .hosts
+                    .iter()
+                    .filter_map(|h| HostGroup::from_group(h.group))
+                    .collect();
+                if !inventory.databases.is_empty() {
+                    groups.push(HostGroup::Database);
+                }
+                let database = &backend.settings.database;
+                let context = ProbeContext {
+                    inventory: &inventory,
+                    host_keys: HostKeys::Record(
+                        project.path(&format!(".argos/known_hosts/{}", names.stack())),
+                    ),
+                    login: DatabaseLogin {
+                        name: database.name.clone(),
+                        user: database.user.clone(),
+                        password: database.password.clone(),
+                    },
+                    deadline: Duration::from_secs(60),
+                };
+                let results = context.run_all(&Expectations::standard(&groups)).await;
+                for result in &results {
+                    println!("{result}");
+                }
+                let failed = results.iter().filter(|r| !r.passed()).count();
+                if failed > 0 {
+                    return Err(format!(
+                        "check: {failed} of {} probe(s) failed",
+                        results.len()
+                    ));
+                }
+                println!("check: {} probe(s) passed", results.len());
+            }
+            other => unreachable!("{} is not an AWS command", other.name()),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The environment's hosts on AWS, each reached with `keys/<key_name>.pem`.
+async fn aws_inventory(
+    backend: &AwsBackend,
+    project: &Project,
+    names: &EnvNames,
+) -> Result<Inventory, String> {
+    let (instances, databases) = backend
+        .inventory_sources(names)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut hosts, databases) = inventory::from_aws(
+        names,
+        &instances,
+        &databases,
+        &backend.settings.access.ssh_user,
+    );
+    let key = project.path(&format!("keys/{}.pem", backend.settings.access.key_name));
+    for host in &mut hosts {
+        host.vars.insert(
+            "ansible_ssh_private_key_file".into(),
+            key.display().to_string(),
+        );
+    }
+    let expect = Expect::environment(backend.settings.sizes.tasks_enabled);
+    Inventory::new(names.clone(), hosts, databases, expect).map_err(|e| e.to_string())
+}

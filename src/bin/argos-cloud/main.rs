@@ -1,0 +1,137 @@
+//! `argos-cloud`: a thin layer over the engine in the library, one module
+//! per backend and one for scenarios.
+
+mod aws;
+mod docker;
+mod scenario;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use argos_cloud::cli::{BackendKind, Cli, Command};
+use argos_cloud::project::Project;
+use argos_cloud::settings::Overrides;
+use argos_cloud::template::Formations;
+use argos_cloud::validate::{self, Lint};
+
+/// Exit code of a command whose capability is not built yet.
+const NOT_BUILT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("argos-cloud: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "argos-cloud",
+            &mut std::io::stdout(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Scenario { action } = &cli.command {
+        return scenario::command(&cli, action);
+    }
+    let Some(env) = cli.env.as_deref() else {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!(
+                    "`{}` needs an environment first: argos-cloud <ENV> {}",
+                    cli.command.name(),
+                    cli.command.name()
+                ),
+            )
+            .exit();
+    };
+    let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
+    match &cli.command {
+        Command::Validate { no_lint } => {
+            let overrides = overrides(&cli)?;
+            let lint = if *no_lint {
+                Lint::Never
+            } else {
+                Lint::IfInstalled
+            };
+            let report = validate::validate(&project, &overrides, env, lint);
+            print!("{report}");
+            if report.passed() {
+                println!("validate: {env} passed");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("validate: {env} FAILED");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Template { image, compact } => {
+            let formations = Formations::load(&project).map_err(|e| e.to_string())?;
+            let template = if *image {
+                &formations.image
+            } else {
+                &formations.environment
+            };
+            let text = if *compact {
+                template.to_json()
+            } else {
+                template.to_pretty_json()
+            };
+            writeln!(std::io::stdout(), "{text}").map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => match cli.backend {
+            BackendKind::Aws => aws::command(&cli, &project, env),
+            BackendKind::Docker => docker::command(&cli, &project, env),
+            BackendKind::Vagrant => Ok(not_built("the vagrant backend", "issue #7")),
+        },
+    }
+}
+
+pub(crate) fn not_built(what: &str, capability: &str) -> ExitCode {
+    eprintln!(
+        "argos-cloud: {what} is not built yet; it arrives with {capability}. Working today: \
+         every command on --backend aws and --backend docker, and `scenario run` on docker."
+    );
+    ExitCode::from(NOT_BUILT)
+}
+
+pub(crate) fn overrides(cli: &Cli) -> Result<Overrides, String> {
+    let mut overrides = Overrides::from_process_env();
+    for assignment in &cli.set {
+        overrides.set(assignment).map_err(|e| e.to_string())?;
+    }
+    if let Some(region) = &cli.region {
+        overrides.flag("region", region);
+    }
+    Ok(overrides)
+}
+
+/// Ask the user to type `expected` before a destructive command; refuse when
+/// nobody can answer.
+pub(crate) fn confirm(expected: &str, action: &str) -> Result<(), String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "refusing to {action} without --yes (no terminal to confirm on)"
+        ));
+    }
+    eprint!("About to {action}. Type {expected:?} to confirm: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    if answer.trim() == expected {
+        Ok(())
+    } else {
+        Err("not confirmed; nothing was changed".into())
+    }
+}

@@ -1,0 +1,120 @@
+//! `argos-cloud scenario run|check|schema`: the roles harness without cargo.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use argos_cloud::cli::{BackendKind, Cli, ScenarioAction};
+use argos_cloud::project::Project;
+use argos_cloud::scenario::{self, run};
+
+use crate::{not_built, overrides};
+
+pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
+    match action {
+        ScenarioAction::Schema => {
+            print!("{}", scenario::schema::json());
+            Ok(ExitCode::SUCCESS)
+        }
+        ScenarioAction::Check { files } => {
+            // Every file is checked; all problems are shown at once.
+            let mut problems = Vec::new();
+            for file in files {
+                match scenario::load(file) {
+                    Ok(s) => println!(
+                        "ok: {} ({} steps, role {})",
+                        file.display(),
+                        s.steps.len(),
+                        s.role
+                    ),
+                    Err(e) => problems.push(e.to_string()),
+                }
+            }
+            if problems.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(problems.join("\n"))
+            }
+        }
+        ScenarioAction::Run {
+            files,
+            keep,
+            junit,
+            ttl,
+            settings,
+        } => {
+            match cli.backend {
+                BackendKind::Docker => {}
+                BackendKind::Aws => {
+                    return Ok(not_built("`scenario run --backend aws`", "issue #7"));
+                }
+                BackendKind::Vagrant => {
+                    return Ok(not_built("`scenario run --backend vagrant`", "issue #7"));
+                }
+            }
+            let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
+            // Every file is read and checked before anything is created.
+            let scenarios = files
+                .iter()
+                .map(|f| scenario::load(f).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut options = run::RunOptions::new(
+                project.clone(),
+                settings
+                    .clone()
+                    .unwrap_or_else(|| run::default_settings_file(&project)),
+            );
+            options.overrides = overrides(cli)?;
+            options.keep_on_failure = *keep;
+            options.time_to_live = Duration::from_secs(*ttl);
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            let mut failed = Vec::new();
+            let mut xml = Vec::new();
+            for scenario in &scenarios {
+                let outcome = runtime.block_on(run::until_signal(run::run(scenario, &options)));
+                match outcome {
+                    Err(signal) => {
+                        eprintln!(
+                            "argos-cloud: scenario {} interrupted by {signal}; its environment was removed",
+                            scenario.name
+                        );
+                        return Ok(ExitCode::from(130));
+                    }
+                    Ok(Err(error)) => return Err(format!("scenario {}: {error}", scenario.name)),
+                    Ok(Ok(report)) => {
+                        print!("{report}");
+                        if !report.passed() {
+                            failed.push(scenario.name.clone());
+                        }
+                        xml.push(report.junit());
+                    }
+                }
+            }
+            if let Some(path) = junit {
+                write_junit(path, &xml)?;
+            }
+            if failed.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(format!("scenario(s) failed: {}", failed.join(", ")))
+            }
+        }
+    }
+}
+
+/// One file for all scenarios: their suites side by side.
+fn write_junit(path: &Path, reports: &[String]) -> Result<(), String> {
+    let suites: String = reports
+        .iter()
+        .flat_map(|xml| {
+            xml.lines()
+                .filter(|l| !l.starts_with("<?xml") && !l.contains("testsuites"))
+                .map(|l| format!("{l}\n"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"argos-cloud scenarios\">\n{suites}</testsuites>\n"
+    );
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}

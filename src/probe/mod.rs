@@ -1,0 +1,370 @@
+//! Probes: what `verify` and `check` ask of a converged environment.
+//! Health probes run on one host about itself (an HTTP answer, a systemd
+//! unit, a listening port); connectivity probes open a connection that
+//! starts on one host and ends on another's port and speak the service's
+//! protocol over it (PostgreSQL login, SPARQL ASK, Stanford NER, HTTP, TCP).
+//!
+//! Each probe is retried with a deadline (a service may still be starting),
+//! and every failure names the host it ran on, the probe and the reason.
+
+mod http;
+mod ner;
+mod postgres;
+mod ssh;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use ssh::{SshHost, Tunnel};
+
+use crate::deploy::HostKeys;
+use crate::inventory::{Host, Inventory};
+use crate::names::Group;
+use crate::scenario::{Connection, Expectations, HealthProbe, ProbeKind};
+use crate::secret::Secret;
+use crate::wait::{self, Backoff, Poll};
+
+/// The database login the postgres probe uses.
+#[derive(Debug, Clone)]
+pub struct DatabaseLogin {
+    pub name: String,
+    pub user: String,
+    pub password: Secret,
+}
+
+/// How probes reach hosts and how long each may keep failing.
+#[derive(Debug, Clone)]
+pub struct ProbeContext<'a> {
+    pub inventory: &'a Inventory,
+    pub host_keys: HostKeys,
+    pub login: DatabaseLogin,
+    /// How long one probe is retried before it counts as failed.
+    pub deadline: Duration,
+}
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeResult {
+    /// The host the probe ran on (inventory name).
+    pub host: String,
+    /// The probe, e.g. `postgres app -> database (10.0.0.3:5432)`.
+    pub probe: String,
+    /// What it saw, or why it failed.
+    pub outcome: Result<String, String>,
+}
+
+impl ProbeResult {
+    pub fn passed(&self) -> bool {
+        self.outcome.is_ok()
+    }
+}
+
+impl fmt::Display for ProbeResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            Ok(detail) => write!(f, "ok    {} on {}: {detail}", self.probe, self.host),
+            Err(reason) => write!(f, "FAIL  {} on {}: {reason}", self.probe, self.host),
+        }
+    }
+}
+
+const PROBE_BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    factor: 1.5,
+    cap: Duration::from_secs(4),
+};
+
+/// How long one attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl ProbeContext<'_> {
+    fn host(&self, group: Group) -> Result<&Host, String> {
+        self.inventory
+            .hosts
+            .iter()
+            .find(|h| h.group == group)
+            .ok_or_else(|| format!("the environment has no {group} host"))
+    }
+
+    /// Where other hosts reach `group`: a host's private address, or a
+    /// managed database's endpoint.
+    fn target(&self, group: Group) -> Result<(String, Option<u16>), String> {
+        if group == Group::Database
+            && let Some(endpoint) = self.inventory.databases.first()
+        {
+            return Ok((endpoint.address.clone(), Some(endpoint.port)));
+        }
+        Ok((self.host(group)?.private_address.clone(), None))
+    }
+
+    /// Run every probe of `expect`, health first; all of them, not only
+    /// up to the first failure, so one report shows everything wrong.
+    pub async fn run_all(&self, expect: &Expectations) -> Vec<ProbeResult> {
+        let mut results = Vec::new();
+        for probe in &expect.health {
+            results.push(self.health(probe).await);
+        }
+        for connection in &expect.connectivity {
+            results.push(self.connectivity(connection).await);
+        }
+        results
+    }
+
+    pub async fn health(&self, probe: &HealthProbe) -> ProbeResult {
+        let group = probe.host().group();
+        let described = match probe {
+            HealthProbe::Http {
+                port, path, status, ..
+            } => format!("http {group}:{port}{path} answers {status}"),
+            HealthProbe::Unit { name, .. } => format!("unit {name} on {group} is active"),
+            HealthProbe::Tcp { port, .. } => format!("tcp {group}:{port} is open"),
+        };
+        let host = match self.host(group) {
+            Ok(host) => host,
+            Err(reason) => return failed(group.as_str(), described, reason),
+        };
+        let ssh = SshHost::new(host, self.host_keys.clone());
+        let outcome = self
+            .retry(&described, || async {
+                match probe {
+                    HealthProbe::Http {
+                        port,
+                        path,
+                        status,
+                        body_contains,
+                        ..
+                    } => {
+                        http_get(
+                            &ssh,
+                            &host.private_address,
+                            *port,
+                            path,
+                            *status,
+                            body_contains.as_deref(),
+                        )
+                        .await
+                    }
+                    HealthProbe::Unit { name, .. } => unit_active(&ssh, name).await,
+                    HealthProbe::Tcp { port, .. } => {
+                        tcp_open(&ssh, &host.private_address, *port).await
+                    }
+                }
+            })
+            .await;
+        ProbeResult {
+            host: host.name.clone(),
+            probe: described,
+            outcome,
+        }
+    }
+
+    pub async fn connectivity(&self, connection: &Connection) -> ProbeResult {
+        let (from, to) = (connection.from.group(), connection.to.group());
+        let kind = connection.probe;
+        let source = match self.host(from) {
+            Ok(host) => host,
+            Err(reason) => return failed(from.as_str(), format!("{kind} {from} -> {to}"), reason),
+        };
+        let (address, endpoint_port) = match self.target(to) {
+            Ok(target) => target,
+            Err(reason) => {
+                return failed(&source.name, format!("{kind} {from} -> {to}"), reason);
+            }
+        };
+        let port = connection
+            .port
+            .or(endpoint_port)
+            .or(kind.default_port())
+            .unwrap_or(0);
+        let described = format!("{kind} {from} -> {to} ({address}:{port})");
+        let ssh = SshHost::new(source, self.host_keys.clone());
+        let outcome = self
+            .retry(&described, || async {
+                match kind {
+                    ProbeKind::Tcp => tcp_open(&ssh, &address, port).await,
+                    ProbeKind::Http => {
+                        let path = connection.path.as_deref().unwrap_or("/");
+                        let status = connection.status.unwrap_or(200);
+                        http_get(&ssh, &address, port, path, status, None).await
+                    }
+                    ProbeKind::SparqlAsk => {
+                        let path = connection.path.as_deref().unwrap_or("/knowledge/query");
+                        sparql_ask(&ssh, &address, port, path).await
+                    }
+                    ProbeKind::Ner => ner_tags(&ssh, &address, port).await,
+                    ProbeKind::Postgres => {
+                        let mut login = self.login.clone();
+                        if let Some(password) = &connection.password {
+                            login.password = Secret::new(password.clone());
+                        }
+                        postgres::select_one(&ssh, &address, port, &login, ATTEMPT_TIMEOUT).await
+                    }
+                }
+            })
+            .await;
+        ProbeResult {
+            host: source.name.clone(),
+            probe: described,
+            outcome,
+        }
+    }
+
+    /// Try until the probe passes or the deadline passes; the last reason counts.
+    async fn retry<F, Fut>(&self, what: &str, attempt: F) -> Result<String, String>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<String, String>>,
+    {
+        let last = std::sync::Mutex::new(String::new());
+        let outcome = wait::until(what, self.deadline, PROBE_BACKOFF, || async {
+            match tokio::time::timeout(ATTEMPT_TIMEOUT, attempt()).await {
+                Ok(Ok(detail)) => Ok::<_, std::convert::Infallible>(Poll::Ready(detail)),
+                Ok(Err(reason)) => {
+                    *last.lock().expect("not poisoned") = reason;
+                    Ok(Poll::Pending)
+                }
+                Err(_) => {
+                    *last.lock().expect("not poisoned") =
+                        format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs());
+                    Ok(Poll::Pending)
+                }
+            }
+        })
+        .await;
+        outcome.map_err(|_| {
+            let reason = last.into_inner().expect("not poisoned");
+            format!(
+                "{reason} (still failing after {} s)",
+                self.deadline.as_secs()
+            )
+        })
+    }
+}
+
+fn failed(host: &str, probe: String, reason: String) -> ProbeResult {
+    ProbeResult {
+        host: host.to_owned(),
+        probe,
+        outcome: Err(reason),
+    }
+}
+
+/// A TCP connect from the host, by the shell's `/dev/tcp`.
+async fn tcp_open(ssh: &SshHost, address: &str, port: u16) -> Result<String, String> {
+    let script = format!("timeout 10 bash -c '</dev/tcp/{address}/{port}' 2>&1");
+    let (code, stdout, _) = ssh.run(&script, ATTEMPT_TIMEOUT).await?;
+    if code == 0 {
+        Ok("connected".into())
+    } else {
+        let reason = stdout
+            .lines()
+            .last()
+            .map(|l| l.rsplit(": ").next().unwrap_or(l).to_owned())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "timed out".into());
+        Err(format!("cannot connect: {reason}"))
+    }
+}
+
+async fn unit_active(ssh: &SshHost, unit: &str) -> Result<String, String> {
+    let (_, state, _) = ssh
+        .run(&format!("systemctl is-active '{unit}'"), ATTEMPT_TIMEOUT)
+        .await?;
+    if state == "active" {
+        Ok("active".into())
+    } else {
+        Err(format!(
+            "{unit} is {state}; `journalctl -u {unit}` on the host says why"
+        ))
+    }
+}
+
+async fn http_get(
+    ssh: &SshHost,
+    address: &str,
+    port: u16,
+    path: &str,
+    want: u16,
+    contains: Option<&str>,
+) -> Result<String, String> {
+    let mut tunnel = ssh.connect(address, port, ATTEMPT_TIMEOUT)?;
+    let answer = http::request(&mut tunnel.stream, address, "GET", path, None, "*/*")
+        .await
+        .map_err(|e| e.to_string());
+    let response = match answer {
+        Ok(Some(response)) => response,
+        Ok(None) | Err(_) => return Err(tunnel.failure().await),
+    };
+    if response.status != want {
+        return Err(format!(
+            "answered {} (expected {want}): {}",
+            response.status,
+            excerpt(&response.body)
+        ));
+    }
+    if let Some(text) = contains
+        && !response.body.contains(text)
+    {
+        return Err(format!(
+            "the body lacks {text:?}: {}",
+            excerpt(&response.body)
+        ));
+    }
+    Ok(format!("{} {}", response.status, excerpt(&response.body)))
+}
+
+async fn sparql_ask(ssh: &SshHost, address: &str, port: u16, path: &str) -> Result<String, String> {
+    let mut tunnel = ssh.connect(address, port, ATTEMPT_TIMEOUT)?;
+    let answer = http::request(
+        &mut tunnel.stream,
+        address,
+        "POST",
+        path,
+        Some(("application/sparql-query", "ASK {}")),
+        "application/sparql-results+json",
+    )
+    .await;
+    let response = match answer {
+        Ok(Some(response)) => response,
+        Ok(None) | Err(_) => return Err(tunnel.failure().await),
+    };
+    if response.status != 200 {
+        return Err(format!(
+            "POST {path} answered {}: {}",
+            response.status,
+            excerpt(&response.body)
+        ));
+    }
+    let json: serde_json::Value = serde_json::from_str(&response.body)
+        .map_err(|e| format!("not SPARQL JSON results ({e}): {}", excerpt(&response.body)))?;
+    match json.get("boolean") {
+        Some(serde_json::Value::Bool(true)) => Ok("ASK {} = true".into()),
+        other => Err(format!(
+            "ASK {{}} answered {} instead of true",
+            other.map_or("no boolean".to_owned(), ToString::to_string)
+        )),
+    }
+}
+
+async fn ner_tags(ssh: &SshHost, address: &str, port: u16) -> Result<String, String> {
+    let mut tunnel = ssh.connect(address, port, ATTEMPT_TIMEOUT)?;
+    let answer = ner::tag(&mut tunnel.stream, ner::SENTENCE).await;
+    let line = match answer {
+        Ok(line) if !line.is_empty() => line,
+        _ => return Err(tunnel.failure().await),
+    };
+    match ner::missing_tags(&line) {
+        None => Ok(line),
+        Some(reason) => Err(reason),
+    }
+}
+
+/// The start of a body, on one line, for messages.
+fn excerpt(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 160 {
+        format!("{}...", flat.chars().take(160).collect::<String>())
+    } else {
+        flat
+    }
+}

@@ -1,0 +1,155 @@
+//! Reaching a host the way Ansible does (OpenSSH, the environment's key),
+//! to run a command there or to open a TCP connection that starts on it
+//! (`ssh -W`): a probe "from app to database:5432" really leaves the app host.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, Join};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crate::deploy::HostKeys;
+use crate::inventory::Host;
+
+/// How to log in to one host.
+#[derive(Debug, Clone)]
+pub struct SshHost {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub key: Option<PathBuf>,
+    pub host_keys: HostKeys,
+}
+
+impl SshHost {
+    pub fn new(host: &Host, host_keys: HostKeys) -> Self {
+        Self {
+            name: host.name.clone(),
+            address: host.address.clone(),
+            port: host.port,
+            user: host.user.clone(),
+            key: host
+                .vars
+                .get("ansible_ssh_private_key_file")
+                .map(PathBuf::from),
+            host_keys,
+        }
+    }
+
+    fn ssh(&self, connect_timeout: Duration) -> Command {
+        let mut command = Command::new("ssh");
+        command
+            .args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
+            .arg("-o")
+            .arg(format!(
+                "ConnectTimeout={}",
+                connect_timeout.as_secs().max(1)
+            ))
+            .args(["-p", &self.port.to_string()]);
+        match &self.host_keys {
+            HostKeys::Record(file) => {
+                command
+                    .args(["-o", "StrictHostKeyChecking=accept-new", "-o"])
+                    .arg(format!("UserKnownHostsFile={}", file.display()));
+            }
+            HostKeys::Accept => {
+                command.args([
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                ]);
+            }
+        }
+        if let Some(key) = &self.key {
+            command.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(key);
+        }
+        command
+            .arg(format!("{}@{}", self.user, self.address))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // Its own process group: a Ctrl-C meant for argos-cloud reaches
+        // argos-cloud, which then cleans up, rather than killing this ssh.
+        command.process_group(0);
+        command
+    }
+
+    /// Run `script` with `sh -c` on the host: (exit code, stdout, stderr).
+    pub async fn run(
+        &self,
+        script: &str,
+        timeout: Duration,
+    ) -> Result<(i32, String, String), String> {
+        let mut command = self.ssh(timeout);
+        command.arg("--").arg(script);
+        let output = tokio::time::timeout(timeout, command.output())
+            .await
+            .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let code = output.status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        if code == 255 {
+            return Err(format!("ssh to {} failed: {stderr}", self.address));
+        }
+        Ok((code, stdout, stderr))
+    }
+
+    /// A TCP connection to `address:port` that starts on this host.
+    pub fn connect(&self, address: &str, port: u16, timeout: Duration) -> Result<Tunnel, String> {
+        let mut command = self.ssh(timeout);
+        command
+            .arg("-W")
+            .arg(format!("{address}:{port}"))
+            .stdin(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let stdin = child.stdin.take().expect("piped");
+        Ok(Tunnel {
+            child,
+            stream: tokio::io::join(stdout, stdin),
+        })
+    }
+}
+
+/// A connection made through a host; `stream` reads and writes it.
+pub struct Tunnel {
+    pub child: Child,
+    pub stream: Join<ChildStdout, ChildStdin>,
+}
+
+impl Tunnel {
+    /// Why the connection ended early (see [`why_closed`]).
+    pub async fn failure(self) -> String {
+        why_closed(self.child).await
+    }
+}
+
+/// Why a tunnel's connection ended early, from ssh's own words
+/// ("connect failed: Connection refused").
+pub async fn why_closed(mut child: Child) -> String {
+    // Killed first: what it wrote stays readable, and a tunnel that is
+    // still open (a wrong protocol, not a closed port) ends here.
+    let _ = child.start_kill();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), pipe.read_to_string(&mut stderr)).await;
+    }
+    let reason: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains("stdio forwarding failed"))
+        .collect();
+    if reason.is_empty() {
+        "the connection closed without an answer".into()
+    } else {
+        reason.join("; ")
+    }
+}

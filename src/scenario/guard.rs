@@ -1,0 +1,132 @@
+//! The environment guard: owns a throwaway environment from before its
+//! first resource exists until every resource is gone. `destroy` is the
+//! normal way out; `Drop` is the way out on `?`, on a panic, and when the run
+//! future is dropped because SIGINT or SIGTERM arrived (see
+//! [`super::run::until_signal`]). With keep-on-failure a failed environment is
+//! left standing and the guard prints how to reach it and how to delete it.
+
+use crate::docker::{DockerBackend, HOST_USER, Labelled};
+use crate::names::EnvName;
+
+pub struct EnvironmentGuard {
+    backend: DockerBackend,
+    env: EnvName,
+    run_id: String,
+    keep_on_failure: bool,
+    failed: bool,
+    done: bool,
+}
+
+impl EnvironmentGuard {
+    /// Guard `env` on `backend`, whose run tags name `run_id`. Nothing is
+    /// made yet: create inside the guard, so a half-made one is removed too.
+    pub fn new(backend: DockerBackend, env: EnvName, keep_on_failure: bool) -> Self {
+        let run_id = backend
+            .run
+            .as_ref()
+            .map(|r| r.run_id.clone())
+            .unwrap_or_else(|| env.to_string());
+        Self {
+            backend,
+            env,
+            run_id,
+            keep_on_failure,
+            failed: false,
+            done: false,
+        }
+    }
+
+    pub fn backend(&self) -> &DockerBackend {
+        &self.backend
+    }
+
+    pub fn env(&self) -> &EnvName {
+        &self.env
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// A step failed: keep-on-failure now applies.
+    pub fn mark_failed(&mut self) {
+        self.failed = true;
+    }
+
+    /// Whether a failed environment is to be kept rather than destroyed.
+    pub fn keeps(&self) -> bool {
+        self.keep_on_failure && (self.failed || std::thread::panicking())
+    }
+
+    /// Decommission, then look for anything of this run still there.
+    /// Returns the leftovers (empty when all is gone).
+    pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
+        self.done = true;
+        self.backend
+            .decommission(&self.env)
+            .map_err(|e| e.to_string())?;
+        let mut left = self
+            .backend
+            .labelled(Some(&self.run_id))
+            .map_err(|e| e.to_string())?;
+        if !left.is_empty() {
+            // Whatever decommission missed goes by label, and still counts as a leak.
+            let _ = self
+                .backend
+                .sweep(Some(&self.run_id), std::time::SystemTime::now());
+            left.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        }
+        Ok(left)
+    }
+
+    /// What to tell a user about a kept environment.
+    pub fn how_to_reach(&self) -> String {
+        let names = self.backend.names(&self.env);
+        let mut text = format!(
+            "kept environment {} for debugging (keep-on-failure):\n",
+            names.stack()
+        );
+        if let Ok(status) = self.backend.status(&self.env) {
+            for host in status {
+                text.push_str(&format!(
+                    "  ssh -i {} {HOST_USER}@{}    # {}\n",
+                    self.backend.private_key(&names).display(),
+                    host.address.as_deref().unwrap_or("?"),
+                    host.group
+                ));
+            }
+        }
+        text.push_str(&format!(
+            "  delete it: argos-cloud --backend docker {} decommission",
+            self.env
+        ));
+        text
+    }
+}
+
+impl Drop for EnvironmentGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if self.keeps() {
+            eprintln!("{}", self.how_to_reach());
+            return;
+        }
+        match self.destroy() {
+            Ok(left) if left.is_empty() => {}
+            Ok(left) => eprintln!(
+                "argos-cloud: removed leftovers of {}: {}",
+                self.env,
+                left.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(error) => eprintln!(
+                "argos-cloud: could not remove environment {}: {error}\n  remove it with: argos-cloud --backend docker sweep --run {}",
+                self.env, self.run_id
+            ),
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Running a scenario: the steps in order on a throwaway environment held by
+//! an [`EnvironmentGuard`], each timed; after a failed step only `destroy`
+//! runs. Problems found before anything exists (settings, Ansible, Docker)
+//! are errors; what happens after is the report.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::guard::EnvironmentGuard;
+use super::report::{Outcome, ScenarioReport, StepReport};
+use super::{Scenario, Step};
+use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys};
+use crate::docker::{self, DockerBackend, Labelled};
+use crate::inventory::{Expect, Inventory};
+use crate::names::{EnvName, Group, RunTags, parse_rfc3339, tag_keys};
+use crate::probe::{DatabaseLogin, ProbeContext};
+use crate::progress::Progress;
+use crate::project::Project;
+use crate::settings::{self, Overrides, Settings};
+
+/// How long a harness environment may live before any sweep removes it.
+pub const TIME_TO_LIVE: Duration = Duration::from_secs(3 * 3600);
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub project: Project,
+    /// The settings file the scenario starts from (the sample, for tests).
+    pub settings_file: PathBuf,
+    /// The caller's overrides; the scenario's `settings` go on top.
+    pub overrides: Overrides,
+    /// Keep a failed environment and say how to reach it.
+    pub keep_on_failure: bool,
+    pub time_to_live: Duration,
+    /// How long one probe may keep failing before it counts as failed.
+    pub probe_deadline: Duration,
+    /// How long a new host may take to answer SSH.
+    pub reach_timeout: Duration,
+    pub log_dir: PathBuf,
+    pub progress: Progress,
+    /// The environment's name; default `t-<scenario>-<id>`.
+    pub env: Option<EnvName>,
+}
+
+impl RunOptions {
+    pub fn new(project: Project, settings_file: PathBuf) -> Self {
+        let log_dir = project.path(".argos/logs");
+        Self {
+            project,
+            settings_file,
+            overrides: Overrides::default(),
+            keep_on_failure: false,
+            time_to_live: TIME_TO_LIVE,
+            probe_deadline: Duration::from_secs(30),
+            reach_timeout: Duration::from_secs(120),
+            log_dir,
+            progress: Progress::stderr(),
+            env: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{}: {message}", file.display())]
+    Settings { file: PathBuf, message: String },
+    #[error(transparent)]
+    Deploy(#[from] deploy::DeployError),
+    #[error("docker: {0}")]
+    Docker(#[from] docker::DockerError),
+}
+
+/// A unique, valid environment name: `t-<label>-<id>`.
+pub fn unique_env_name(label: &str) -> EnvName {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let id = format!(
+        "{:06x}",
+        (nanos ^ (u128::from(std::process::id()) << 20)) & 0xff_ffff
+    );
+    let label: String = label
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .take(12)
+        .collect();
+    EnvName::new(&format!("t-{label}-{id}")).expect("t-<label>-<hex> is a valid name")
+}
+
+/// The settings a scenario runs with: the file, the caller's overrides, then
+/// the scenario's own.
+pub fn scenario_settings(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<(Settings, Overrides), RunError> {
+    Ok(settings_and_vars(scenario, options)?.0)
+}
+
+/// The settings, the overrides, and the settings file's values as Ansible
+/// variables: Ansible must see the file the run was checked against, not
+/// whatever `group_vars/all.yml` holds.
+fn settings_and_vars(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<
+    (
+        (Settings, Overrides),
+        serde_json::Map<String, serde_json::Value>,
+    ),
+    RunError,
+> {
+    let file = options
+        .project
+        .path(&options.settings_file.to_string_lossy());
+    let text = std::fs::read_to_string(&file).map_err(|e| RunError::Settings {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let mut overrides = options.overrides.clone();
+    for (key, value) in &scenario.settings {
+        overrides.flag(key, value);
+    }
+    let settings = settings::parse(&file, &text, &overrides).map_err(|e| RunError::Settings {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let vars: serde_json::Map<String, serde_json::Value> =
+        serde_norway::from_str(&text).map_err(|e| RunError::Settings {
+            file,
+            message: e.to_string(),
+        })?;
+    Ok(((settings, overrides), vars))
+}
+
+/// Run `scenario` on Docker. Everything it makes is gone when this returns
+/// (or is dropped), unless keep-on-failure kept a failed environment.
+pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
+    let ((settings, overrides), settings_vars) = settings_and_vars(scenario, options)?;
+    let ansible = if scenario.steps.contains(&Step::Converge) {
+        Some(AnsiblePlaybook::locate(&options.project)?)
+    } else {
+        None
+    };
+    let env = options
+        .env
+        .clone()
+        .unwrap_or_else(|| unique_env_name(&scenario.name));
+    let backend = DockerBackend {
+        project: options.project.clone(),
+        settings,
+        progress: options.progress.clone(),
+        run: Some(RunTags::new(env.as_str(), options.time_to_live)),
+    };
+    let mut guard = EnvironmentGuard::new(backend, env, options.keep_on_failure);
+    let stack = guard.backend().names(guard.env()).stack();
+    let mut report = ScenarioReport {
+        scenario: scenario.name.clone(),
+        backend: "docker".into(),
+        environment: stack.clone(),
+        steps: Vec::new(),
+        interrupted: None,
+    };
+    let mut extra_vars = settings_vars;
+    extra_vars.extend(docker::with_standins(overrides.extra_vars()));
+    let steps = Steps {
+        scenario,
+        options,
+        extra_vars,
+        ansible: ansible.as_ref(),
+    };
+    let mut failed = false;
+    for step in &scenario.steps {
+        let started = Instant::now();
+        let outcome = if failed && *step != Step::Destroy {
+            Outcome::Skipped("an earlier step failed".into())
+        } else {
+            options
+                .progress
+                .say(format!("scenario {}: {step} ({stack})", scenario.name));
+            match step {
+                Step::Create => steps.create(&guard),
+                Step::Converge => steps.converge(&guard).await,
+                Step::Idempotence => steps.idempotence(&guard).await,
+                Step::Verify => steps.verify(&guard).await,
+                Step::Destroy if guard.keeps() => Outcome::Skipped(guard.how_to_reach()),
+                Step::Destroy => steps.destroy(&mut guard),
+            }
+        };
+        if let Outcome::Failed(reason) = &outcome {
+            options.progress.say(format!(
+                "scenario {}: {step} FAILED: {reason}",
+                scenario.name
+            ));
+            failed = true;
+            guard.mark_failed();
+        }
+        report.steps.push(StepReport {
+            step: *step,
+            duration: started.elapsed(),
+            outcome,
+        });
+    }
+    // A scenario without a destroy step still leaves nothing: the guard goes now.
+    drop(guard);
+    Ok(report)
+}
+
+/// Run `future` unless SIGINT or SIGTERM comes first; then it is dropped
+/// (its guard removes the environment) and the signal's name is returned.
+/// The handlers are installed before the future first runs, so a signal at
+/// any moment is caught.
+pub async fn until_signal<F: std::future::Future>(future: F) -> Result<F::Output, &'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return Ok(future.await);
+    };
+    tokio::select! {
+        output = future => Ok(output),
+        _ = interrupt.recv() => Err("SIGINT"),
+        _ = terminate.recv() => Err("SIGTERM"),
+    }
+}
+
+struct Steps<'a> {
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    /// The settings file's values, then the overrides and the stand-ins.
+    extra_vars: serde_json::Map<String, serde_json::Value>,
+    ansible: Option<&'a AnsiblePlaybook>,
+}
+
+impl Steps<'_> {
+    fn groups(&self) -> Vec<Group> {
+        self.scenario.host_groups()
+    }
+
+    fn inventory(&self, guard: &EnvironmentGuard) -> Result<Inventory, String> {
+        guard
+            .backend()
+            .inventory(guard.env(), Expect::groups(&self.groups()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn create(&self, guard: &EnvironmentGuard) -> Outcome {
+        let backend = guard.backend();
+        // Leftovers of killed runs go first, so they never pile up.
+        let swept = match backend.sweep(None, SystemTime::now()) {
+            Ok(report) => report.removed.len(),
+            Err(e) => return Outcome::Failed(format!("sweeping expired leftovers: {e}")),
+        };
+        if let Err(e) = backend.commission(guard.env(), &self.groups()) {
+            return Outcome::Failed(e.to_string());
+        }
+        let hosts = self.groups().len();
+        Outcome::Passed(format!(
+            "{hosts} host(s) on network {}; swept {swept} expired object(s) of earlier runs",
+            backend.names(guard.env()).resource(Group::Network)
+        ))
+    }
+
+    async fn deploy(
+        &self,
+        guard: &EnvironmentGuard,
+        roles: Vec<String>,
+    ) -> Result<DeployReport, String> {
+        let Some(ansible) = self.ansible else {
+            return Err("no ansible-playbook was located".into());
+        };
+        let inventory = self.inventory(guard)?;
+        let request = DeployRequest {
+            project: &self.options.project,
+            inventory: &inventory,
+            roles,
+            extra_vars: self.extra_vars.clone(),
+            host_keys: HostKeys::Accept,
+            log_dir: self.options.log_dir.clone(),
+            reach_timeout: self.options.reach_timeout,
+            progress: self.options.progress.clone(),
+        };
+        deploy::deploy(ansible, &request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn converge(&self, guard: &EnvironmentGuard) -> Outcome {
+        let roles: Vec<String> = self
+            .scenario
+            .converge_roles()
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        match self.deploy(guard, roles.clone()).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => {
+                Outcome::Failed(format!("converge failed:\n{report}"))
+            }
+            Ok(report) => Outcome::Passed(format!(
+                "{}: {} change(s)",
+                roles.join(", "),
+                report.changed()
+            )),
+        }
+    }
+
+    async fn idempotence(&self, guard: &EnvironmentGuard) -> Outcome {
+        let role = self.scenario.role.as_str();
+        match self.deploy(guard, vec![role.to_owned()]).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => Outcome::Failed(format!(
+                "idempotence: the second run of {role} failed:\n{report}"
+            )),
+            Ok(report) if report.changed() > 0 => {
+                let mut text = format!(
+                    "idempotence: the second run of {role} changed {} task(s), and must change none:",
+                    report.changed()
+                );
+                for playbook in &report.playbooks {
+                    for task in &playbook.changed_tasks {
+                        text.push_str(&format!(
+                            "\n  host {}: task \"{}\" changed",
+                            task.host, task.task
+                        ));
+                    }
+                }
+                Outcome::Failed(text)
+            }
+            Ok(_) => Outcome::Passed(format!("{role}: 0 changes on the second run")),
+        }
+    }
+
+    async fn verify(&self, guard: &EnvironmentGuard) -> Outcome {
+        let mut lines = Vec::new();
+        let mut failures = 0;
+        if self.scenario.expect.tags {
+            match guard.backend().labelled(Some(guard.run_id())) {
+                Ok(objects) => {
+                    let problems = tag_problems(guard, &objects, SystemTime::now());
+                    failures += problems.len();
+                    if problems.is_empty() {
+                        lines.push(format!(
+                            "ok    tags on {} object(s): Name, Group, Env, App, argos:run, argos:expires",
+                            objects.len()
+                        ));
+                    }
+                    lines.extend(problems);
+                }
+                Err(e) => {
+                    failures += 1;
+                    lines.push(format!("FAIL  tags: {e}"));
+                }
+            }
+        }
+        let inventory = match self.inventory(guard) {
+            Ok(inventory) => inventory,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let database = &guard.backend().settings.database;
+        let context = ProbeContext {
+            inventory: &inventory,
+            host_keys: HostKeys::Accept,
+            login: DatabaseLogin {
+                name: database.name.clone(),
+                user: database.user.clone(),
+                password: database.password.clone(),
+            },
+            deadline: self.options.probe_deadline,
+        };
+        for result in context.run_all(&self.scenario.expect).await {
+            if !result.passed() {
+                failures += 1;
+            }
+            lines.push(result.to_string());
+        }
+        let text = lines.join("\n");
+        if failures > 0 {
+            Outcome::Failed(format!("{failures} check(s) failed:\n{text}"))
+        } else {
+            Outcome::Passed(format!("{} check(s) passed\n{text}", lines.len()))
+        }
+    }
+
+    fn destroy(&self, guard: &mut EnvironmentGuard) -> Outcome {
+        let run = guard.run_id().to_owned();
+        match guard.destroy() {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(left) if left.is_empty() => Outcome::Passed(format!(
+                "removed; no container, network or volume labelled {}={run} is left",
+                tag_keys::RUN
+            )),
+            Ok(left) => Outcome::Failed(format!(
+                "decommission left {} object(s) behind (now swept): {}",
+                left.len(),
+                left.iter()
+                    .map(Labelled::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// What is wrong with the tags (Docker labels) of a run's objects.
+fn tag_problems(guard: &EnvironmentGuard, objects: &[Labelled], now: SystemTime) -> Vec<String> {
+    let names = guard.backend().names(guard.env());
+    let mut problems = Vec::new();
+    for object in objects {
+        let mut wrong = |key: &str, want: Option<&str>| {
+            let have = object.label(key);
+            let bad = match want {
+                Some(want) => have != Some(want),
+                None => have.is_none(),
+            };
+            if bad {
+                problems.push(format!(
+                    "FAIL  tags on {} {}: {key} is {}, expected {}",
+                    object.kind,
+                    object.name,
+                    have.map_or("missing".to_owned(), |v| format!("{v:?}")),
+                    want.map_or("a value".to_owned(), |v| format!("{v:?}"))
+                ));
+            }
+        };
+        let group = object.label(tag_keys::GROUP).and_then(Group::parse);
+        match group {
+            Some(group) => {
+                wrong(tag_keys::NAME, Some(&names.resource(group)));
+            }
+            None => wrong(tag_keys::GROUP, Some("a group name")),
+        }
+        wrong(tag_keys::ENV, Some(names.env.as_str()));
+        wrong(tag_keys::APP, Some(names.app.as_str()));
+        wrong(tag_keys::RUN, Some(guard.run_id()));
+        match object.label(tag_keys::EXPIRES).and_then(parse_rfc3339) {
+            Some(expires) if expires > now => {}
+            _ => wrong(tag_keys::EXPIRES, Some("a time in the future")),
+        }
+    }
+    problems
+}
+
+/// The settings file a scenario run starts from when none is named.
+pub fn default_settings_file(project: &Project) -> PathBuf {
+    let own = project.path(Project::SETTINGS);
+    if own.is_file() {
+        PathBuf::from(Project::SETTINGS)
+    } else {
+        PathBuf::from(Project::SAMPLE_SETTINGS)
+    }
+}
+
+/// Whether `path` looks like a scenario file (`*.yaml` outside hidden folders).
+pub fn is_scenario_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml")
+}

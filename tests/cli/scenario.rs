@@ -1,0 +1,269 @@
+//! `argos-cloud scenario ...`: files checked before anything runs, and a run
+//! that is interrupted (SIGINT) or killed (SIGKILL, then the next sweep)
+//! leaving nothing on Docker.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use predicates::str::contains;
+
+use crate::argos;
+use crate::support::TempProject;
+
+#[test]
+fn check_names_the_file_the_line_and_the_field() {
+    let project = TempProject::shipped();
+    let file = project.root().join("broken.yaml");
+    std::fs::write(
+        &file,
+        "description: broken\nrole: app\ngroups: [app, database]\nexpect:\n  connectivity:\n    - {from: app, to: database, probe: postgres}\n    - from: app\n      to: knowledge\n      probe: ner\n",
+    )
+    .unwrap();
+    argos(&project)
+        .args(["scenario", "check"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(contains(
+            "broken.yaml:8: expect.connectivity[1].to: knowledge is not one of the scenario's groups",
+        ));
+    std::fs::write(
+        &file,
+        "description: typo\nrole: app\ngroups: [app]\nstep: [create]\n",
+    )
+    .unwrap();
+    argos(&project)
+        .args(["scenario", "check"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(contains("broken.yaml:4: step: unknown field `step`"));
+    std::fs::write(
+        &file,
+        "description: bad probe\nrole: app\ngroups: [app]\nexpect:\n  connectivity:\n    - {from: app, to: app, probe: pg}\n",
+    )
+    .unwrap();
+    argos(&project)
+        .args(["scenario", "check"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(contains("broken.yaml:6"))
+        .stderr(contains(
+            "expect.connectivity[0].probe: unknown variant `pg`",
+        ));
+}
+
+#[test]
+fn every_shipped_scenario_checks_and_the_schema_prints() {
+    let project = TempProject::shipped();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    argos(&project)
+        .args(["scenario", "check"])
+        .args(&files)
+        .assert()
+        .success()
+        .stdout(contains("ok: ").count(files.len()));
+    argos(&project)
+        .args(["scenario", "schema"])
+        .assert()
+        .success()
+        .stdout(contains("\"sparql-ask\""));
+}
+
+/// `argos-cloud scenario run` on the real project, its stderr read line by line.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(scenario: &str, extra: &[&str]) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"));
+        command
+            .arg("--root")
+            .arg(root)
+            .args(["--backend", "docker", "scenario", "run"])
+            .arg(root.join("scenarios").join(scenario))
+            .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+            .args(extra)
+            .env_remove("ARGOS_KEEP")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Read until a line contains `text`; the line.
+    fn wait_for(&mut self, text: &str, deadline: Duration) -> String {
+        let started = Instant::now();
+        while let Some(left) = deadline.checked_sub(started.elapsed()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {text:?} within {deadline:?}:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn exit_code(&mut self, deadline: Duration) -> Option<i32> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The rest of stderr, for messages.
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
+                return status.code();
+            }
+            assert!(
+                started.elapsed() < deadline,
+                "still running after {deadline:?}:\n{}",
+                self.seen.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The environment a run named in its first step line: `(argos-t-...)`.
+fn env_of(line: &str) -> String {
+    let stack = line
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no environment in {line:?}"));
+    stack.trim_start_matches("argos-").to_owned()
+}
+
+/// Docker objects labelled with run `run`: containers, networks, volumes.
+fn labelled(run: &str) -> Vec<String> {
+    let filter = format!("label=argos:run={run}");
+    let mut found = Vec::new();
+    for args in [
+        vec!["ps", "-a", "-q", "--filter", &filter],
+        vec!["network", "ls", "-q", "--filter", &filter],
+        vec!["volume", "ls", "-q", "--filter", &filter],
+    ] {
+        let out = Command::new("docker").args(&args).output().unwrap();
+        assert!(out.status.success(), "docker {args:?}");
+        found.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("{} {l}", args[0])),
+        );
+    }
+    found
+}
+
+fn docker_here() -> bool {
+    let ok = Command::new("docker")
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
+        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
+    }
+    ok
+}
+
+#[test]
+fn sigint_to_a_running_scenario_removes_its_environment() {
+    if !docker_here() {
+        return;
+    }
+    let mut run = Running::start("knowledge.yaml", &[]);
+    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
+    run.wait_for("docker: host ", Duration::from_secs(120));
+    assert!(!labelled(&env).is_empty(), "the run made its host");
+    run.signal("INT");
+    let code = run.exit_code(Duration::from_secs(120));
+    assert_eq!(code, Some(130), "{}", run.seen.join("\n"));
+    assert!(
+        run.seen.iter().any(|l| l.contains("interrupted by SIGINT")),
+        "{}",
+        run.seen.join("\n")
+    );
+    assert_eq!(
+        labelled(&env),
+        Vec::<String>::new(),
+        "left behind after SIGINT"
+    );
+}
+
+#[test]
+fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
+    if !docker_here() {
+        return;
+    }
+    // Expired at once: what a killed run leaves is fair game for the next sweep.
+    let mut run = Running::start("knowledge.yaml", &["--ttl", "0"]);
+    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
+    run.wait_for("docker: host ", Duration::from_secs(120));
+    run.signal("KILL");
+    assert_eq!(
+        run.exit_code(Duration::from_secs(30)),
+        None,
+        "killed by a signal"
+    );
+    let left = labelled(&env);
+    assert!(
+        !left.is_empty(),
+        "SIGKILL leaves the environment (nothing can run)"
+    );
+
+    let project = TempProject::shipped();
+    argos(&project)
+        .args(["--backend", "docker", "any", "sweep", "--yes"])
+        .assert()
+        .success()
+        .stdout(contains(format!("argos-{env}-knowledge")));
+    assert_eq!(
+        labelled(&env),
+        Vec::<String>::new(),
+        "left behind after the sweep"
+    );
+}
