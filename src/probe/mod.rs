@@ -20,7 +20,7 @@ pub use ssh::{SshHost, Tunnel};
 use crate::deploy::HostKeys;
 use crate::inventory::{Host, Inventory};
 use crate::names::Group;
-use crate::scenario::{Connection, Expectations, HealthProbe, ProbeKind};
+use crate::scenario::{Connection, Expectations, HealthProbe, HostGroup, ProbeKind};
 use crate::secret::Secret;
 use crate::wait::{self, Backoff, Poll};
 
@@ -30,6 +30,62 @@ pub struct DatabaseLogin {
     pub name: String,
     pub user: String,
     pub password: Secret,
+}
+
+impl DatabaseLogin {
+    /// The login the settings give the app.
+    pub fn of(database: &crate::settings::Database) -> Self {
+        Self {
+            name: database.name.clone(),
+            user: database.user.clone(),
+            password: database.password.clone(),
+        }
+    }
+}
+
+/// `check`: the standard probes of an environment (every connection Argos
+/// depends on, among the groups it has). An error when it has no hosts.
+pub async fn check(
+    inventory: &Inventory,
+    login: DatabaseLogin,
+    host_keys: HostKeys,
+    deadline: Duration,
+) -> Result<Vec<ProbeResult>, String> {
+    let mut groups: Vec<HostGroup> = inventory
+        .hosts
+        .iter()
+        .filter_map(|h| HostGroup::from_group(h.group))
+        .collect();
+    if !inventory.databases.is_empty() {
+        groups.push(HostGroup::Database);
+    }
+    if groups.is_empty() {
+        return Err(format!(
+            "{} has no hosts to check: `commission` it first",
+            inventory.env.stack()
+        ));
+    }
+    let context = ProbeContext {
+        inventory,
+        host_keys,
+        login,
+        deadline,
+    };
+    Ok(context.run_all(&Expectations::standard(&groups)).await)
+}
+
+/// The results one per line, then the verdict; an error when any failed.
+pub fn verdict(results: &[ProbeResult]) -> Result<String, String> {
+    let mut text: String = results.iter().map(|r| format!("{r}\n")).collect();
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    if failed > 0 {
+        return Err(format!(
+            "{text}check: {failed} of {} probe(s) failed",
+            results.len()
+        ));
+    }
+    text.push_str(&format!("check: {} probe(s) passed", results.len()));
+    Ok(text)
 }
 
 /// How probes reach hosts and how long each may keep failing.

@@ -27,18 +27,14 @@ pub struct ScenarioReport {
     /// The stack name of the throwaway environment.
     pub environment: String,
     pub steps: Vec<StepReport>,
-    /// Set when a signal stopped the run.
-    pub interrupted: Option<String>,
 }
 
 impl ScenarioReport {
-    /// Every step passed or was skipped on purpose, and no signal stopped the run.
+    /// No step failed.
     pub fn passed(&self) -> bool {
-        self.interrupted.is_none()
-            && self
-                .steps
-                .iter()
-                .all(|s| !matches!(s.outcome, Outcome::Failed(_)))
+        self.steps
+            .iter()
+            .all(|s| !matches!(s.outcome, Outcome::Failed(_)))
     }
 
     pub fn step(&self, step: Step) -> Option<&StepReport> {
@@ -151,9 +147,6 @@ impl fmt::Display for ScenarioReport {
                 writeln!(f, "  {:<12} {:>9}  {:<7} {line}", "", "", "")?;
             }
         }
-        if let Some(signal) = &self.interrupted {
-            writeln!(f, "  interrupted by {signal}: the environment was removed")?;
-        }
         Ok(())
     }
 }
@@ -189,7 +182,6 @@ mod tests {
                     outcome: Outcome::Skipped("kept".into()),
                 },
             ],
-            interrupted: None,
         }
     }
 

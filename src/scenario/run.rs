@@ -87,55 +87,49 @@ pub fn unique_env_name(label: &str) -> EnvName {
     EnvName::new(&format!("t-{label}-{id}")).expect("t-<label>-<hex> is a valid name")
 }
 
-/// The settings a scenario runs with: the file, the caller's overrides, then
-/// the scenario's own.
+/// What a scenario runs with: the settings file, the caller's overrides,
+/// then the scenario's own.
+pub struct ScenarioSettings {
+    pub settings: Settings,
+    pub overrides: Overrides,
+    /// The settings file's values as Ansible variables: Ansible must see the
+    /// file the run was checked against, not whatever `group_vars/all.yml` holds.
+    pub file_vars: serde_json::Map<String, serde_json::Value>,
+}
+
 pub fn scenario_settings(
     scenario: &Scenario,
     options: &RunOptions,
-) -> Result<(Settings, Overrides), RunError> {
-    Ok(settings_and_vars(scenario, options)?.0)
-}
-
-/// The settings, the overrides, and the settings file's values as Ansible
-/// variables: Ansible must see the file the run was checked against, not
-/// whatever `group_vars/all.yml` holds.
-fn settings_and_vars(
-    scenario: &Scenario,
-    options: &RunOptions,
-) -> Result<
-    (
-        (Settings, Overrides),
-        serde_json::Map<String, serde_json::Value>,
-    ),
-    RunError,
-> {
+) -> Result<ScenarioSettings, RunError> {
     let file = options
         .project
         .path(&options.settings_file.to_string_lossy());
-    let text = std::fs::read_to_string(&file).map_err(|e| RunError::Settings {
+    let problem = |message: String| RunError::Settings {
         file: file.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| problem(e.to_string()))?;
     let mut overrides = options.overrides.clone();
     for (key, value) in &scenario.settings {
         overrides.flag(key, value);
     }
-    let settings = settings::parse(&file, &text, &overrides).map_err(|e| RunError::Settings {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let vars: serde_json::Map<String, serde_json::Value> =
-        serde_norway::from_str(&text).map_err(|e| RunError::Settings {
-            file,
-            message: e.to_string(),
-        })?;
-    Ok(((settings, overrides), vars))
+    let settings = settings::parse(&file, &text, &overrides).map_err(|e| problem(e.to_string()))?;
+    let file_vars = serde_norway::from_str(&text).map_err(|e| problem(e.to_string()))?;
+    Ok(ScenarioSettings {
+        settings,
+        overrides,
+        file_vars,
+    })
 }
 
 /// Run `scenario` on Docker. Everything it makes is gone when this returns
 /// (or is dropped), unless keep-on-failure kept a failed environment.
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
-    let ((settings, overrides), settings_vars) = settings_and_vars(scenario, options)?;
+    let ScenarioSettings {
+        settings,
+        overrides,
+        file_vars,
+    } = scenario_settings(scenario, options)?;
     let ansible = if scenario.steps.contains(&Step::Converge) {
         Some(AnsiblePlaybook::locate(&options.project)?)
     } else {
@@ -158,9 +152,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         backend: "docker".into(),
         environment: stack.clone(),
         steps: Vec::new(),
-        interrupted: None,
     };
-    let mut extra_vars = settings_vars;
+    let mut extra_vars = file_vars;
     extra_vars.extend(docker::with_standins(overrides.extra_vars()));
     let steps = Steps {
         scenario,
@@ -357,15 +350,10 @@ impl Steps<'_> {
             Ok(inventory) => inventory,
             Err(reason) => return Outcome::Failed(reason),
         };
-        let database = &guard.backend().settings.database;
         let context = ProbeContext {
             inventory: &inventory,
             host_keys: HostKeys::Accept,
-            login: DatabaseLogin {
-                name: database.name.clone(),
-                user: database.user.clone(),
-                password: database.password.clone(),
-            },
+            login: DatabaseLogin::of(&guard.backend().settings.database),
             deadline: self.options.probe_deadline,
         };
         for result in context.run_all(&self.scenario.expect).await {

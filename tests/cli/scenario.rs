@@ -217,7 +217,8 @@ fn sigint_to_a_running_scenario_removes_its_environment() {
     }
     let mut run = Running::start("knowledge.yaml", &[]);
     let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
-    run.wait_for("docker: host ", Duration::from_secs(120));
+    // Ansible is at work on the host: the hardest moment to stop cleanly.
+    run.wait_for("TASK [knowledge", Duration::from_secs(180));
     assert!(!labelled(&env).is_empty(), "the run made its host");
     run.signal("INT");
     let code = run.exit_code(Duration::from_secs(120));
@@ -266,4 +267,19 @@ fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
         Vec::<String>::new(),
         "left behind after the sweep"
     );
+}
+
+#[test]
+fn check_on_an_environment_without_hosts_says_to_commission_it() {
+    if !docker_here() {
+        return;
+    }
+    let project = TempProject::shipped();
+    argos(&project)
+        .args(["--backend", "docker", "nothing-here", "check"])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "argos-nothing-here has no hosts to check: `commission` it first",
+        ));
 }

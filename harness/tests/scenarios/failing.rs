@@ -134,7 +134,7 @@ async fn a_role_that_changes_something_every_run_fails_idempotence() {
     for part in [
         "idempotence: the second run of database changed 1 task(s)",
         &format!("host {}-database", report.environment),
-        "task \"Record the time of every run (not idempotent, on purpose)\" changed",
+        "task \"database : Record the time of every run (not idempotent, on purpose)\" changed",
     ] {
         assert!(reason.contains(part), "missing {part:?} in:\n{reason}");
     }

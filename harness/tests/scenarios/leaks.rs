@@ -20,7 +20,7 @@ fn a_panic_mid_scenario_leaves_nothing_behind() {
     }
     let options = scenarios::options();
     let scenario = scenarios::load(&scenarios::workspace_root().join("scenarios/database.yaml"));
-    let (settings, _) = scenario_settings(&scenario, &options).unwrap();
+    let settings = scenario_settings(&scenario, &options).unwrap().settings;
     let env = unique_env_name("panic");
     let backend = DockerBackend {
         project: options.project.clone(),

@@ -11,10 +11,9 @@ use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
 use argos_cloud::inventory::{self, Expect, Inventory};
 use argos_cloud::names::{EnvName, EnvNames};
-use argos_cloud::probe::{DatabaseLogin, ProbeContext};
+use argos_cloud::probe::{self, DatabaseLogin};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
-use argos_cloud::scenario::{Expectations, HostGroup};
 use argos_cloud::settings::{self, Settings};
 use argos_cloud::template::Formations;
 use argos_cloud::validate;
@@ -194,39 +193,16 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     );
                 }
                 let inventory = aws_inventory(&backend, project, &names).await?;
-                let mut groups: Vec<HostGroup> = inventory
-                    .hosts
-                    .iter()
-                    .filter_map(|h| HostGroup::from_group(h.group))
-                    .collect();
-                if !inventory.databases.is_empty() {
-                    groups.push(HostGroup::Database);
-                }
-                let database = &backend.settings.database;
-                let context = ProbeContext {
-                    inventory: &inventory,
-                    host_keys: HostKeys::Record(
+                let results = probe::check(
+                    &inventory,
+                    DatabaseLogin::of(&backend.settings.database),
+                    HostKeys::Record(
                         project.path(&format!(".argos/known_hosts/{}", names.stack())),
                     ),
-                    login: DatabaseLogin {
-                        name: database.name.clone(),
-                        user: database.user.clone(),
-                        password: database.password.clone(),
-                    },
-                    deadline: Duration::from_secs(60),
-                };
-                let results = context.run_all(&Expectations::standard(&groups)).await;
-                for result in &results {
-                    println!("{result}");
-                }
-                let failed = results.iter().filter(|r| !r.passed()).count();
-                if failed > 0 {
-                    return Err(format!(
-                        "check: {failed} of {} probe(s) failed",
-                        results.len()
-                    ));
-                }
-                println!("check: {} probe(s) passed", results.len());
+                    Duration::from_secs(60),
+                )
+                .await?;
+                println!("{}", probe::verdict(&results)?);
             }
             other => unreachable!("{} is not an AWS command", other.name()),
         }

@@ -9,10 +9,9 @@ use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
 use argos_cloud::docker::DockerBackend;
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, Group};
-use argos_cloud::probe::{DatabaseLogin, ProbeContext};
+use argos_cloud::probe::{self, DatabaseLogin};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
-use argos_cloud::scenario::{Expectations, HostGroup};
 use argos_cloud::settings;
 
 use crate::{not_built, overrides};
@@ -109,41 +108,14 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         }
         Command::Check => {
             let inventory = backend.inventory(&env, Expect::groups(&[])).map_err(fail)?;
-            let groups: Vec<HostGroup> = inventory
-                .hosts
-                .iter()
-                .filter_map(|h| HostGroup::from_group(h.group))
-                .collect();
-            let database = &backend.settings.database;
-            let context = ProbeContext {
-                inventory: &inventory,
-                host_keys: HostKeys::Accept,
-                login: DatabaseLogin {
-                    name: database.name.clone(),
-                    user: database.user.clone(),
-                    password: database.password.clone(),
-                },
-                deadline: Duration::from_secs(20),
-            };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let results = runtime.block_on(context.run_all(&Expectations::standard(&groups)));
-            let failed = results.iter().filter(|r| !r.passed()).count();
-            for result in &results {
-                println!("{result}");
-            }
-            if results.is_empty() {
-                return Err(format!(
-                    "{} has no hosts to check: `commission` it first",
-                    backend.names(&env).stack()
-                ));
-            }
-            if failed > 0 {
-                return Err(format!(
-                    "check: {failed} of {} probe(s) failed",
-                    results.len()
-                ));
-            }
-            println!("check: {} probe(s) passed", results.len());
+            let results = runtime.block_on(probe::check(
+                &inventory,
+                DatabaseLogin::of(&backend.settings.database),
+                HostKeys::Accept,
+                Duration::from_secs(20),
+            ))?;
+            println!("{}", probe::verdict(&results)?);
         }
         Command::Sweep { run, yes } => {
             if *yes {
