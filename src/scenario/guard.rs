@@ -79,6 +79,12 @@ impl EnvironmentGuard {
         Ok(left)
     }
 
+    /// Leave the (failed) environment standing; what to tell the user.
+    pub fn keep(&mut self) -> String {
+        self.done = true;
+        self.how_to_reach()
+    }
+
     /// What to tell a user about a kept environment.
     pub fn how_to_reach(&self) -> String {
         let names = self.backend.names(&self.env);

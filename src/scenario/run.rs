@@ -175,7 +175,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 Step::Converge => steps.converge(&guard).await,
                 Step::Idempotence => steps.idempotence(&guard).await,
                 Step::Verify => steps.verify(&guard).await,
-                Step::Destroy if guard.keeps() => Outcome::Skipped(guard.how_to_reach()),
+                Step::Destroy if guard.keeps() => Outcome::Skipped(guard.keep()),
                 Step::Destroy => steps.destroy(&mut guard),
             }
         };

@@ -139,3 +139,43 @@ async fn a_role_that_changes_something_every_run_fails_idempotence() {
         assert!(reason.contains(part), "missing {part:?} in:\n{reason}");
     }
 }
+
+#[tokio::test]
+async fn keep_on_failure_leaves_the_environment_and_says_how_to_reach_it() {
+    scenarios::backend();
+    if !docker_available() {
+        return;
+    }
+    let mut options = scenarios::options();
+    options.probe_deadline = std::time::Duration::from_secs(2);
+    options.keep_on_failure = true;
+    let scenario = scenarios::load(&fixture("closed-port.yaml"));
+    let report = scenarios::run_with(&scenario, &options).await;
+    let kept = match &report.step(Step::Destroy).unwrap().outcome {
+        Outcome::Skipped(text) => text.clone(),
+        other => panic!("destroy should be skipped: {other:?}"),
+    };
+    let env = report.environment.trim_start_matches("argos-").to_owned();
+    // Still there: remove it the way the message says, then check.
+    let backend = argos_cloud::docker::DockerBackend {
+        project: options.project.clone(),
+        settings: argos_cloud::scenario::run::scenario_settings(&scenario, &options)
+            .unwrap()
+            .settings,
+        progress: argos_cloud::progress::Progress::silent(),
+        run: None,
+    };
+    let left = backend.labelled(Some(&env)).unwrap();
+    let env_name = argos_cloud::names::EnvName::new(&env).unwrap();
+    backend.decommission(&env_name).unwrap();
+    assert_eq!(left.len(), 2, "the host and the network stay: {left:?}");
+    for part in [
+        "kept environment",
+        "ssh -i ",
+        "admin@",
+        &format!("argos-cloud --backend docker {env} decommission"),
+    ] {
+        assert!(kept.contains(part), "missing {part:?} in:\n{kept}");
+    }
+    assert!(backend.labelled(Some(&env)).unwrap().is_empty());
+}
