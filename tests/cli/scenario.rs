@@ -240,8 +240,12 @@ fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
     if !docker_here() {
         return;
     }
-    // Expired at once: what a killed run leaves is fair game for the next sweep.
-    let mut run = Running::start("knowledge.yaml", &["--ttl", "0"]);
+    // A short life: long enough that no other run's sweep takes the
+    // environment while this one is still being made, short enough that the
+    // next sweep finds it expired soon after the kill.
+    let time_to_live = Duration::from_secs(15);
+    let mut run = Running::start("knowledge.yaml", &["--ttl", "15"]);
+    let started = Instant::now();
     let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
     run.wait_for("docker: host ", Duration::from_secs(120));
     run.signal("KILL");
@@ -251,17 +255,32 @@ fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
         "killed by a signal"
     );
     let left = labelled(&env);
-    assert!(
-        !left.is_empty(),
-        "SIGKILL leaves the environment (nothing can run)"
-    );
+    if started.elapsed() < time_to_live {
+        assert!(
+            !left.is_empty(),
+            "SIGKILL leaves the environment (nothing can run)"
+        );
+    }
 
+    // The next runs' sweeps: until the environment has expired they must
+    // leave it alone; after that one of them removes it.
     let project = TempProject::shipped();
-    argos(&project)
-        .args(["--backend", "docker", "any", "sweep", "--yes"])
-        .assert()
-        .success()
-        .stdout(contains(format!("argos-{env}-knowledge")));
+    let deadline = time_to_live + Duration::from_secs(60);
+    while !labelled(&env).is_empty() {
+        assert!(
+            started.elapsed() < deadline,
+            "still there {deadline:?} after the run started: {:?}",
+            labelled(&env)
+        );
+        argos(&project)
+            .args(["--backend", "docker", "any", "sweep", "--yes"])
+            .assert()
+            .success();
+        if started.elapsed() < time_to_live - Duration::from_secs(1) {
+            assert!(!labelled(&env).is_empty(), "swept before it expired");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
     assert_eq!(
         labelled(&env),
         Vec::<String>::new(),
