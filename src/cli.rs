@@ -194,6 +194,10 @@ pub enum ScenarioAction {
         /// when it exists, else the sample).
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
+        /// The environment's name, which is also its run id (`argos:run`) for
+        /// `sweep --run`; one file only. Default: t-<scenario>-<random>.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
     },
     /// Check scenario files without running them.
     Check {

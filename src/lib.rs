@@ -7,6 +7,7 @@
 //! backend is touched.
 
 pub mod aws;
+pub mod backend;
 pub mod cli;
 pub mod deploy;
 pub mod docker;
@@ -21,5 +22,6 @@ pub mod scenario;
 pub mod secret;
 pub mod settings;
 pub mod template;
+pub mod vagrant;
 pub mod validate;
 pub mod wait;

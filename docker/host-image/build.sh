@@ -7,6 +7,8 @@
 #   argos-host:bookworm  FROM the base: systemd as PID 1, sshd (key-only login
 #                        for `admin`, passwordless sudo), the machine's CA
 #                        bundle, python3. One container = one host.
+#   argos-vagrant:bookworm  FROM argos-host: adds the `vagrant` user for
+#                        Vagrant's docker provider (docker/vagrant-image/).
 #
 # Idempotent: each image carries a label `argos.inputs` (a hash of what made
 # it); an image whose label matches is kept. --force rebuilds both.
@@ -14,7 +16,7 @@
 # Usage: docker/host-image/build.sh [--force] [--base-only]
 # Environment: MIRROR (Debian mirror, default http://deb.debian.org/debian),
 #              HOST_CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt),
-#              BASE_IMAGE / HOST_IMAGE (image names, defaults above).
+#              BASE_IMAGE / HOST_IMAGE / VAGRANT_IMAGE (image names, defaults above).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +26,7 @@ SECURITY_MIRROR="${SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 HOST_CA_BUNDLE="${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 BASE_IMAGE="${BASE_IMAGE:-argos-base:bookworm}"
 HOST_IMAGE="${HOST_IMAGE:-argos-host:bookworm}"
+VAGRANT_IMAGE="${VAGRANT_IMAGE:-argos-vagrant:bookworm}"
 INCLUDE=python3,openssh-server,sudo,iproute2,ca-certificates,curl,procps
 # Bump when the trimming below changes: it is part of the base image's inputs.
 BASE_RECIPE=4
@@ -165,4 +168,22 @@ else
   trap - EXIT
 fi
 say "$HOST_IMAGE: $(docker image inspect --format '{{.Size}}' "$HOST_IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
+
+# ---------------------------------------------------------------------------
+# 3. argos-vagrant:bookworm (FROM the host image: the `vagrant` user)
+# ---------------------------------------------------------------------------
+vagrant_dir="$here/../vagrant-image"
+host_id="$(docker image inspect --format '{{.Id}}' "$HOST_IMAGE")"
+vagrant_inputs="$( { echo "$host_id"; cat "$vagrant_dir/Dockerfile"; } | sha256sum | cut -c1-16)"
+if [ "$force" = 0 ] && [ "$(image_inputs "$VAGRANT_IMAGE")" = "$vagrant_inputs" ]; then
+  say "$VAGRANT_IMAGE is up to date (inputs $vagrant_inputs): kept"
+else
+  say "docker build (classic builder) -> $VAGRANT_IMAGE (inputs $vagrant_inputs)"
+  started=$SECONDS
+  DOCKER_BUILDKIT=0 docker build --quiet \
+    --build-arg "HOST_IMAGE=$HOST_IMAGE" \
+    --label "argos.inputs=$vagrant_inputs" \
+    -t "$VAGRANT_IMAGE" "$vagrant_dir" >/dev/null
+  say "built in $((SECONDS - started)) s"
+fi
 say "run a host: see $here/README.md"

@@ -38,7 +38,7 @@ async fn run(file: &str) -> ScenarioReport {
 
 #[tokio::main]
 async fn main() {
-    if !scenarios::docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     println!("app scenario, per step:");

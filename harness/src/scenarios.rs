@@ -4,9 +4,13 @@
 //! signal) turned into a clean teardown.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use argos_cloud::backend::{Backend, BackendChoice, LocalKind};
+use argos_cloud::names::RunTags;
+use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
-use argos_cloud::scenario::report::ScenarioReport;
+use argos_cloud::scenario::report::{Outcome, ScenarioReport};
 use argos_cloud::scenario::run::{self, RunOptions};
 use argos_cloud::scenario::{self, Scenario};
 
@@ -24,40 +28,86 @@ pub fn shipped() -> Vec<PathBuf> {
     files
 }
 
-/// Options for a test run: sample settings, logs in `target/argos-logs`.
+/// Options for a test run on [`backend()`]: sample settings, logs in
+/// `target/argos-logs`.
 pub fn options() -> RunOptions {
+    options_on(backend())
+}
+
+/// Options for a test run on `kind`, whatever `ARGOS_BACKEND` says.
+pub fn options_on(kind: LocalKind) -> RunOptions {
     let project = Project::open(workspace_root()).expect("the workspace is a project");
     let mut options = RunOptions::new(project.clone(), PathBuf::from(Project::SAMPLE_SETTINGS));
+    options.backend = BackendChoice::Local(kind);
     options.log_dir = project.path("target/argos-logs");
     options.keep_on_failure = std::env::var("ARGOS_KEEP").is_ok_and(|v| v == "1");
     options
 }
 
-/// The backend tests run on: `ARGOS_BACKEND`, docker by default. Only
-/// docker is built; anything else is a failure, never a silent pass.
-pub fn backend() -> String {
-    let backend = std::env::var("ARGOS_BACKEND").unwrap_or_else(|_| "docker".into());
-    assert_eq!(
-        backend, "docker",
-        "ARGOS_BACKEND={backend}: scenarios run on docker today; vagrant and aws arrive with issue #7"
-    );
-    backend
+/// The backend tests run on: `ARGOS_BACKEND`, docker by default. A backend
+/// the suite cannot run on is a failure, never a silent pass.
+pub fn backend() -> LocalKind {
+    let name = std::env::var("ARGOS_BACKEND").unwrap_or_else(|_| "docker".into());
+    LocalKind::parse(&name).unwrap_or_else(|| {
+        panic!("ARGOS_BACKEND={name}: the roles suite runs on docker or vagrant")
+    })
 }
 
-/// Docker must be here; under CI its absence is a failure, not a skip.
-pub fn docker_available() -> bool {
-    let ok = std::process::Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have a running Docker engine"
-        );
-        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
+/// The backend of `options`, for looking at (or removing) what a run made.
+pub fn observer(
+    options: &RunOptions,
+    scenario: &Scenario,
+    run: Option<RunTags>,
+) -> Box<dyn Backend> {
+    let settings = run::scenario_settings(scenario, options)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .settings;
+    let env = run::unique_env_name("observer");
+    options
+        .backend
+        .build(
+            options.project.clone(),
+            settings,
+            &env,
+            Progress::stderr(),
+            run,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether `kind` can run here: Docker's engine, and for vagrant the
+/// vagrant command too. Under CI an absence is a failure, not a skip.
+pub fn available(kind: LocalKind) -> bool {
+    let mut missing = Vec::new();
+    if !succeeds("docker", &["info"]) {
+        missing.push("Docker is not available (docker info failed)");
     }
-    ok
+    if kind == LocalKind::Vagrant && !succeeds("vagrant", &["--version"]) {
+        missing.push("Vagrant is not installed (vagrant --version failed)");
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have what the {} backend needs: {}",
+        kind.as_str(),
+        missing.join("; ")
+    );
+    eprintln!("SKIPPED: {}", missing.join("; "));
+    false
+}
+
+/// [`available`] for the suite's backend.
+pub fn backend_available() -> bool {
+    available(backend())
+}
+
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 pub fn load(path: &Path) -> Scenario {
@@ -77,5 +127,25 @@ pub async fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioRepo
             "scenario {} interrupted by {signal}; its environment was removed",
             scenario.name
         ),
+    }
+}
+
+/// Whether every step of `scenario` ran and passed; the first that did not,
+/// with its outcome, when not.
+pub fn every_step_passed(scenario: &Scenario, report: &ScenarioReport) -> Result<(), String> {
+    for step in &scenario.steps {
+        match report.step(*step).map(|s| &s.outcome) {
+            Some(Outcome::Passed(_)) => {}
+            Some(other) => return Err(format!("{step}: {other:?}\n{report}")),
+            None => return Err(format!("{step} was not reported\n{report}")),
+        }
+    }
+    Ok(())
+}
+
+/// [`every_step_passed`], as an assertion.
+pub fn assert_every_step_passed(scenario: &Scenario, report: &ScenarioReport) {
+    if let Err(problem) = every_step_passed(scenario, report) {
+        panic!("{problem}");
     }
 }

@@ -431,6 +431,7 @@ async fn sweep_deletes_only_expired_or_named_harness_environments() {
     let now = SweepFilter {
         run: None,
         now: SystemTime::now(),
+        kinds: None,
     };
     let dry = manual.backend.sweep(&now, false).await.unwrap();
     let stacks: Vec<&str> = dry
@@ -485,6 +486,7 @@ async fn sweep_deletes_only_expired_or_named_harness_environments() {
     let named = SweepFilter {
         run: Some("run-fresh".into()),
         now: SystemTime::now(),
+        kinds: None,
     };
     manual.backend.sweep(&named, true).await.unwrap();
     assert!(

@@ -219,7 +219,12 @@ impl AwsBackend {
         if self.aws.endpoint().is_some_and(is_loopback) {
             self.say("provision: skipped: no data plane on the emulator");
         } else {
-            self.say("provision: skipped: the deploy capability (issue #4) is not built yet");
+            // Known gap: the image role is not yet run on the bake instance,
+            // so the image is the base AMI and converge installs everything.
+            self.say(
+                "provision: skipped: the bake does not run the image playbook yet; \
+                 the image is the base AMI and deploy installs everything",
+            );
         }
         let image_id = match self
             .aws

@@ -2,6 +2,7 @@
 //! on CloudFormation, EC2 and RDS — or on an emulator at another endpoint,
 //! through exactly the same code.
 
+mod hosts;
 mod image;
 mod stack_status;
 mod stacks;
@@ -11,10 +12,11 @@ mod sweep;
 use std::time::Duration;
 
 pub use argos_aws::{ApiTimeouts, Aws, AwsError, AwsOptions};
+pub use hosts::AwsHosts;
 pub use image::CleanReport;
 pub use stacks::{Decommissioned, Updated};
 pub use status::{DatabaseStatus, EnvStatus, InstanceStatus, ResourceStatus, StackStatus};
-pub use sweep::{SweepFilter, SweepItem, SweepReport};
+pub use sweep::{SweepAction, SweepFilter, SweepItem, SweepReport};
 
 use crate::names::{EnvNames, RunTags};
 use crate::progress::Progress;
@@ -77,6 +79,10 @@ pub enum EngineError {
     Image { image: String, reason: String },
     #[error("gave up waiting for {what} after {:.0?}", after)]
     TimedOut { what: String, after: Duration },
+    #[error(transparent)]
+    Inventory(#[from] crate::inventory::InventoryError),
+    #[error("could not delete {what}")]
+    Cleanup { what: String },
 }
 
 impl From<crate::wait::WaitError<EngineError>> for EngineError {
@@ -114,6 +120,21 @@ impl AwsBackend {
 }
 
 /// Whether an endpoint is this machine, where only an emulator can be.
+/// How to reach AWS, or an emulator at `endpoint`. An emulator on this
+/// machine takes any credentials; real AWS gets the SDK's own chain
+/// (variables, profiles, SSO, instance roles).
+pub fn options(region: &str, endpoint: Option<String>) -> AwsOptions {
+    let endpoint = endpoint.filter(|e| !e.is_empty());
+    let emulator_credentials = endpoint.as_deref().is_some_and(is_loopback)
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
+    AwsOptions {
+        region: region.to_owned(),
+        endpoint,
+        emulator_credentials,
+        timeouts: Default::default(),
+    }
+}
+
 pub fn is_loopback(endpoint: &str) -> bool {
     let host = endpoint
         .split("://")

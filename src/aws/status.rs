@@ -71,6 +71,33 @@ impl AwsBackend {
         Ok((instances, self.aws.db_instances().await?))
     }
 
+    /// The environment's inventory: its running instances, reached with the
+    /// key pair's private key (`keys/<key_name>.pem`), and its RDS endpoint.
+    pub async fn inventory(
+        &self,
+        project: &crate::project::Project,
+        names: &crate::names::EnvNames,
+        expect: crate::inventory::Expect,
+    ) -> Result<crate::inventory::Inventory, EngineError> {
+        let (instances, databases) = self.inventory_sources(names).await?;
+        let access = &self.settings.access;
+        let (mut hosts, databases) =
+            crate::inventory::from_aws(names, &instances, &databases, &access.ssh_user);
+        let key = project.path(&format!("keys/{}.pem", access.key_name));
+        for host in &mut hosts {
+            host.vars.insert(
+                "ansible_ssh_private_key_file".into(),
+                key.display().to_string(),
+            );
+        }
+        Ok(crate::inventory::Inventory::new(
+            names.clone(),
+            hosts,
+            databases,
+            expect,
+        )?)
+    }
+
     pub async fn status(&self, env: &EnvName) -> Result<EnvStatus, EngineError> {
         let names = self.names(env);
         let stack_name = names.stack();

@@ -17,9 +17,16 @@ pub struct SweepFilter {
     /// Only this run's resources, expired or not.
     pub run: Option<String>,
     pub now: SystemTime,
+    /// Only these kinds (`stack`, `instance`, `database`, `image`,
+    /// `snapshot`, `db-snapshot`); None for all.
+    pub kinds: Option<&'static [&'static str]>,
 }
 
 impl SweepFilter {
+    fn wants(&self, kind: &str) -> bool {
+        self.kinds.is_none_or(|kinds| kinds.contains(&kind))
+    }
+
     fn matches(&self, tags: &[(String, String)]) -> bool {
         let tag = |key: &str| argos_aws::tag(tags, key);
         let Some(run) = tag(tag_keys::RUN) else {
@@ -48,6 +55,8 @@ pub struct SweepItem {
     pub id: String,
     pub run: String,
     pub expires: String,
+    /// All its tags, for checks beyond the harness tags.
+    pub tags: Vec<(String, String)>,
     pub action: SweepAction,
 }
 
@@ -101,6 +110,7 @@ fn item(kind: &'static str, id: &str, tags: &[(String, String)]) -> SweepItem {
         id: id.to_owned(),
         run: tag(tag_keys::RUN),
         expires: tag(tag_keys::EXPIRES),
+        tags: tags.to_vec(),
         action: SweepAction::Found,
     }
 }
@@ -117,7 +127,7 @@ impl AwsBackend {
         };
 
         for stack in self.aws.stacks().await? {
-            if !filter.matches(&stack.tags) {
+            if !filter.wants("stack") || !filter.matches(&stack.tags) {
                 continue;
             }
             let mut found = item("stack", &stack.name, &stack.tags);
@@ -137,7 +147,10 @@ impl AwsBackend {
             .await?
             .into_iter()
             .filter(|i| {
-                i.state != "terminated" && i.state != "shutting-down" && filter.matches(&i.tags)
+                filter.wants("instance")
+                    && i.state != "terminated"
+                    && i.state != "shutting-down"
+                    && filter.matches(&i.tags)
             })
             .collect();
         if !instances.is_empty() {
@@ -156,7 +169,7 @@ impl AwsBackend {
         }
 
         for db in self.aws.db_instances().await? {
-            if !filter.matches(&db.tags) || db.status == "deleting" {
+            if !filter.wants("database") || !filter.matches(&db.tags) || db.status == "deleting" {
                 continue;
             }
             let mut found = item("database", &db.id, &db.tags);
@@ -168,7 +181,7 @@ impl AwsBackend {
         }
 
         for image in self.aws.images(&harness_tagged()).await? {
-            if !filter.matches(&image.tags) {
+            if !filter.wants("image") || !filter.matches(&image.tags) {
                 continue;
             }
             let mut found = item("image", &image.id, &image.tags);
@@ -180,7 +193,7 @@ impl AwsBackend {
         }
 
         for snapshot in self.aws.snapshots(&harness_tagged()).await? {
-            if !filter.matches(&snapshot.tags) {
+            if !filter.wants("snapshot") || !filter.matches(&snapshot.tags) {
                 continue;
             }
             let mut found = item("snapshot", &snapshot.id, &snapshot.tags);
@@ -196,7 +209,7 @@ impl AwsBackend {
         }
 
         for snapshot in self.aws.db_snapshots().await? {
-            if !filter.matches(&snapshot.tags) {
+            if !filter.wants("db-snapshot") || !filter.matches(&snapshot.tags) {
                 continue;
             }
             let mut found = item("db-snapshot", &snapshot.id, &snapshot.tags);
@@ -234,7 +247,11 @@ mod tests {
     #[test]
     fn only_expired_or_named_runs_are_swept() {
         let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000); // 2026-11-18T11:06:40Z
-        let expired = SweepFilter { run: None, now };
+        let expired = SweepFilter {
+            run: None,
+            now,
+            kinds: None,
+        };
         assert!(expired.matches(&tags("r1", "2026-11-18T11:06:39Z")));
         assert!(!expired.matches(&tags("r1", "2026-11-18T11:06:41Z")));
         assert!(
@@ -249,6 +266,7 @@ mod tests {
         let named = SweepFilter {
             run: Some("r2".into()),
             now,
+            kinds: None,
         };
         assert!(named.matches(&tags("r2", "2099-01-01T00:00:00Z")));
         assert!(!named.matches(&tags("r1", "2000-01-01T00:00:00Z")));

@@ -7,14 +7,16 @@
 mod cli;
 mod sweep;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 use serde_json::Value;
 
 pub use cli::DockerError;
 pub use sweep::{Labelled, SweepReport};
 
+use crate::backend::{Backend, BackendError, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
 use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
 use crate::progress::Progress;
@@ -45,15 +47,6 @@ pub struct DockerBackend {
     pub run: Option<RunTags>,
 }
 
-/// What `status` shows of one container.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ContainerStatus {
-    pub name: String,
-    pub group: String,
-    pub state: String,
-    pub address: Option<String>,
-}
-
 impl DockerBackend {
     pub fn names(&self, env: &EnvName) -> EnvNames {
         EnvNames::new(self.settings.app_name.clone(), env.clone())
@@ -78,7 +71,7 @@ impl DockerBackend {
     }
 
     /// The four tags of `group` and the harness tags, as `key=value` labels.
-    fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
+    pub(crate) fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
         let mut labels: Vec<(String, String)> = names
             .tags(group)
             .into_iter()
@@ -110,6 +103,33 @@ impl DockerBackend {
     /// A network and one host per group; an environment that exists is an error.
     pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), DockerError> {
         let names = self.names(env);
+        self.ensure_image()?;
+        let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
+        self.create_network(
+            &names,
+            &format!("argos-cloud --backend docker {env} decommission"),
+        )?;
+        for group in groups {
+            let name = names.resource(*group);
+            let mut args: Vec<String> =
+                ["run", "-d", "--name", &name, "--hostname", group.as_str()]
+                    .map(str::to_owned)
+                    .to_vec();
+            args.extend(self.host_args(&names, *group, &authorized));
+            args.push(HOST_IMAGE.to_owned());
+            cli::docker(&args)?;
+            self.progress.say(format!("docker: host {name}"));
+        }
+        Ok(())
+    }
+
+    /// The environment's labelled network; one that exists already is an
+    /// error naming `remove_with`, the command that removes it.
+    pub(crate) fn create_network(
+        &self,
+        names: &EnvNames,
+        remove_with: &str,
+    ) -> Result<String, DockerError> {
         let network = names.resource(Group::Network);
         if !cli::docker_lines(&[
             "network",
@@ -121,80 +141,50 @@ impl DockerBackend {
         .is_empty()
         {
             return Err(DockerError::Exists {
-                what: format!(
-                    "network {network}: `argos-cloud --backend docker {env} decommission` first"
-                ),
+                what: format!("network {network} exists: `{remove_with}` first"),
             });
         }
-        self.ensure_image()?;
-        let key = self.private_key(&names);
-        let authorized = self.key_dir(&names).join("authorized_keys");
-        std::fs::create_dir_all(&authorized).map_err(DockerError::io("making the key folder"))?;
-        if !key.exists() {
-            cli::run(
-                Command::new("ssh-keygen")
-                    .args(["-q", "-t", "ed25519", "-N", "", "-C"])
-                    .arg(format!("argos-{network}"))
-                    .arg("-f")
-                    .arg(&key),
-                "making the environment's SSH key",
-            )?;
-        }
-        let public = std::fs::read_to_string(key.with_extension("pub"))
-            .map_err(DockerError::io("reading the public key"))?;
-        std::fs::write(authorized.join(HOST_USER), public)
-            .map_err(DockerError::io("writing authorized_keys"))?;
-
         let mut args = vec!["network".to_owned(), "create".to_owned()];
-        for label in self.labels(&names, Group::Network) {
+        for label in self.labels(names, Group::Network) {
             args.extend(["--label".to_owned(), label]);
         }
         args.push(network.clone());
         cli::docker(&args)?;
         self.progress.say(format!("docker: network {network}"));
+        Ok(network)
+    }
 
-        let authorized = std::fs::canonicalize(&authorized)
-            .map_err(DockerError::io("locating authorized_keys"))?;
-        for group in groups {
-            let name = names.resource(*group);
-            let mut args: Vec<String> = [
-                "run",
-                "-d",
-                "--name",
-                &name,
-                "--hostname",
-                group.as_str(),
-                "--network",
-                &network,
-            ]
-            .map(str::to_owned)
-            .to_vec();
-            for label in self.labels(&names, *group) {
-                args.extend(["--label".to_owned(), label]);
-            }
-            // systemd as PID 1 without --privileged (measured in DESIGN.md).
-            args.extend(
-                [
-                    "--tmpfs",
-                    "/run",
-                    "--tmpfs",
-                    "/run/lock",
-                    "-v",
-                    "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-                    "--security-opt",
-                    "seccomp=unconfined",
-                ]
-                .map(str::to_owned),
-            );
-            args.extend([
-                "-v".to_owned(),
-                format!("{}:/etc/ssh/authorized_keys:ro", authorized.display()),
-            ]);
-            args.push(HOST_IMAGE.to_owned());
-            cli::docker(&args)?;
-            self.progress.say(format!("docker: host {name}"));
+    /// What a host container needs besides its name and image: the
+    /// environment's network, its labels, systemd as PID 1 without
+    /// --privileged (measured in DESIGN.md), and the authorized keys.
+    pub(crate) fn host_args(
+        &self,
+        names: &EnvNames,
+        group: Group,
+        authorized_keys: &Path,
+    ) -> Vec<String> {
+        let mut args = vec!["--network".to_owned(), names.resource(Group::Network)];
+        for label in self.labels(names, group) {
+            args.extend(["--label".to_owned(), label]);
         }
-        Ok(())
+        args.extend(
+            [
+                "--tmpfs",
+                "/run",
+                "--tmpfs",
+                "/run/lock",
+                "-v",
+                "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+                "--security-opt",
+                "seccomp=unconfined",
+            ]
+            .map(str::to_owned),
+        );
+        args.extend([
+            "-v".to_owned(),
+            format!("{}:/etc/ssh/authorized_keys:ro", authorized_keys.display()),
+        ]);
+        args
     }
 
     fn container_ids(&self, names: &EnvNames, all: bool) -> Result<Vec<String>, DockerError> {
@@ -236,26 +226,36 @@ impl DockerBackend {
         Inventory::new(names, hosts, Vec::new(), expect).map_err(DockerError::Inventory)
     }
 
-    pub fn status(&self, env: &EnvName) -> Result<Vec<ContainerStatus>, DockerError> {
+    pub fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, DockerError> {
         let names = self.names(env);
+        let key = self.private_key(&names);
         let containers = self.inspect(&self.container_ids(&names, true)?)?;
         Ok(containers
             .iter()
-            .map(|c| ContainerStatus {
-                name: c["Name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches('/')
-                    .to_owned(),
-                group: c["Config"]["Labels"][tag_keys::GROUP]
-                    .as_str()
-                    .unwrap_or("-")
-                    .to_owned(),
-                state: c["State"]["Status"].as_str().unwrap_or_default().to_owned(),
-                address:
+            .map(|c| {
+                let address =
                     c["NetworkSettings"]["Networks"][names.resource(Group::Network)]["IPAddress"]
                         .as_str()
-                        .map(str::to_owned),
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned);
+                HostStatus {
+                    name: c["Name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim_start_matches('/')
+                        .to_owned(),
+                    group: c["Config"]["Labels"][tag_keys::GROUP]
+                        .as_str()
+                        .unwrap_or("-")
+                        .to_owned(),
+                    state: c["State"]["Status"].as_str().unwrap_or_default().to_owned(),
+                    login: format!(
+                        "ssh -i {} {HOST_USER}@{}",
+                        key.display(),
+                        address.as_deref().unwrap_or("?")
+                    ),
+                    address,
+                }
             })
             .collect())
     }
@@ -284,5 +284,63 @@ impl DockerBackend {
             ids.len()
         ));
         Ok(ids.len())
+    }
+}
+
+/// The environment's SSH key in `dir` (made once) and the folder of
+/// authorized keys the hosts mount, holding its public half for `user`.
+/// Returns that folder's absolute path.
+pub(crate) fn ssh_key(dir: &Path, comment: &str, user: &str) -> Result<PathBuf, DockerError> {
+    let key = dir.join("id_ed25519");
+    let authorized = dir.join("authorized_keys");
+    std::fs::create_dir_all(&authorized).map_err(DockerError::io("making the key folder"))?;
+    if !key.exists() {
+        cli::run(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                .arg(format!("argos-{comment}"))
+                .arg("-f")
+                .arg(&key),
+            "making the environment's SSH key",
+        )?;
+    }
+    let public = std::fs::read_to_string(key.with_extension("pub"))
+        .map_err(DockerError::io("reading the public key"))?;
+    std::fs::write(authorized.join(user), public)
+        .map_err(DockerError::io("writing authorized_keys"))?;
+    std::fs::canonicalize(&authorized).map_err(DockerError::io("locating authorized_keys"))
+}
+
+impl Backend for DockerBackend {
+    fn kind(&self) -> &'static str {
+        "docker"
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError> {
+        Ok(DockerBackend::commission(self, env, groups)?)
+    }
+
+    fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {
+        Ok(DockerBackend::inventory(self, env, expect)?)
+    }
+
+    fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError> {
+        Ok(DockerBackend::status(self, env)?)
+    }
+
+    fn decommission(&self, env: &EnvName) -> Result<usize, BackendError> {
+        Ok(DockerBackend::decommission(self, env)?)
+    }
+
+    fn labelled(&self, run: Option<&str>) -> Result<Vec<Labelled>, BackendError> {
+        Ok(DockerBackend::labelled(self, run)?)
+    }
+
+    fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError> {
+        Ok(DockerBackend::sweep(self, run, now)?)
     }
 }

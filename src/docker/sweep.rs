@@ -139,13 +139,19 @@ impl DockerBackend {
             args.extend(names);
             cli::docker(&args)?;
         }
-        // A killed run also left its SSH key folder.
+        // A killed run also left its folder: the SSH key, and on Vagrant the
+        // machine list and Vagrant's state.
         for network in doomed.iter().filter(|o| o.kind == "network") {
             if let (Some(app), Some(env)) =
                 (network.label(tag_keys::APP), network.label(tag_keys::ENV))
                 && let (Ok(app), Ok(env)) = (AppName::new(app), EnvName::new(env))
             {
-                let _ = std::fs::remove_dir_all(self.key_dir(&EnvNames::new(app, env)));
+                let stack = EnvNames::new(app, env).stack();
+                for backend in ["docker", "vagrant"] {
+                    let _ = std::fs::remove_dir_all(
+                        self.project.path(&format!(".argos/{backend}/{stack}")),
+                    );
+                }
             }
         }
         report.removed = doomed;

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 pub use docker::from_docker_inspect;
 pub use ec2::from_aws;
-pub use vagrant::{VagrantError, parse_ssh_config};
+pub use vagrant::{SshConfigError, parse_ssh_config};
 
 use crate::names::{EnvNames, Group};
 

@@ -12,7 +12,7 @@ use super::Host;
 use crate::names::Group;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VagrantError {
+pub enum SshConfigError {
     #[error("vagrant ssh-config, line {line}: {problem}")]
     Malformed { line: usize, problem: String },
     #[error(
@@ -27,7 +27,7 @@ struct Block {
     fields: BTreeMap<String, String>,
 }
 
-pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, VagrantError> {
+pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, SshConfigError> {
     let mut blocks: Vec<Block> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -37,7 +37,7 @@ pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, VagrantError> {
         let (key, value) = line
             .split_once(char::is_whitespace)
             .map(|(k, v)| (k, v.trim()))
-            .ok_or_else(|| VagrantError::Malformed {
+            .ok_or_else(|| SshConfigError::Malformed {
                 line: index + 1,
                 problem: format!("{line:?} is not `Key value`"),
             })?;
@@ -47,7 +47,7 @@ pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, VagrantError> {
                 ..Block::default()
             });
         } else {
-            let block = blocks.last_mut().ok_or_else(|| VagrantError::Malformed {
+            let block = blocks.last_mut().ok_or_else(|| SshConfigError::Malformed {
                 line: index + 1,
                 problem: format!("{key} before any Host"),
             })?;
@@ -59,16 +59,16 @@ pub fn parse_ssh_config(text: &str) -> Result<Vec<Host>, VagrantError> {
     blocks.into_iter().map(host).collect()
 }
 
-fn host(block: Block) -> Result<Host, VagrantError> {
+fn host(block: Block) -> Result<Host, SshConfigError> {
     let group_name = match block.name.rsplit_once('-') {
         Some((base, n)) if n.chars().all(|c| c.is_ascii_digit()) => base,
         _ => block.name.as_str(),
     };
-    let group = Group::parse(group_name).ok_or_else(|| VagrantError::UnknownMachine {
+    let group = Group::parse(group_name).ok_or_else(|| SshConfigError::UnknownMachine {
         machine: block.name.clone(),
     })?;
     let field = |key: &str| block.fields.get(key).cloned();
-    let address = field("HostName").ok_or_else(|| VagrantError::Malformed {
+    let address = field("HostName").ok_or_else(|| SshConfigError::Malformed {
         line: 0,
         problem: format!("machine {} has no HostName", block.name),
     })?;

@@ -5,11 +5,12 @@
 //! [`super::run::until_signal`]). With keep-on-failure a failed environment is
 //! left standing and the guard prints how to reach it and how to delete it.
 
-use crate::docker::{DockerBackend, HOST_USER, Labelled};
-use crate::names::EnvName;
+use crate::backend::Backend;
+use crate::docker::Labelled;
+use crate::names::{EnvName, RunTags};
 
 pub struct EnvironmentGuard {
-    backend: DockerBackend,
+    backend: Box<dyn Backend>,
     env: EnvName,
     run_id: String,
     keep_on_failure: bool,
@@ -18,26 +19,27 @@ pub struct EnvironmentGuard {
 }
 
 impl EnvironmentGuard {
-    /// Guard `env` on `backend`, whose run tags name `run_id`. Nothing is
-    /// made yet: create inside the guard, so a half-made one is removed too.
-    pub fn new(backend: DockerBackend, env: EnvName, keep_on_failure: bool) -> Self {
-        let run_id = backend
-            .run
-            .as_ref()
-            .map(|r| r.run_id.clone())
-            .unwrap_or_else(|| env.to_string());
+    /// Guard `env` on `backend`, which labels what it makes with `run`.
+    /// Nothing is made yet: create inside the guard, so a half-made
+    /// environment is removed too.
+    pub fn new(
+        backend: Box<dyn Backend>,
+        env: EnvName,
+        run: &RunTags,
+        keep_on_failure: bool,
+    ) -> Self {
         Self {
             backend,
             env,
-            run_id,
+            run_id: run.run_id.clone(),
             keep_on_failure,
             failed: false,
             done: false,
         }
     }
 
-    pub fn backend(&self) -> &DockerBackend {
-        &self.backend
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
     pub fn env(&self) -> &EnvName {
@@ -94,16 +96,12 @@ impl EnvironmentGuard {
         );
         if let Ok(status) = self.backend.status(&self.env) {
             for host in status {
-                text.push_str(&format!(
-                    "  ssh -i {} {HOST_USER}@{}    # {}\n",
-                    self.backend.private_key(&names).display(),
-                    host.address.as_deref().unwrap_or("?"),
-                    host.group
-                ));
+                text.push_str(&format!("  {}    # {}\n", host.login, host.group));
             }
         }
         text.push_str(&format!(
-            "  delete it: argos-cloud --backend docker {} decommission",
+            "  delete it: argos-cloud --backend {} {} decommission",
+            self.backend.kind(),
             self.env
         ));
         text
@@ -130,8 +128,11 @@ impl Drop for EnvironmentGuard {
                     .join(", ")
             ),
             Err(error) => eprintln!(
-                "argos-cloud: could not remove environment {}: {error}\n  remove it with: argos-cloud --backend docker sweep --run {}",
-                self.env, self.run_id
+                "argos-cloud: could not remove environment {}: {error}\n  remove it with: argos-cloud --backend {} {} sweep --run {} --yes",
+                self.env,
+                self.backend.kind(),
+                self.env,
+                self.run_id
             ),
         }
     }

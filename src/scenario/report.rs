@@ -49,6 +49,14 @@ impl ScenarioReport {
         })
     }
 
+    /// How many steps did not run (after a failure, or with no data plane).
+    pub fn skipped(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Skipped(_)))
+            .count()
+    }
+
     pub fn total(&self) -> Duration {
         self.steps.iter().map(|s| s.duration).sum()
     }
@@ -60,11 +68,7 @@ impl ScenarioReport {
             .iter()
             .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
             .count();
-        let skipped = self
-            .steps
-            .iter()
-            .filter(|s| matches!(s.outcome, Outcome::Skipped(_)))
-            .count();
+        let skipped = self.skipped();
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.push_str(&format!(
             "<testsuites name=\"argos-cloud scenarios\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",
@@ -95,7 +99,8 @@ impl ScenarioReport {
                     escape(reason)
                 )),
                 Outcome::Skipped(reason) => xml.push_str(&format!(
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    ">\n      <skipped message=\"{}\">{}</skipped>\n    </testcase>\n",
+                    escape(reason.lines().next().unwrap_or_default()),
                     escape(reason)
                 )),
             }
@@ -121,13 +126,19 @@ fn escape(text: &str) -> String {
 impl fmt::Display for ScenarioReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed() { "passed" } else { "FAILED" };
+        let skipped = self.skipped();
         writeln!(
             f,
-            "scenario {} on {} ({}): {verdict} in {:.1} s",
+            "scenario {} on {} ({}): {verdict} in {:.1} s{}",
             self.scenario,
             self.backend,
             self.environment,
-            self.total().as_secs_f64()
+            self.total().as_secs_f64(),
+            if skipped > 0 {
+                format!(" ({skipped} of {} steps skipped)", self.steps.len())
+            } else {
+                String::new()
+            }
         )?;
         for step in &self.steps {
             let (mark, text) = match &step.outcome {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::guard::EnvironmentGuard;
 use super::report::{Outcome, ScenarioReport, StepReport};
 use super::{Scenario, Step};
+use crate::backend::{BackendChoice, LocalKind};
 use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys};
-use crate::docker::{self, DockerBackend, Labelled};
+use crate::docker::Labelled;
 use crate::inventory::{Expect, Inventory};
 use crate::names::{EnvName, Group, RunTags, parse_rfc3339, tag_keys};
 use crate::probe::{DatabaseLogin, ProbeContext};
@@ -24,6 +25,8 @@ pub const TIME_TO_LIVE: Duration = Duration::from_secs(3 * 3600);
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub project: Project,
+    /// Where the environment's hosts run.
+    pub backend: BackendChoice,
     /// The settings file the scenario starts from (the sample, for tests).
     pub settings_file: PathBuf,
     /// The caller's overrides; the scenario's `settings` go on top.
@@ -46,6 +49,7 @@ impl RunOptions {
         let log_dir = project.path(".argos/logs");
         Self {
             project,
+            backend: BackendChoice::Local(LocalKind::Docker),
             settings_file,
             overrides: Overrides::default(),
             keep_on_failure: false,
@@ -65,8 +69,8 @@ pub enum RunError {
     Settings { file: PathBuf, message: String },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
-    #[error("docker: {0}")]
-    Docker(#[from] docker::DockerError),
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// A unique, valid environment name: `t-<label>-<id>`.
@@ -122,39 +126,46 @@ pub fn scenario_settings(
     })
 }
 
-/// Run `scenario` on Docker. Everything it makes is gone when this returns
-/// (or is dropped), unless keep-on-failure kept a failed environment.
+/// Run `scenario` on the options' backend. Everything it makes is gone when
+/// this returns (or is dropped), unless keep-on-failure kept a failed
+/// environment.
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
     let ScenarioSettings {
         settings,
         overrides,
         file_vars,
     } = scenario_settings(scenario, options)?;
-    let ansible = if scenario.steps.contains(&Step::Converge) {
-        Some(AnsiblePlaybook::locate(&options.project)?)
-    } else {
-        None
-    };
     let env = options
         .env
         .clone()
         .unwrap_or_else(|| unique_env_name(&scenario.name));
-    let backend = DockerBackend {
-        project: options.project.clone(),
-        settings,
-        progress: options.progress.clone(),
-        run: Some(RunTags::new(env.as_str(), options.time_to_live)),
+    let run = RunTags::new(env.as_str(), options.time_to_live);
+    let backend = options
+        .backend
+        .build(
+            options.project.clone(),
+            settings,
+            &env,
+            options.progress.clone(),
+            Some(run.clone()),
+        )
+        .map_err(RunError::Backend)?;
+    // Without a data plane the converge steps are skipped: no Ansible needed.
+    let ansible = if scenario.steps.contains(&Step::Converge) && backend.data_plane().is_ok() {
+        Some(AnsiblePlaybook::locate(&options.project)?)
+    } else {
+        None
     };
-    let mut guard = EnvironmentGuard::new(backend, env, options.keep_on_failure);
+    let mut guard = EnvironmentGuard::new(backend, env, &run, options.keep_on_failure);
     let stack = guard.backend().names(guard.env()).stack();
     let mut report = ScenarioReport {
         scenario: scenario.name.clone(),
-        backend: "docker".into(),
+        backend: guard.backend().kind().into(),
         environment: stack.clone(),
         steps: Vec::new(),
     };
     let mut extra_vars = file_vars;
-    extra_vars.extend(docker::with_standins(overrides.extra_vars()));
+    extra_vars.extend(guard.backend().ansible_vars(overrides.extra_vars()));
     let steps = Steps {
         scenario,
         options,
@@ -172,6 +183,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 .say(format!("scenario {}: {step} ({stack})", scenario.name));
             match step {
                 Step::Create => steps.create(&guard),
+                Step::Converge | Step::Idempotence
+                    if let Err(reason) = guard.backend().data_plane() =>
+                {
+                    Outcome::Skipped(reason)
+                }
                 Step::Converge => steps.converge(&guard).await,
                 Step::Idempotence => steps.idempotence(&guard).await,
                 Step::Verify => steps.verify(&guard).await,
@@ -247,10 +263,17 @@ impl Steps<'_> {
         if let Err(e) = backend.commission(guard.env(), &self.groups()) {
             return Outcome::Failed(e.to_string());
         }
-        let hosts = self.groups().len();
+        let hosts = match backend.status(guard.env()) {
+            Ok(hosts) => hosts
+                .iter()
+                .map(|h| format!("{} {}", h.group, h.state))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Err(e) => return Outcome::Failed(format!("reading what was made: {e}")),
+        };
         Outcome::Passed(format!(
-            "{hosts} host(s) on network {}; swept {swept} expired object(s) of earlier runs",
-            backend.names(guard.env()).resource(Group::Network)
+            "on {}: {hosts}; swept {swept} expired object(s) of earlier runs",
+            backend.kind()
         ))
     }
 
@@ -328,7 +351,7 @@ impl Steps<'_> {
         let mut lines = Vec::new();
         let mut failures = 0;
         if self.scenario.expect.tags {
-            match guard.backend().labelled(Some(guard.run_id())) {
+            match guard.backend().tagged_hosts(guard.run_id()) {
                 Ok(objects) => {
                     let problems = tag_problems(guard, &objects, SystemTime::now());
                     failures += problems.len();
@@ -346,6 +369,15 @@ impl Steps<'_> {
                 }
             }
         }
+        if let Err(reason) = guard.backend().data_plane() {
+            // Tags are control plane and were checked; probes cannot run.
+            return if failures > 0 {
+                Outcome::Failed(format!("{failures} check(s) failed:\n{}", lines.join("\n")))
+            } else {
+                lines.push(format!("skip  health and connectivity probes: {reason}"));
+                Outcome::Skipped(format!("{reason}\n{}", lines.join("\n")))
+            };
+        }
         let inventory = match self.inventory(guard) {
             Ok(inventory) => inventory,
             Err(reason) => return Outcome::Failed(reason),
@@ -353,7 +385,7 @@ impl Steps<'_> {
         let context = ProbeContext {
             inventory: &inventory,
             host_keys: HostKeys::Accept,
-            login: DatabaseLogin::of(&guard.backend().settings.database),
+            login: DatabaseLogin::of(&guard.backend().settings().database),
             deadline: self.options.probe_deadline,
         };
         for result in context.run_all(&self.scenario.expect).await {
@@ -375,7 +407,7 @@ impl Steps<'_> {
         match guard.destroy() {
             Err(reason) => Outcome::Failed(reason),
             Ok(left) if left.is_empty() => Outcome::Passed(format!(
-                "removed; no container, network or volume labelled {}={run} is left",
+                "removed; nothing tagged {}={run} is left",
                 tag_keys::RUN
             )),
             Ok(left) => Outcome::Failed(format!(

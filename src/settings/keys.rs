@@ -247,6 +247,17 @@ pub const KEYS: &[KeySpec] = &[
     secret("instagram_client_id", Optional, "Instagram client id"),
     secret("sunlight_api_key", Optional, "Sunlight API key"),
     secret("flickr_client_id", Optional, "Flickr client id"),
+    // Local backends
+    key(
+        "vagrant_provider",
+        Default("auto"),
+        "the Vagrant provider: auto (docker when its engine runs, else virtualbox, else libvirt), docker, virtualbox or libvirt",
+    ),
+    key(
+        "vagrant_box",
+        Default("debian/bookworm64"),
+        "the Vagrant box of the virtualbox and libvirt providers",
+    ),
 ];
 
 pub fn spec(name: &str) -> Option<&'static KeySpec> {

@@ -29,6 +29,47 @@ pub struct Settings {
     pub sizes: Sizes,
     pub database: Database,
     pub application: Application,
+    pub vagrant: VagrantSettings,
+}
+
+/// How the Vagrant backend makes machines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VagrantSettings {
+    pub provider: VagrantProvider,
+    pub box_name: String,
+}
+
+/// The Vagrant provider setting; `Auto` picks what the machine has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VagrantProvider {
+    Auto,
+    Docker,
+    Virtualbox,
+    Libvirt,
+}
+
+impl VagrantProvider {
+    pub const NAMES: [&'static str; 4] = ["auto", "docker", "virtualbox", "libvirt"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" => Some(Self::Auto),
+            "docker" => Some(Self::Docker),
+            "virtualbox" => Some(Self::Virtualbox),
+            "libvirt" => Some(Self::Libvirt),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+impl fmt::Display for VagrantProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How hosts are reached and what they start from.
@@ -304,6 +345,7 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
     let sizes = sizes(&mut r);
     let database = database(&mut r);
     let application = application(&mut r);
+    let vagrant = vagrant(&mut r);
 
     let settings = (|| {
         Some(Settings {
@@ -314,12 +356,31 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
             sizes: sizes?,
             database: database?,
             application: application?,
+            vagrant: vagrant?,
         })
     })();
     match settings {
         Some(settings) if r.errors.is_empty() => Ok(settings),
         _ => Err(SettingsErrors(r.errors)),
     }
+}
+
+fn vagrant(r: &mut Reader<'_>) -> Option<VagrantSettings> {
+    let provider = r.parse("vagrant_provider", |s| {
+        VagrantProvider::parse(s)
+            .ok_or_else(|| format!("{s:?} is not one of {}", VagrantProvider::NAMES.join(", ")))
+    });
+    let box_name = r.parse("vagrant_box", |s| {
+        if s.is_empty() || s.contains(char::is_whitespace) {
+            Err(format!("{s:?} is not a box name such as debian/bookworm64"))
+        } else {
+            Ok(s.to_owned())
+        }
+    });
+    Some(VagrantSettings {
+        provider: provider?,
+        box_name: box_name?,
+    })
 }
 
 fn access(r: &mut Reader<'_>) -> Option<Access> {

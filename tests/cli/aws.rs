@@ -180,3 +180,63 @@ fn bad_settings_stop_a_commission_before_any_call() {
         .failure()
         .stderr(contains("--set: `db_name`").and(contains("DescribeStacks").not()));
 }
+
+/// The nightly smoke, rehearsed: the same scenario file on the emulator
+/// runs the whole control-plane half (bake, stack, tags, teardown); the
+/// steps that need a data plane say they were skipped and why, in the
+/// output and in JUnit, and nothing of the run is left.
+#[test]
+fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    let junit = project.root().join("smoke.xml");
+    let smoke = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/full-stack.yaml");
+    let out = on(&emulator, &project)
+        .args([
+            "--backend",
+            "aws",
+            "scenario",
+            "run",
+            "--env",
+            "smoke1",
+            "--junit",
+        ])
+        .arg(&junit)
+        .arg(&smoke)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("scenario full-stack on aws (argos-smoke1): passed")
+            && out.contains("(3 of 5 steps skipped)"),
+        "{out}"
+    );
+    for step in ["converge", "idempotence", "verify"] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(step))
+            .unwrap_or_else(|| panic!("no {step} line in:\n{out}"));
+        assert!(
+            line.contains("skipped no data plane on the emulator"),
+            "{line}"
+        );
+    }
+    assert!(out.contains("ok    tags on "), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        xml.matches("<skipped message=\"no data plane on the emulator\">")
+            .count(),
+        3,
+        "{xml}"
+    );
+    assert!(xml.contains("failures=\"0\" skipped=\"3\""), "{xml}");
+    // Nothing of the run is left: not the stack, not its image bake.
+    on(&emulator, &project)
+        .args(["smoke1", "sweep", "--run", "smoke1"])
+        .assert()
+        .success()
+        .stdout(contains("sweep: nothing to delete"));
+}

@@ -4,6 +4,7 @@ mod aws;
 mod deploy;
 mod scenario;
 mod support;
+mod workflows;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -243,28 +244,30 @@ fn template_prints_the_merged_template() {
 }
 
 #[test]
-fn commands_still_to_come_exit_2_and_say_which_issue_brings_them() {
+fn update_and_clean_on_local_backends_exit_2_and_say_why() {
     let project = TempProject::shipped();
-    for (args, issue) in [
-        (
-            &["--backend", "vagrant", "staging", "status"][..],
-            "issue #7",
-        ),
-        (
-            &["--backend", "aws", "scenario", "run", "scenarios/app.yaml"],
-            "issue #7",
-        ),
-        (
-            &["--backend", "docker", "staging", "update"],
-            "decommission and commission again",
-        ),
-    ] {
-        argos(&project)
-            .args(args)
-            .assert()
-            .code(2)
-            .stderr(contains("is not built yet").and(contains(issue)));
+    for backend in ["docker", "vagrant"] {
+        for command in ["update", "clean"] {
+            argos(&project)
+                .args(["--backend", backend, "staging", command])
+                .assert()
+                .code(2)
+                .stderr(
+                    contains(format!("`{command}` on {backend} is not built yet"))
+                        .and(contains("decommission and commission again")),
+                );
+        }
     }
+}
+
+#[test]
+fn a_vagrant_environment_that_was_never_made_has_no_hosts() {
+    let project = TempProject::shipped();
+    argos(&project)
+        .args(["--backend", "vagrant", "nothere", "status"])
+        .assert()
+        .success()
+        .stdout(contains("hosts 0"));
 }
 
 #[test]

@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use argos_cloud::backend::{BackendChoice, LocalKind};
 use argos_cloud::project::Project;
 use argos_cloud::scenario::Step;
 use argos_cloud::scenario::report::{Outcome, ScenarioReport};
-use argos_harness::scenarios::{self, docker_available};
+use argos_harness::scenarios;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,8 +42,7 @@ async fn run_fast(file: &Path) -> ScenarioReport {
 
 #[tokio::test]
 async fn a_wrong_database_password_fails_the_postgres_probe() {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let report = run_fast(&fixture("wrong-db-password.yaml")).await;
@@ -63,8 +63,7 @@ async fn a_wrong_database_password_fails_the_postgres_probe() {
 
 #[tokio::test]
 async fn a_closed_port_fails_connectivity_and_an_open_one_passes() {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let report = run_fast(&fixture("closed-port.yaml")).await;
@@ -92,7 +91,7 @@ async fn a_closed_port_fails_connectivity_and_an_open_one_passes() {
 fn project_with_a_non_idempotent_role() -> tempfile::TempDir {
     let root = scenarios::workspace_root();
     let copy = tempfile::tempdir().unwrap();
-    for dir in ["formations", "playbooks", "docker"] {
+    for dir in ["formations", "playbooks", "docker", "Vagrantfile"] {
         let status = std::process::Command::new("cp")
             .arg("-a")
             .arg(root.join(dir))
@@ -116,8 +115,7 @@ fn project_with_a_non_idempotent_role() -> tempfile::TempDir {
 
 #[tokio::test]
 async fn a_role_that_changes_something_every_run_fails_idempotence() {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let copy = project_with_a_non_idempotent_role();
@@ -142,8 +140,7 @@ async fn a_role_that_changes_something_every_run_fails_idempotence() {
 
 #[tokio::test]
 async fn keep_on_failure_leaves_the_environment_and_says_how_to_reach_it() {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let mut options = scenarios::options();
@@ -157,23 +154,23 @@ async fn keep_on_failure_leaves_the_environment_and_says_how_to_reach_it() {
     };
     let env = report.environment.trim_start_matches("argos-").to_owned();
     // Still there: remove it the way the message says, then check.
-    let backend = argos_cloud::docker::DockerBackend {
-        project: options.project.clone(),
-        settings: argos_cloud::scenario::run::scenario_settings(&scenario, &options)
-            .unwrap()
-            .settings,
-        progress: argos_cloud::progress::Progress::silent(),
-        run: None,
-    };
+    let backend = scenarios::observer(&options, &scenario, None);
     let left = backend.labelled(Some(&env)).unwrap();
     let env_name = argos_cloud::names::EnvName::new(&env).unwrap();
     backend.decommission(&env_name).unwrap();
     assert_eq!(left.len(), 2, "the host and the network stay: {left:?}");
+    let login = match options.backend {
+        BackendChoice::Local(LocalKind::Docker) => "ssh -i ",
+        BackendChoice::Local(LocalKind::Vagrant) => "vagrant ssh database",
+        BackendChoice::Aws { .. } => panic!("the roles suite runs on local backends"),
+    };
     for part in [
         "kept environment",
-        "ssh -i ",
-        "admin@",
-        &format!("argos-cloud --backend docker {env} decommission"),
+        login,
+        &format!(
+            "argos-cloud --backend {} {env} decommission",
+            options.backend.name()
+        ),
     ] {
         assert!(kept.contains(part), "missing {part:?} in:\n{kept}");
     }

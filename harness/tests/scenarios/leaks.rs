@@ -5,33 +5,25 @@
 
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::docker::DockerBackend;
 use argos_cloud::names::{Group, RunTags};
-use argos_cloud::progress::Progress;
 use argos_cloud::scenario::guard::EnvironmentGuard;
-use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
-use argos_harness::scenarios::{self, docker_available};
+use argos_cloud::scenario::run::unique_env_name;
+use argos_harness::scenarios;
 
 #[test]
 fn a_panic_mid_scenario_leaves_nothing_behind() {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let options = scenarios::options();
     let scenario = scenarios::load(&scenarios::workspace_root().join("scenarios/database.yaml"));
-    let settings = scenario_settings(&scenario, &options).unwrap().settings;
     let env = unique_env_name("panic");
-    let backend = DockerBackend {
-        project: options.project.clone(),
-        settings,
-        progress: Progress::stderr(),
-        run: Some(RunTags::new(env.as_str(), Duration::from_secs(3600))),
-    };
-    let observer = backend.clone();
+    let run = RunTags::new(env.as_str(), Duration::from_secs(3600));
+    let backend = scenarios::observer(&options, &scenario, Some(run.clone()));
+    let observer = scenarios::observer(&options, &scenario, None);
     let run_id = env.to_string();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-        let guard = EnvironmentGuard::new(backend, env, false);
+        let guard = EnvironmentGuard::new(backend, env, &run, false);
         guard
             .backend()
             .commission(guard.env(), &[Group::Database, Group::Knowledge])

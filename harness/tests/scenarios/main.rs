@@ -1,7 +1,9 @@
-//! The roles suite: every shipped scenario on Docker (one test each), the
+//! The roles suite: every shipped scenario on the `ARGOS_BACKEND` (docker by
+//! default; one test each), app and knowledge on Vagrant too, the
 //! scenarios that must fail and how they fail, and the guard's promise that
 //! nothing is left behind. `cargo nextest run --profile roles` runs these.
 
 mod failing;
 mod leaks;
 mod shipped;
+mod vagrant;

@@ -1,27 +1,16 @@
 //! One test per file in `scenarios/`: all steps pass, every probe included.
 
-use argos_cloud::scenario::Step;
-use argos_cloud::scenario::report::Outcome;
-use argos_harness::scenarios::{self, docker_available};
+use argos_harness::scenarios;
 
 async fn passes(file: &str) {
-    scenarios::backend();
-    if !docker_available() {
+    if !scenarios::backend_available() {
         return;
     }
     let path = scenarios::workspace_root().join("scenarios").join(file);
     let scenario = scenarios::load(&path);
     let report = scenarios::run_with(&scenario, &scenarios::options()).await;
     assert!(report.passed(), "{report}");
-    for step in &scenario.steps {
-        let ran = report.step(*step).expect("every step is reported");
-        assert!(
-            matches!(ran.outcome, Outcome::Passed(_)),
-            "{step}: {:?}",
-            ran.outcome
-        );
-    }
-    assert!(report.step(Step::Destroy).is_some());
+    scenarios::assert_every_step_passed(&scenario, &report);
 }
 
 macro_rules! shipped {

@@ -4,12 +4,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::{
-    AwsBackend, AwsOptions, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback,
-};
+use argos_cloud::aws::{AwsBackend, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
-use argos_cloud::inventory::{self, Expect, Inventory};
+use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, EnvNames};
 use argos_cloud::probe::{self, DatabaseLogin};
 use argos_cloud::progress::Progress;
@@ -45,17 +43,7 @@ fn checked_inputs(
 pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
     let (settings, names, formations) = checked_inputs(cli, project, env)?;
     let overrides = overrides(cli)?;
-    let endpoint = cli.endpoint.clone().filter(|e| !e.is_empty());
-    // An emulator on this machine takes any credentials; real AWS gets the
-    // SDK's own chain (variables, profiles, SSO, instance roles).
-    let emulator_credentials = endpoint.as_deref().is_some_and(is_loopback)
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
-    let options = AwsOptions {
-        region: settings.region.clone(),
-        endpoint,
-        emulator_credentials,
-        timeouts: Default::default(),
-    };
+    let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let backend = AwsBackend {
@@ -135,6 +123,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let filter = SweepFilter {
                     run: run.clone(),
                     now: SystemTime::now(),
+                    kinds: None,
                 };
                 let report = backend.sweep(&filter, *yes).await.map_err(fail)?;
                 print!("{report}");
@@ -143,7 +132,14 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 }
             }
             Command::Inventory { list: _, host } => {
-                let inventory = aws_inventory(&backend, project, &names).await?;
+                let inventory = backend
+                    .inventory(
+                        project,
+                        &names,
+                        Expect::environment(backend.settings.sizes.tasks_enabled),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let answer = match host {
                     Some(host) => inventory.host(host),
                     None => inventory.list(),
@@ -161,7 +157,14 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                             .into(),
                     );
                 }
-                let inventory = aws_inventory(&backend, project, &names).await?;
+                let inventory = backend
+                    .inventory(
+                        project,
+                        &names,
+                        Expect::environment(backend.settings.sizes.tasks_enabled),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
                 let extra_vars = overrides.extra_vars();
                 let request = DeployRequest {
@@ -192,7 +195,14 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                             .into(),
                     );
                 }
-                let inventory = aws_inventory(&backend, project, &names).await?;
+                let inventory = backend
+                    .inventory(
+                        project,
+                        &names,
+                        Expect::environment(backend.settings.sizes.tasks_enabled),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let results = probe::check(
                     &inventory,
                     DatabaseLogin::of(&backend.settings.database),
@@ -208,31 +218,4 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// The environment's hosts on AWS, each reached with `keys/<key_name>.pem`.
-async fn aws_inventory(
-    backend: &AwsBackend,
-    project: &Project,
-    names: &EnvNames,
-) -> Result<Inventory, String> {
-    let (instances, databases) = backend
-        .inventory_sources(names)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut hosts, databases) = inventory::from_aws(
-        names,
-        &instances,
-        &databases,
-        &backend.settings.access.ssh_user,
-    );
-    let key = project.path(&format!("keys/{}.pem", backend.settings.access.key_name));
-    for host in &mut hosts {
-        host.vars.insert(
-            "ansible_ssh_private_key_file".into(),
-            key.display().to_string(),
-        );
-    }
-    let expect = Expect::environment(backend.settings.sizes.tasks_enabled);
-    Inventory::new(names.clone(), hosts, databases, expect).map_err(|e| e.to_string())
 }

@@ -2,7 +2,7 @@
 //! per backend and one for scenarios.
 
 mod aws;
-mod docker;
+mod local;
 mod scenario;
 
 use std::io::{IsTerminal, Write};
@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+use argos_cloud::backend::LocalKind;
 use argos_cloud::cli::{BackendKind, Cli, Command};
 use argos_cloud::project::Project;
 use argos_cloud::settings::Overrides;
@@ -91,17 +92,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         _ => match cli.backend {
             BackendKind::Aws => aws::command(&cli, &project, env),
-            BackendKind::Docker => docker::command(&cli, &project, env),
-            BackendKind::Vagrant => Ok(not_built("the vagrant backend", "issue #7")),
+            BackendKind::Docker => local::command(&cli, LocalKind::Docker, &project, env),
+            BackendKind::Vagrant => local::command(&cli, LocalKind::Vagrant, &project, env),
         },
     }
 }
 
-pub(crate) fn not_built(what: &str, capability: &str) -> ExitCode {
-    eprintln!(
-        "argos-cloud: {what} is not built yet; it arrives with {capability}. Working today: \
-         every command on --backend aws and --backend docker, and `scenario run` on docker."
-    );
+pub(crate) fn not_built(what: &str, why: &str) -> ExitCode {
+    eprintln!("argos-cloud: {what} is not built yet: {why}");
     ExitCode::from(NOT_BUILT)
 }
 

@@ -4,11 +4,13 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use argos_cloud::backend::{BackendChoice, LocalKind};
 use argos_cloud::cli::{BackendKind, Cli, ScenarioAction};
+use argos_cloud::names::EnvName;
 use argos_cloud::project::Project;
 use argos_cloud::scenario::{self, run};
 
-use crate::{not_built, overrides};
+use crate::overrides;
 
 pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
     match action {
@@ -42,16 +44,15 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             junit,
             ttl,
             settings,
+            env,
         } => {
-            match cli.backend {
-                BackendKind::Docker => {}
-                BackendKind::Aws => {
-                    return Ok(not_built("`scenario run --backend aws`", "issue #7"));
-                }
-                BackendKind::Vagrant => {
-                    return Ok(not_built("`scenario run --backend vagrant`", "issue #7"));
-                }
-            }
+            let backend = match cli.backend {
+                BackendKind::Docker => BackendChoice::Local(LocalKind::Docker),
+                BackendKind::Vagrant => BackendChoice::Local(LocalKind::Vagrant),
+                BackendKind::Aws => BackendChoice::Aws {
+                    endpoint: cli.endpoint.clone(),
+                },
+            };
             let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
             // Every file is read and checked before anything is created.
             let scenarios = files
@@ -64,6 +65,16 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                     .clone()
                     .unwrap_or_else(|| run::default_settings_file(&project)),
             );
+            options.backend = backend;
+            if let Some(env) = env {
+                if files.len() != 1 {
+                    return Err(format!(
+                        "--env {env} names one environment, so it takes one scenario file, not {}",
+                        files.len()
+                    ));
+                }
+                options.env = Some(EnvName::new(env).map_err(|e| format!("--env: {e}"))?);
+            }
             options.overrides = overrides(cli)?;
             options.keep_on_failure = *keep;
             options.time_to_live = Duration::from_secs(*ttl);

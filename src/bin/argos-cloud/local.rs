@@ -1,12 +1,13 @@
-//! `--backend docker`: one network and one systemd host container per group
-//! on the local Docker engine, with stand-ins for what needs the internet.
+//! `--backend docker` and `--backend vagrant`: hosts on this machine (systemd
+//! containers, or Vagrant machines), with stand-ins for what needs the
+//! internet. Both speak the same [`Backend`] interface.
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use argos_cloud::backend::{self, Backend, LocalKind};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
-use argos_cloud::docker::DockerBackend;
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, Group};
 use argos_cloud::probe::{self, DatabaseLogin};
@@ -16,30 +17,37 @@ use argos_cloud::settings;
 
 use crate::{not_built, overrides};
 
-/// The Docker backend: local hosts, with stand-ins for what needs the internet.
-pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
+/// A local backend: hosts on this machine, with stand-ins for what needs the internet.
+pub fn command(
+    cli: &Cli,
+    kind: LocalKind,
+    project: &Project,
+    env: &str,
+) -> Result<ExitCode, String> {
     let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
     let env = EnvName::new(env).map_err(|e| e.to_string())?;
-    let backend = DockerBackend {
-        project: project.clone(),
-        settings: loaded.settings,
-        progress: Progress::stderr(),
-        run: None,
-    };
-    let fail = |e: argos_cloud::docker::DockerError| e.to_string();
+    let backend: Box<dyn Backend> = backend::local(
+        kind,
+        project.clone(),
+        loaded.settings,
+        Progress::stderr(),
+        None,
+    );
+    let kind = backend.kind();
+    let fail = |e: argos_cloud::backend::BackendError| e.to_string();
     match &cli.command {
         Command::Commission { .. } => {
             let mut groups = vec![Group::Database, Group::Knowledge, Group::App];
-            if backend.settings.sizes.tasks_enabled {
+            if backend.settings().sizes.tasks_enabled {
                 groups.extend([Group::Broker, Group::Worker]);
             }
             backend.commission(&env, &groups).map_err(fail)?;
-            println!("commissioned {} on docker", backend.names(&env).stack());
+            println!("commissioned {} on {kind}", backend.names(&env).stack());
         }
         Command::Decommission { .. } => {
             let removed = backend.decommission(&env).map_err(fail)?;
             println!(
-                "decommissioned {} ({removed} container(s))",
+                "decommissioned {} ({removed} host(s))",
                 backend.names(&env).stack()
             );
         }
@@ -52,13 +60,14 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 );
             } else {
                 println!("hosts {}", status.len());
-                for c in &status {
+                for host in &status {
                     println!(
-                        "  {:<36} {:<10} {:<10} {}",
-                        c.name,
-                        c.group,
-                        c.state,
-                        c.address.as_deref().unwrap_or("-")
+                        "  {:<36} {:<10} {:<12} {:<15} {}",
+                        host.name,
+                        host.group,
+                        host.state,
+                        host.address.as_deref().unwrap_or("-"),
+                        host.login
                     );
                 }
             }
@@ -67,7 +76,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             let inventory = backend
                 .inventory(
                     &env,
-                    Expect::environment(backend.settings.sizes.tasks_enabled),
+                    Expect::environment(backend.settings().sizes.tasks_enabled),
                 )
                 .map_err(fail)?;
             let answer = host
@@ -82,11 +91,11 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             let inventory = backend
                 .inventory(
                     &env,
-                    Expect::environment(backend.settings.sizes.tasks_enabled),
+                    Expect::environment(backend.settings().sizes.tasks_enabled),
                 )
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-            let extra_vars = argos_cloud::docker::with_standins(overrides(cli)?.extra_vars());
+            let extra_vars = backend.ansible_vars(overrides(cli)?.extra_vars());
             let request = DeployRequest {
                 project,
                 inventory: &inventory,
@@ -95,7 +104,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 host_keys: HostKeys::Accept,
                 log_dir: project.path(".argos/logs"),
                 reach_timeout: Duration::from_secs(120),
-                progress: backend.progress.clone(),
+                progress: Progress::stderr(),
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let report = runtime
@@ -111,7 +120,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let results = runtime.block_on(probe::check(
                 &inventory,
-                DatabaseLogin::of(&backend.settings.database),
+                DatabaseLogin::of(&backend.settings().database),
                 HostKeys::Accept,
                 Duration::from_secs(20),
             ))?;
@@ -155,8 +164,8 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         }
         Command::Update | Command::Clean { .. } => {
             return Ok(not_built(
-                &format!("`{}` on docker", cli.command.name()),
-                "no issue yet: hosts on docker are throwaway, so decommission and commission again",
+                &format!("`{}` on {kind}", cli.command.name()),
+                "local hosts are throwaway, so decommission and commission again",
             ));
         }
         other => unreachable!("{} is not a backend command", other.name()),

@@ -1,0 +1,154 @@
+//! The Vagrant backend, whatever `ARGOS_BACKEND` says: the app and knowledge
+//! scenarios on real Vagrant machines (the docker provider), with nothing
+//! left in Vagrant's index or among the labelled Docker objects afterwards;
+//! and Vagrant's own failure modes as clear errors before a deadline.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use argos_cloud::backend::LocalKind;
+use argos_cloud::docker::DockerBackend;
+use argos_cloud::names::{Group, RunTags};
+use argos_cloud::progress::Progress;
+use argos_cloud::scenario::report::Outcome;
+use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
+use argos_cloud::scenario::{Scenario, Step};
+use argos_cloud::vagrant::{VagrantBackend, VagrantError};
+use argos_harness::scenarios;
+
+fn shipped(file: &str) -> Scenario {
+    scenarios::load(&scenarios::workspace_root().join("scenarios").join(file))
+}
+
+/// Vagrant's machine index after pruning: the lines naming `stack`.
+fn in_vagrant_index(stack: &str) -> Vec<String> {
+    let output = Command::new("vagrant")
+        .args(["global-status", "--prune"])
+        .env("VAGRANT_CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("vagrant runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.contains(stack))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn passes_on_vagrant(file: &str) {
+    if !scenarios::available(LocalKind::Vagrant) {
+        return;
+    }
+    let scenario = shipped(file);
+    let options = scenarios::options_on(LocalKind::Vagrant);
+    let report = scenarios::run_with(&scenario, &options).await;
+    assert_eq!(report.backend, "vagrant");
+    assert!(report.passed(), "{report}");
+    scenarios::assert_every_step_passed(&scenario, &report);
+    let env = report.environment.trim_start_matches("argos-");
+    let observer = scenarios::observer(&options, &scenario, None);
+    assert_eq!(
+        observer.labelled(Some(env)).unwrap(),
+        [],
+        "labelled Docker objects left"
+    );
+    assert_eq!(
+        in_vagrant_index(&report.environment),
+        Vec::<String>::new(),
+        "machines left in vagrant global-status"
+    );
+    let folder = options
+        .project
+        .path(&format!(".argos/vagrant/{}", report.environment));
+    assert!(!folder.exists(), "{} is left", folder.display());
+}
+
+/// App: the app → database, app → knowledge:3030 and app → knowledge:8080
+/// probes run between Vagrant machines.
+#[tokio::test]
+async fn app_on_vagrant() {
+    passes_on_vagrant("app.yaml").await;
+}
+
+#[tokio::test]
+async fn knowledge_on_vagrant() {
+    passes_on_vagrant("knowledge.yaml").await;
+}
+
+fn vagrant_backend(scenario: &Scenario, run: &RunTags) -> VagrantBackend {
+    let options = scenarios::options_on(LocalKind::Vagrant);
+    VagrantBackend::new(DockerBackend {
+        project: options.project.clone(),
+        settings: scenario_settings(scenario, &options).unwrap().settings,
+        progress: Progress::stderr(),
+        run: Some(run.clone()),
+    })
+}
+
+/// An image whose SSH user cannot log in: Vagrant would retry until its
+/// boot timeout (two minutes); the backend stops at the first refusal.
+#[test]
+fn a_refused_ssh_key_is_an_error_at_once_not_a_boot_timeout() {
+    if !scenarios::available(LocalKind::Vagrant) {
+        return;
+    }
+    let scenario = shipped("database.yaml");
+    let env = unique_env_name("vagrantkey");
+    let run = RunTags::new(env.as_str(), Duration::from_secs(3600));
+    let mut backend = vagrant_backend(&scenario, &run);
+    // argos-host has no vagrant user, so sshd refuses every key for it.
+    backend.image = argos_cloud::docker::HOST_IMAGE.into();
+    let started = Instant::now();
+    let error = backend.commission(&env, &[Group::Database]).unwrap_err();
+    let took = started.elapsed();
+    backend.decommission(&env).unwrap();
+    assert!(
+        matches!(&error, VagrantError::SshAuthentication { machine, .. } if machine == "database"),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("refused the environment's SSH key"),
+        "{error}"
+    );
+    assert!(
+        took < Duration::from_secs(100),
+        "took {took:?}: as long as Vagrant's own boot timeout"
+    );
+    let observer = scenarios::observer(&scenarios::options_on(LocalKind::Vagrant), &scenario, None);
+    assert_eq!(observer.labelled(Some(&run.run_id)).unwrap(), []);
+}
+
+/// A provider this machine lacks fails the create step by name, and
+/// nothing was made.
+#[tokio::test]
+async fn a_missing_provider_fails_create_and_makes_nothing() {
+    if !scenarios::available(LocalKind::Vagrant) {
+        return;
+    }
+    if Command::new("VBoxManage").arg("--version").output().is_ok() {
+        eprintln!("SKIPPED: VirtualBox is installed here, so it is not a missing provider");
+        return;
+    }
+    let mut options = scenarios::options_on(LocalKind::Vagrant);
+    options.overrides.flag("vagrant_provider", "virtualbox");
+    let report = scenarios::run_with(&shipped("database.yaml"), &options).await;
+    let reason = match &report.step(Step::Create).unwrap().outcome {
+        Outcome::Failed(reason) => reason.clone(),
+        other => panic!("create should fail: {other:?}\n{report}"),
+    };
+    assert!(
+        reason.contains("the Vagrant provider virtualbox is not available here")
+            && reason.contains("VBoxManage"),
+        "{reason}"
+    );
+    let env = report.environment.trim_start_matches("argos-");
+    let observer = scenarios::observer(&options, &shipped("database.yaml"), None);
+    assert_eq!(observer.labelled(Some(env)).unwrap(), []);
+    assert!(
+        !options
+            .project
+            .path(&format!(".argos/vagrant/{}", report.environment))
+            .exists()
+    );
+}

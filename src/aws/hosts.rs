@@ -1,0 +1,255 @@
+//! The AWS engine behind the scenario [`Backend`] interface, so the same
+//! scenario files run on AWS (the nightly smoke) and on its emulator (the
+//! rehearsal here).
+//!
+//! The interface is synchronous (the environment guard tears down from
+//! `Drop`), the SDK is not: every call runs on this adapter's own runtime,
+//! on a thread of its own, so it works from inside the caller's runtime too.
+//! On an emulator there is no data plane (no machine boots, nothing listens
+//! on SSH), and the adapter says so, so the runner reports deploy and probes
+//! as skipped, never as passed.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::SystemTime;
+
+use super::{
+    Aws, AwsBackend, EngineError, SweepAction, SweepFilter, SweepItem, Timeouts, is_loopback,
+};
+use crate::backend::{Backend, BackendError, HostStatus};
+use crate::docker::{Labelled, SweepReport};
+use crate::inventory::{Expect, Inventory};
+use crate::names::{EnvName, EnvNames, Group, RunTags};
+use crate::progress::Progress;
+use crate::project::Project;
+use crate::settings::Settings;
+use crate::template::Formations;
+
+/// What a scenario run may remove in its own teardown: what the run made
+/// outside its stack and is not meant to outlive it (its image bake and the
+/// database's final snapshot). Anything else of the run left after the
+/// stack is gone is a leak.
+const RUN_ARTEFACTS: &[&str] = &["image", "snapshot", "db-snapshot"];
+/// What carries the four tags: the hosts and the database.
+const TAGGED_HOSTS: &[&str] = &["instance", "database"];
+
+pub struct AwsHosts {
+    engine: AwsBackend,
+    project: Project,
+    /// Taken out in `Drop`: a runtime must not be dropped inside another.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl AwsHosts {
+    /// Check the formations and settings for `env` (before anything is
+    /// made), then connect to AWS, or to the emulator at `endpoint`.
+    pub fn connect(
+        project: Project,
+        settings: Settings,
+        env: &EnvName,
+        endpoint: Option<String>,
+        progress: Progress,
+        run: Option<RunTags>,
+    ) -> Result<Self, String> {
+        let formations = Formations::load(&project).map_err(|e| e.to_string())?;
+        let names = EnvNames::new(settings.app_name.clone(), env.clone());
+        crate::validate::preflight(&formations, &settings, &names).map_err(|problems| {
+            format!(
+                "the formations or settings are not ready:\n  {}",
+                problems.join("\n  ")
+            )
+        })?;
+        let options = super::options(&settings.region, endpoint);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting a runtime for the AWS SDK: {e}"))?;
+        let aws = std::thread::scope(|scope| {
+            scope
+                .spawn(|| runtime.block_on(Aws::connect(&options)))
+                .join()
+                .expect("connecting to AWS panicked")
+        });
+        Ok(Self {
+            engine: AwsBackend {
+                aws,
+                settings,
+                formations,
+                progress,
+                timeouts: Timeouts::default(),
+                run,
+            },
+            project,
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn engine(&self) -> &AwsBackend {
+        &self.engine
+    }
+
+    fn block<'a, F, T>(&'a self, call: impl FnOnce(&'a AwsBackend) -> F + Send) -> T
+    where
+        F: Future<Output = T> + 'a,
+        T: Send,
+    {
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        let engine = &self.engine;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| runtime.block_on(call(engine)))
+                .join()
+                .expect("an AWS call panicked")
+        })
+    }
+
+    /// What `filter` finds (a dry run), as labelled objects.
+    fn find(&self, filter: SweepFilter) -> Result<Vec<Labelled>, BackendError> {
+        let report = self.block(|engine| async move { engine.sweep(&filter, false).await })?;
+        Ok(report.items.into_iter().map(labelled).collect())
+    }
+
+    /// Delete what `filter` finds; a deletion that failed is an error.
+    fn delete(&self, filter: SweepFilter) -> Result<Vec<Labelled>, BackendError> {
+        let report = self.block(|engine| async move { engine.sweep(&filter, true).await })?;
+        if let Some(failed) = report.items.iter().find_map(|i| match &i.action {
+            SweepAction::Failed(reason) => Some(format!("{} {}: {reason}", i.kind, i.id)),
+            _ => None,
+        }) {
+            return Err(BackendError::Aws(EngineError::Cleanup { what: failed }));
+        }
+        Ok(report.items.into_iter().map(labelled).collect())
+    }
+}
+
+fn labelled(item: SweepItem) -> Labelled {
+    Labelled {
+        kind: item.kind,
+        name: item.id,
+        labels: item.tags.into_iter().collect::<BTreeMap<_, _>>(),
+    }
+}
+
+impl Drop for AwsHosts {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Backend for AwsHosts {
+    fn kind(&self) -> &'static str {
+        "aws"
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.engine.settings
+    }
+
+    /// The whole environment the formations describe; `groups` only say
+    /// which hosts the scenario looks at.
+    fn commission(&self, env: &EnvName, _groups: &[Group]) -> Result<(), BackendError> {
+        self.block(|engine| async move { engine.commission(env, false).await })?;
+        Ok(())
+    }
+
+    fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {
+        let names = self.engine.names(env);
+        let project = &self.project;
+        Ok(self.block(|engine| async move { engine.inventory(project, &names, expect).await })?)
+    }
+
+    fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError> {
+        let status = self.block(|engine| async move { engine.status(env).await })?;
+        let access = &self.engine.settings.access;
+        let key = self.project.path(&format!("keys/{}.pem", access.key_name));
+        let mut hosts: Vec<HostStatus> = status
+            .instances
+            .iter()
+            .map(|i| HostStatus {
+                name: i.id.clone(),
+                group: i.group.clone().unwrap_or_else(|| "-".into()),
+                state: i.state.clone(),
+                address: i.private_ip.clone(),
+                login: format!(
+                    "ssh -i {} {}@{}",
+                    key.display(),
+                    access.ssh_user,
+                    i.public_ip.as_deref().unwrap_or("?")
+                ),
+            })
+            .collect();
+        hosts.extend(status.databases.iter().map(|db| HostStatus {
+            name: db.id.clone(),
+            group: Group::Database.as_str().into(),
+            state: db.status.clone(),
+            address: db.address.clone(),
+            login: format!(
+                "psql -h {} -p {} (from the app host)",
+                db.address.as_deref().unwrap_or("?"),
+                db.port.unwrap_or(5432)
+            ),
+        }));
+        Ok(hosts)
+    }
+
+    /// Delete the stack, then what this run made beside it (its image bake,
+    /// the database's final snapshot). An operator's environment (no run
+    /// tags) keeps its image.
+    fn decommission(&self, env: &EnvName) -> Result<usize, BackendError> {
+        self.block(|engine| async move { engine.decommission(env).await })?;
+        let Some(run) = &self.engine.run else {
+            return Ok(0);
+        };
+        let removed = self.delete(SweepFilter {
+            run: Some(run.run_id.clone()),
+            now: SystemTime::now(),
+            kinds: Some(RUN_ARTEFACTS),
+        })?;
+        Ok(removed.len())
+    }
+
+    /// A run's objects; without a run, the expired ones (what the engine's
+    /// sweep finds).
+    fn labelled(&self, run: Option<&str>) -> Result<Vec<Labelled>, BackendError> {
+        self.find(SweepFilter {
+            run: run.map(str::to_owned),
+            now: SystemTime::now(),
+            kinds: None,
+        })
+    }
+
+    fn tagged_hosts(&self, run: &str) -> Result<Vec<Labelled>, BackendError> {
+        self.find(SweepFilter {
+            run: Some(run.to_owned()),
+            now: SystemTime::now(),
+            kinds: Some(TAGGED_HOSTS),
+        })
+    }
+
+    fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError> {
+        let removed = self.delete(SweepFilter {
+            run: run.map(str::to_owned),
+            now,
+            kinds: None,
+        })?;
+        Ok(SweepReport { removed, kept: 0 })
+    }
+
+    /// Real AWS runs the real roles: no stand-ins.
+    fn ansible_vars(
+        &self,
+        vars: serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        vars
+    }
+
+    fn data_plane(&self) -> Result<(), String> {
+        match self.engine.aws.endpoint() {
+            Some(endpoint) if is_loopback(endpoint) => Err("no data plane on the emulator".into()),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The interface the scenario runner, the environment guard and the CLI use
+//! for a backend that makes hosts: Docker containers, Vagrant machines, or
+//! an AWS environment ([`crate::aws::AwsHosts`]). Everything a backend makes
+//! carries the same tags (the four tags and the harness tags), so finding,
+//! checking and sweeping work alike on all of them.
+//!
+//! The methods are synchronous on purpose: the guard's `Drop` must be able
+//! to tear an environment down without a runtime.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use crate::docker::{DockerBackend, DockerError, Labelled, SweepReport};
+use crate::inventory::{Expect, Inventory};
+use crate::names::{EnvName, EnvNames, Group, RunTags};
+use crate::progress::Progress;
+use crate::project::Project;
+use crate::settings::Settings;
+use crate::vagrant::{VagrantBackend, VagrantError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    #[error(transparent)]
+    Vagrant(#[from] VagrantError),
+    #[error(transparent)]
+    Aws(#[from] crate::aws::EngineError),
+}
+
+/// One host as `status` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HostStatus {
+    pub name: String,
+    pub group: String,
+    pub state: String,
+    /// The address the environment's other hosts use.
+    pub address: Option<String>,
+    /// How a person logs in by hand.
+    pub login: String,
+}
+
+pub trait Backend: Send + Sync {
+    /// `docker` or `vagrant`, as `--backend` spells it.
+    fn kind(&self) -> &'static str;
+
+    fn settings(&self) -> &Settings;
+
+    fn names(&self, env: &EnvName) -> EnvNames {
+        EnvNames::new(self.settings().app_name.clone(), env.clone())
+    }
+
+    /// Make one host per group; an environment that exists is an error.
+    fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError>;
+
+    /// The running hosts, as Ansible and the probes reach them.
+    fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError>;
+
+    fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError>;
+
+    /// Remove the environment; idempotent. Returns how many hosts went.
+    fn decommission(&self, env: &EnvName) -> Result<usize, BackendError>;
+
+    /// Every harness-labelled object, or those of run `run`.
+    fn labelled(&self, run: Option<&str>) -> Result<Vec<Labelled>, BackendError>;
+
+    /// The objects of run `run` that must carry the four tags (Name, Group,
+    /// Env, App) besides the harness tags: on local backends all of them.
+    fn tagged_hosts(&self, run: &str) -> Result<Vec<Labelled>, BackendError> {
+        self.labelled(Some(run))
+    }
+
+    /// Remove expired harness objects, or all of run `run`.
+    fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError>;
+
+    /// Ansible variables for this backend on top of `vars`. Local backends
+    /// switch on the roles' named stand-ins for what needs the internet.
+    fn ansible_vars(&self, vars: Map<String, Value>) -> Map<String, Value> {
+        crate::docker::with_standins(vars)
+    }
+
+    /// Whether hosts can be reached (deploy, probes); the reason when not,
+    /// which the runner reports for every step it therefore skips.
+    fn data_plane(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Which local backend to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalKind {
+    Docker,
+    Vagrant,
+}
+
+impl LocalKind {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "docker" => Some(Self::Docker),
+            "vagrant" => Some(Self::Vagrant),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Docker => "docker",
+            Self::Vagrant => "vagrant",
+        }
+    }
+}
+
+/// Where a scenario's environment runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendChoice {
+    Local(LocalKind),
+    /// AWS, or the emulator at `endpoint`.
+    Aws {
+        endpoint: Option<String>,
+    },
+}
+
+impl BackendChoice {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Local(kind) => kind.as_str(),
+            Self::Aws { .. } => "aws",
+        }
+    }
+
+    /// The backend for environment `env`; AWS checks its formations first.
+    pub fn build(
+        &self,
+        project: Project,
+        settings: Settings,
+        env: &EnvName,
+        progress: Progress,
+        run: Option<RunTags>,
+    ) -> Result<Box<dyn Backend>, String> {
+        match self {
+            Self::Local(kind) => Ok(local(*kind, project, settings, progress, run)),
+            Self::Aws { endpoint } => Ok(Box::new(crate::aws::AwsHosts::connect(
+                project,
+                settings,
+                env,
+                endpoint.clone(),
+                progress,
+                run,
+            )?)),
+        }
+    }
+}
+
+/// A local backend of `kind`. `run` labels everything it makes as a harness
+/// run's (None for an operator's own environment).
+pub fn local(
+    kind: LocalKind,
+    project: Project,
+    settings: Settings,
+    progress: Progress,
+    run: Option<RunTags>,
+) -> Box<dyn Backend> {
+    let docker = DockerBackend {
+        project,
+        settings,
+        progress,
+        run,
+    };
+    match kind {
+        LocalKind::Docker => Box::new(docker),
+        LocalKind::Vagrant => Box::new(VagrantBackend::new(docker)),
+    }
+}
