@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::SystemTime;
 
-use super::{
-    Aws, AwsBackend, EngineError, SweepAction, SweepFilter, SweepItem, Timeouts, is_loopback,
-};
+use super::{Aws, AwsBackend, EngineError, SweepAction, SweepFilter, SweepItem, Timeouts};
 use crate::backend::{Backend, BackendError, HostStatus};
 use crate::docker::{Labelled, SweepReport};
 use crate::inventory::{Expect, Inventory};
@@ -247,9 +245,6 @@ impl Backend for AwsHosts {
     }
 
     fn data_plane(&self) -> Result<(), String> {
-        match self.engine.aws.endpoint() {
-            Some(endpoint) if is_loopback(endpoint) => Err("no data plane on the emulator".into()),
-            _ => Ok(()),
-        }
+        self.engine.data_plane()
     }
 }

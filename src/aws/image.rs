@@ -5,7 +5,7 @@
 use argos_aws::{CreateStack, filter};
 
 use super::stack_status::{Operation, Phase};
-use super::{AwsBackend, EngineError, is_loopback};
+use super::{AwsBackend, EngineError};
 use crate::names::{Group, tag_keys};
 use crate::plan::Plan;
 use crate::wait::{self, Backoff, Poll};
@@ -216,8 +216,8 @@ impl AwsBackend {
             },
         )
         .await?;
-        if self.aws.endpoint().is_some_and(is_loopback) {
-            self.say("provision: skipped: no data plane on the emulator");
+        if let Err(reason) = self.data_plane() {
+            self.say(format!("provision: skipped: {reason}"));
         } else {
             // Known gap: the image role is not yet run on the bake instance,
             // so the image is the base AMI and converge installs everything.

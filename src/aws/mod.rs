@@ -117,6 +117,14 @@ impl AwsBackend {
     fn say(&self, line: impl AsRef<str>) {
         self.progress.say(line);
     }
+
+    /// Whether hosts can be reached (SSH, probes); why not, on an emulator.
+    pub fn data_plane(&self) -> Result<(), String> {
+        match self.aws.endpoint() {
+            Some(endpoint) if is_loopback(endpoint) => Err("no data plane on the emulator".into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Whether an endpoint is this machine, where only an emulator can be.

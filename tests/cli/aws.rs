@@ -98,7 +98,9 @@ fn commission_status_decommission_and_clean_on_the_emulator() {
         .args(["clitest", "deploy"])
         .assert()
         .failure()
-        .stderr(contains("the emulator has no data plane"));
+        .stderr(contains(
+            "deploy needs hosts to reach over SSH: no data plane on the emulator",
+        ));
 
     on(&emulator, &project)
         .args(["clitest", "decommission", "--yes"])

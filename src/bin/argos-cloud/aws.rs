@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::{AwsBackend, Decommissioned, SweepFilter, Timeouts, Updated, is_loopback};
+use argos_cloud::aws::{AwsBackend, Decommissioned, SweepFilter, Timeouts, Updated};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
 use argos_cloud::inventory::Expect;
@@ -150,13 +150,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 );
             }
             Command::Deploy { roles } => {
-                if backend.aws.endpoint().is_some_and(is_loopback) {
-                    return Err(
-                        "deploy needs hosts to reach, and the emulator has no data plane: \
-                                use --backend docker or AWS"
-                            .into(),
-                    );
-                }
+                needs_hosts(&backend, "deploy")?;
                 let inventory = backend
                     .inventory(
                         project,
@@ -188,13 +182,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 }
             }
             Command::Check => {
-                if backend.aws.endpoint().is_some_and(is_loopback) {
-                    return Err(
-                        "check probes hosts over SSH, and the emulator has no data plane: \
-                         use --backend docker or AWS"
-                            .into(),
-                    );
-                }
+                needs_hosts(&backend, "check")?;
                 let inventory = backend
                     .inventory(
                         project,
@@ -217,5 +205,12 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             other => unreachable!("{} is not an AWS command", other.name()),
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `command` reaches hosts over SSH: refused where there are none to reach.
+fn needs_hosts(backend: &AwsBackend, command: &str) -> Result<(), String> {
+    backend.data_plane().map_err(|reason| {
+        format!("{command} needs hosts to reach over SSH: {reason}; use --backend docker or AWS")
     })
 }
