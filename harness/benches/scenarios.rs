@@ -1,11 +1,14 @@
-//! Scenario timings: each step of the app scenario, then four scenarios run
-//! in parallel against the same four one after another, as a ratio measured
-//! in the same run. `cargo bench -p argos-harness --bench scenarios`
-//! (needs Docker and .venv, as the roles suite does). Prints figures; asserts
-//! nothing about speed.
+//! Scenario timings, as figures and ratios measured in the same run:
+//! `steps`: each step of the app scenario; `parallel`: four scenarios in
+//! parallel against the same four one after another; `backends`: the
+//! database scenario on Vagrant (docker provider) against Docker, per step.
+//! `cargo bench -p argos-harness --bench scenarios [-- SECTION...]` (all
+//! sections by default; needs Docker, Vagrant and .venv, as the roles suite
+//! does). Prints figures; asserts nothing about speed.
 
 use std::time::Instant;
 
+use argos_cloud::backend::{BackendChoice, LocalKind};
 use argos_cloud::scenario::report::ScenarioReport;
 use argos_harness::scenarios;
 
@@ -26,9 +29,14 @@ fn print_steps(report: &ScenarioReport) {
 }
 
 async fn run(file: &str) -> ScenarioReport {
+    run_on(file, scenarios::backend()).await
+}
+
+async fn run_on(file: &str, backend: LocalKind) -> ScenarioReport {
     let path = scenarios::workspace_root().join("scenarios").join(file);
     let scenario = scenarios::load(&path);
     let mut options = scenarios::options();
+    options.backend = BackendChoice::Local(backend);
     options.progress = argos_cloud::progress::Progress::silent();
     match argos_cloud::scenario::run::run(&scenario, &options).await {
         Ok(report) => report,
@@ -41,9 +49,28 @@ async fn main() {
     if !scenarios::backend_available() {
         return;
     }
+    let asked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |section: &str| asked.is_empty() || asked.iter().any(|a| a == section);
+    if wanted("steps") {
+        steps().await;
+    }
+    if wanted("parallel") {
+        parallel().await;
+    }
+    if wanted("backends") && scenarios::available(LocalKind::Vagrant) {
+        backends().await;
+    }
+}
+
+async fn steps() {
     println!("app scenario, per step:");
     print_steps(&run("app.yaml").await);
+}
 
+async fn parallel() {
     let four = [
         "knowledge.yaml",
         "broker.yaml",
@@ -67,6 +94,30 @@ async fn main() {
         sequential.as_secs_f64(),
         parallel.as_secs_f64(),
         parallel.as_secs_f64() / sequential.as_secs_f64()
+    );
+}
+
+async fn backends() {
+    let docker = run_on("database.yaml", LocalKind::Docker).await;
+    let vagrant = run_on("database.yaml", LocalKind::Vagrant).await;
+    println!("database scenario, per step: docker, vagrant (docker provider), vagrant/docker");
+    for (d, v) in docker.steps.iter().zip(&vagrant.steps) {
+        println!(
+            "  {:<12} {:>7.1} s {:>7.1} s {:>6.2}",
+            d.step.as_str(),
+            d.duration.as_secs_f64(),
+            v.duration.as_secs_f64(),
+            v.duration.as_secs_f64() / d.duration.as_secs_f64().max(0.001)
+        );
+    }
+    println!(
+        "  {:<12} {:>7.1} s {:>7.1} s {:>6.2} ({}, {})",
+        "total",
+        docker.total().as_secs_f64(),
+        vagrant.total().as_secs_f64(),
+        vagrant.total().as_secs_f64() / docker.total().as_secs_f64(),
+        if docker.passed() { "passed" } else { "FAILED" },
+        if vagrant.passed() { "passed" } else { "FAILED" }
     );
 }
 
