@@ -71,7 +71,7 @@ impl DockerBackend {
     }
 
     /// The four tags of `group` and the harness tags, as `key=value` labels.
-    pub(crate) fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
+    fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
         let mut labels: Vec<(String, String)> = names
             .tags(group)
             .into_iter()

@@ -327,33 +327,36 @@ impl VagrantBackend {
     pub fn decommission(&self, env: &EnvName) -> Result<usize, VagrantError> {
         let names = self.docker.names(env);
         let dir = self.dir(&names);
-        let machines = match self.machines(&names) {
+        // Machines Vagrant destroyed; None when it could not (then the labels do).
+        let destroyed = match self.machines(&names) {
             Ok(Some(list)) => {
-                let destroyed = self.vagrant(&dir).run_shown(
+                let outcome = self.vagrant(&dir).run_shown(
                     &["destroy", "-f"],
                     "destroying the machines",
                     QUICK_DEADLINE,
                 );
-                match destroyed {
-                    Ok(_) => {}
+                match outcome {
+                    Ok(_) => Some(list.machines.len()),
                     // A run stopped halfway can confuse Vagrant; the
                     // containers go by their labels below all the same.
-                    Err(error) if list.provider == Provider::Docker => self.docker.progress.say(
-                        format!("vagrant destroy failed, removing by label: {error}"),
-                    ),
+                    Err(error) if list.provider == Provider::Docker => {
+                        self.docker.progress.say(format!(
+                            "vagrant destroy failed, removing by label: {error}"
+                        ));
+                        None
+                    }
                     Err(error) => return Err(error),
                 }
-                list.machines.len()
             }
             // Without a readable list Vagrant cannot help: the labels can.
-            Ok(None) | Err(_) => 0,
+            Ok(None) | Err(_) => None,
         };
-        self.docker.decommission(env)?;
+        let by_label = self.docker.decommission(env)?;
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
                 .map_err(VagrantError::io("removing the environment folder"))?;
         }
-        Ok(machines)
+        Ok(destroyed.unwrap_or(by_label))
     }
 
     /// Sweep by label (containers and networks of the docker provider),
