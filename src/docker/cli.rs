@@ -34,6 +34,14 @@ pub enum DockerError {
 }
 
 impl DockerError {
+    /// Docker said the object does not exist (any more): another run's
+    /// teardown or sweep may remove it between a listing and the next call.
+    pub fn is_gone(&self) -> bool {
+        // Containers and volumes say "No such ...", networks "... not found".
+        matches!(self, DockerError::Failed { stderr, .. }
+            if stderr.contains("No such") || stderr.contains("not found"))
+    }
+
     pub(crate) fn io(what: &'static str) -> impl Fn(std::io::Error) -> DockerError {
         move |source| DockerError::Io { what, source }
     }

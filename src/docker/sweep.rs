@@ -80,15 +80,7 @@ impl DockerBackend {
             if ids.is_empty() {
                 continue;
             }
-            let mut inspect = vec![kind.to_owned(), "inspect".to_owned()];
-            inspect.extend(ids);
-            let text = cli::docker(&inspect)?;
-            let objects: Vec<Value> =
-                serde_json::from_str(&text).map_err(|e| DockerError::Output {
-                    what: format!("docker {kind} inspect"),
-                    detail: e.to_string(),
-                })?;
-            for object in objects {
+            for object in inspect_present(kind, &ids)? {
                 let labels = match kind {
                     "container" => &object["Config"]["Labels"],
                     _ => &object["Labels"],
@@ -136,8 +128,15 @@ impl DockerBackend {
                 "container" => vec!["rm".into(), "-f".into(), "-v".into()],
                 _ => vec![kind.into(), "rm".into()],
             };
-            args.extend(names);
-            cli::docker(&args)?;
+            args.extend(names.iter().cloned());
+            if let Err(error) = cli::docker(&args) {
+                // Docker removes what it can and names what it could not:
+                // gone already (a parallel sweep) is done; anything else is not.
+                let left = still_there(kind, &names)?;
+                if !left.is_empty() {
+                    return Err(error);
+                }
+            }
         }
         // A killed run also left its folder: the SSH key, and on Vagrant the
         // machine list and Vagrant's state.
@@ -157,6 +156,43 @@ impl DockerBackend {
         report.removed = doomed;
         Ok(report)
     }
+}
+
+/// `docker KIND inspect` of `ids`, leaving out those that vanished since
+/// they were listed (a parallel run's teardown).
+fn inspect_present(kind: &str, ids: &[String]) -> Result<Vec<Value>, DockerError> {
+    let parse = |text: &str| -> Result<Vec<Value>, DockerError> {
+        serde_json::from_str(text).map_err(|e| DockerError::Output {
+            what: format!("docker {kind} inspect"),
+            detail: e.to_string(),
+        })
+    };
+    let mut all = vec![kind.to_owned(), "inspect".to_owned()];
+    all.extend(ids.iter().cloned());
+    match cli::docker(&all) {
+        Ok(text) => parse(&text),
+        Err(error) if error.is_gone() => {
+            let mut present = Vec::new();
+            for id in ids {
+                match cli::docker(&[kind, "inspect", id]) {
+                    Ok(text) => present.extend(parse(&text)?),
+                    Err(error) if error.is_gone() => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok(present)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Which of `names` (of `kind`) still exist.
+fn still_there(kind: &str, names: &[String]) -> Result<Vec<String>, DockerError> {
+    Ok(inspect_present(kind, names)?
+        .iter()
+        .filter_map(|o| o["Name"].as_str())
+        .map(|n| n.trim_start_matches('/').to_owned())
+        .collect())
 }
 
 #[cfg(test)]
@@ -187,5 +223,41 @@ mod tests {
         assert!(!object(Some(rfc3339(now + hour))).expired(now));
         assert!(object(Some("next tuesday".into())).expired(now));
         assert!(object(None).expired(now));
+    }
+
+    /// Another run's teardown may remove an object between the listing and
+    /// the inspect: it is left out, not an error (a sweep failed on it once).
+    #[test]
+    fn objects_that_vanish_between_listing_and_inspecting_are_left_out() {
+        let docker_here = std::process::Command::new("docker")
+            .arg("info")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !docker_here {
+            assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
+            eprintln!("SKIPPED: Docker is not available here");
+            return;
+        }
+        let stamp = format!("{}-{}", std::process::id(), rfc3339(SystemTime::now()));
+        let stamp: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
+        let names = [format!("argos-gone-{stamp}"), format!("argos-kept-{stamp}")];
+        for name in &names {
+            super::cli::docker(&[
+                "network",
+                "create",
+                "--label",
+                "argos:run=vanish-test",
+                name,
+            ])
+            .unwrap();
+        }
+        super::cli::docker(&["network", "rm", &names[0]]).unwrap();
+        let present = super::inspect_present("network", &names);
+        let left = super::still_there("network", &names);
+        super::cli::docker(&["network", "rm", &names[1]]).unwrap();
+        let present = present.unwrap();
+        assert_eq!(present.len(), 1, "{present:?}");
+        assert_eq!(present[0]["Name"], names[1].as_str());
+        assert_eq!(left.unwrap(), [names[1].clone()]);
     }
 }
