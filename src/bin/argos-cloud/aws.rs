@@ -132,14 +132,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 }
             }
             Command::Inventory { list: _, host } => {
-                let inventory = backend
-                    .inventory(
-                        project,
-                        &names,
-                        Expect::environment(backend.settings.sizes.tasks_enabled),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let inventory = environment_inventory(&backend, project, &names).await?;
                 let answer = match host {
                     Some(host) => inventory.host(host),
                     None => inventory.list(),
@@ -151,14 +144,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             }
             Command::Deploy { roles } => {
                 needs_hosts(&backend, "deploy")?;
-                let inventory = backend
-                    .inventory(
-                        project,
-                        &names,
-                        Expect::environment(backend.settings.sizes.tasks_enabled),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let inventory = environment_inventory(&backend, project, &names).await?;
                 let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
                 let extra_vars = overrides.extra_vars();
                 let request = DeployRequest {
@@ -183,14 +169,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             }
             Command::Check => {
                 needs_hosts(&backend, "check")?;
-                let inventory = backend
-                    .inventory(
-                        project,
-                        &names,
-                        Expect::environment(backend.settings.sizes.tasks_enabled),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let inventory = environment_inventory(&backend, project, &names).await?;
                 let results = probe::check(
                     &inventory,
                     DatabaseLogin::of(&backend.settings.database),
@@ -213,4 +192,21 @@ fn needs_hosts(backend: &AwsBackend, command: &str) -> Result<(), String> {
     backend.data_plane().map_err(|reason| {
         format!("{command} needs hosts to reach over SSH: {reason}; use --backend docker or AWS")
     })
+}
+
+/// The whole environment's inventory (every group it must have), as the
+/// inventory, deploy and check commands see it.
+async fn environment_inventory(
+    backend: &AwsBackend,
+    project: &Project,
+    names: &EnvNames,
+) -> Result<argos_cloud::inventory::Inventory, String> {
+    backend
+        .inventory(
+            project,
+            names,
+            Expect::environment(backend.settings.sizes.tasks_enabled),
+        )
+        .await
+        .map_err(|e| e.to_string())
 }
