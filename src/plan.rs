@@ -127,6 +127,22 @@ impl Plan {
         }
     }
 
+    /// The parameters as sent: every value, secrets included.
+    pub fn parameter_values(&self) -> Vec<(String, String)> {
+        self.parameters
+            .iter()
+            .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
+            .collect()
+    }
+
+    /// The stack's tags as key/value pairs.
+    pub fn tag_pairs(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect()
+    }
+
     pub fn get(&self, key: &str) -> Option<&ParameterValue> {
         self.parameters
             .iter()

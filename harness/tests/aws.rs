@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use argos_cloud::aws::{
-    ApiTimeouts, Aws, AwsBackend, AwsOptions, Decommissioned, EngineError, SweepFilter, Timeouts,
-    Updated,
+    ApiTimeouts, Aws, AwsBackend, AwsOptions, Decommissioned, EngineError, Provisioner,
+    SweepFilter, Timeouts, Updated,
 };
+use argos_cloud::deploy::AnsiblePlaybook;
 use argos_cloud::names::{EnvName, EnvNames, Group, RunTags};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
@@ -74,6 +75,7 @@ async fn backend_with(
                 image: 2 * minute,
             },
             run,
+            provisioner: None,
         },
         lines,
     }
@@ -325,6 +327,54 @@ async fn a_failing_create_names_the_reason_and_leaves_no_stack_and_no_instance()
     assert!(after.stacks.is_empty(), "stack left: {after:?}");
     assert!(after.instances.is_empty(), "instances left: {after:?}");
     assert!(after.databases.is_empty(), "database left: {after:?}");
+}
+
+#[tokio::test]
+async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stack() {
+    let project = Project::open(workspace()).unwrap();
+    let ansible = match AnsiblePlaybook::locate(&project) {
+        Ok(found) => found,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have ansible-playbook: {error}"
+            );
+            eprintln!("SKIPPED: bake provisioning: {error}");
+            return;
+        }
+    };
+    let emulator = Emulator::start().await.unwrap();
+    let mut fixture = backend(&emulator, &[], None).await;
+    // Provisioning as on AWS; moto's instance never boots, so its address
+    // never answers SSH and the bake must fail, then clean up after itself.
+    fixture.backend.provisioner = Some(Provisioner {
+        project,
+        ansible,
+        extra_vars: Default::default(),
+        reach_timeout: Duration::from_secs(3),
+    });
+    let backend = &fixture.backend;
+    let baked = env("baked");
+
+    let error = backend.commission(&baked, false).await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, EngineError::Image { .. }), "{message}");
+    assert!(
+        message.contains("provisioning bake instance i-"),
+        "the bake instance is named: {message}"
+    );
+    let lines = fixture.lines.lock().unwrap().join("\n");
+    assert!(
+        lines.contains("provision: the image playbook on i-"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("removing the bake instance"),
+        "the bake cleans up after a failure: {lines}"
+    );
+
+    let after = leftovers(&emulator, "argos", "baked").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
 }
 
 #[tokio::test]

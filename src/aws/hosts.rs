@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::SystemTime;
 
-use super::{Aws, AwsBackend, EngineError, SweepAction, SweepFilter, SweepItem, Timeouts};
+use super::{
+    Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem, Timeouts,
+};
 use crate::backend::{Backend, BackendError, HostStatus};
 use crate::docker::{Labelled, SweepReport};
 use crate::inventory::{Expect, Inventory};
@@ -69,15 +71,22 @@ impl AwsHosts {
                 .join()
                 .expect("connecting to AWS panicked")
         });
+        let mut engine = AwsBackend {
+            aws,
+            settings,
+            formations,
+            progress,
+            timeouts: Timeouts::default(),
+            run,
+            provisioner: None,
+        };
+        if engine.data_plane().is_ok() {
+            let provisioner = Provisioner::for_project(&project, Default::default())
+                .map_err(|e| format!("the image bake runs the image playbook: {e}"))?;
+            engine.provisioner = Some(provisioner);
+        }
         Ok(Self {
-            engine: AwsBackend {
-                aws,
-                settings,
-                formations,
-                progress,
-                timeouts: Timeouts::default(),
-                run,
-            },
+            engine,
             project,
             runtime: Some(runtime),
         })

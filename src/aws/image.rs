@@ -6,7 +6,7 @@ use argos_aws::{CreateStack, filter};
 
 use super::stack_status::{Operation, Phase};
 use super::{AwsBackend, EngineError};
-use crate::names::{Group, tag_keys};
+use crate::names::{EnvName, Group, tag_keys};
 use crate::plan::Plan;
 use crate::wait::{self, Backoff, Poll};
 
@@ -38,13 +38,14 @@ impl AwsBackend {
 
     /// The id of `<app>-image`, baking it when there is none. A bake that
     /// another process already started is waited for, not duplicated.
-    pub async fn image_for_environments(&self) -> Result<String, EngineError> {
+    /// `env` is the environment whose commission or update needs it.
+    pub async fn image_for_environments(&self, env: &EnvName) -> Result<String, EngineError> {
         let name = self.image_name();
         if let Some(id) = self.wait_for_existing_image().await? {
             self.say(format!("image {name}: reusing {id}"));
             return Ok(id);
         }
-        match self.bake().await? {
+        match self.bake(env).await? {
             Some(id) => Ok(id),
             None => {
                 self.say(format!(
@@ -101,14 +102,10 @@ impl AwsBackend {
     }
 
     /// Bake the image; `None` when another bake holds the image stack.
-    async fn bake(&self) -> Result<Option<String>, EngineError> {
+    async fn bake(&self, env: &EnvName) -> Result<Option<String>, EngineError> {
         let name = self.image_name();
         let plan = Plan::image(&self.settings);
-        let mut tags: Vec<(String, String)> = plan
-            .tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect();
+        let mut tags = plan.tag_pairs();
         tags.extend(
             self.run
                 .iter()
@@ -125,11 +122,7 @@ impl AwsBackend {
             .create_stack(CreateStack {
                 name: &plan.stack_name,
                 template_body: &body,
-                parameters: plan
-                    .parameters
-                    .iter()
-                    .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
-                    .collect(),
+                parameters: plan.parameter_values(),
                 tags,
                 keep_on_failure: false,
             })
@@ -157,7 +150,7 @@ impl AwsBackend {
                 ));
                 Ok(id)
             }
-            Ok(None) => self.bake_on(&stack_id, &plan.stack_name).await,
+            Ok(None) => self.bake_on(env, &stack_id, &plan.stack_name).await,
             Err(e) => Err(e),
         };
         // The instance is never left behind, whatever happened.
@@ -171,7 +164,12 @@ impl AwsBackend {
         Ok(Some(image_id))
     }
 
-    async fn bake_on(&self, stack_id: &str, stack_name: &str) -> Result<String, EngineError> {
+    async fn bake_on(
+        &self,
+        env: &EnvName,
+        stack_id: &str,
+        stack_name: &str,
+    ) -> Result<String, EngineError> {
         let name = self.image_name();
         let (phase, stack) = self
             .wait_for_stack(stack_id, stack_name, Operation::Create, &Default::default())
@@ -216,15 +214,17 @@ impl AwsBackend {
             },
         )
         .await?;
-        if let Err(reason) = self.data_plane() {
-            self.say(format!("provision: skipped: {reason}"));
-        } else {
-            // Known gap: the image role is not yet run on the bake instance,
-            // so the image is the base AMI and converge installs everything.
-            self.say(
-                "provision: skipped: the bake does not run the image playbook yet; \
-                 the image is the base AMI and deploy installs everything",
-            );
+        match &self.provisioner {
+            Some(provisioner) => {
+                self.provision_bake_instance(provisioner, env, &instance_id)
+                    .await?
+            }
+            None => self.say(format!(
+                "provision: skipped: {}; the image is the base AMI and deploy installs everything",
+                self.data_plane()
+                    .err()
+                    .unwrap_or_else(|| "no Ansible was given to run the image playbook".into())
+            )),
         }
         let image_id = match self
             .aws

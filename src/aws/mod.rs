@@ -4,6 +4,7 @@
 
 mod hosts;
 mod image;
+mod provision;
 mod stack_status;
 mod stacks;
 mod status;
@@ -14,6 +15,7 @@ use std::time::Duration;
 pub use argos_aws::{ApiTimeouts, Aws, AwsError, AwsOptions};
 pub use hosts::AwsHosts;
 pub use image::CleanReport;
+pub use provision::Provisioner;
 pub use stacks::{Decommissioned, Updated};
 pub use status::{DatabaseStatus, EnvStatus, InstanceStatus, ResourceStatus, StackStatus};
 pub use sweep::{SweepAction, SweepFilter, SweepItem, SweepReport};
@@ -107,6 +109,9 @@ pub struct AwsBackend {
     pub timeouts: Timeouts,
     /// Set on environments the harness makes: every resource is tagged with it.
     pub run: Option<RunTags>,
+    /// Runs the image playbook on the bake instance; `None` where hosts
+    /// cannot be reached (an emulator), and the image is the base AMI.
+    pub provisioner: Option<Provisioner>,
 }
 
 impl AwsBackend {
@@ -127,7 +132,6 @@ impl AwsBackend {
     }
 }
 
-/// Whether an endpoint is this machine, where only an emulator can be.
 /// How to reach AWS, or an emulator at `endpoint`. An emulator on this
 /// machine takes any credentials; real AWS gets the SDK's own chain
 /// (variables, profiles, SSO, instance roles).
@@ -143,6 +147,7 @@ pub fn options(region: &str, endpoint: Option<String>) -> AwsOptions {
     }
 }
 
+/// Whether an endpoint is this machine, where only an emulator can be.
 pub fn is_loopback(endpoint: &str) -> bool {
     let host = endpoint
         .split("://")

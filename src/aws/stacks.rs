@@ -30,20 +30,6 @@ pub enum Decommissioned {
     },
 }
 
-fn parameter_values(plan: &Plan) -> Vec<(String, String)> {
-    plan.parameters
-        .iter()
-        .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
-        .collect()
-}
-
-fn tag_pairs(plan: &Plan) -> Vec<(String, String)> {
-    plan.tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect()
-}
-
 impl AwsBackend {
     /// Create the environment's stack, baking or reusing the image first. A
     /// stack that already exists is an error, never a silent update. On
@@ -57,7 +43,7 @@ impl AwsBackend {
                 status: existing.status,
             });
         }
-        let image_id = self.image_for_environments().await?;
+        let image_id = self.image_for_environments(env).await?;
         let plan = Plan::environment(&self.settings, &names, &image_id, self.run.as_ref());
         let body = self.formations.environment.to_json();
         self.say(format!(
@@ -69,8 +55,8 @@ impl AwsBackend {
             .create_stack(CreateStack {
                 name: &stack_name,
                 template_body: &body,
-                parameters: parameter_values(&plan),
-                tags: tag_pairs(&plan),
+                parameters: plan.parameter_values(),
+                tags: plan.tag_pairs(),
                 keep_on_failure: keep,
             })
             .await;
@@ -141,7 +127,7 @@ impl AwsBackend {
                 status: stack.status,
             });
         }
-        let image_id = self.image_for_environments().await?;
+        let image_id = self.image_for_environments(env).await?;
         // Harness tags stay as they were: an update changes the formation, not the run.
         let plan = Plan::environment(&self.settings, &names, &image_id, None);
         let before: HashSet<String> = self
@@ -155,7 +141,7 @@ impl AwsBackend {
         let body = self.formations.environment.to_json();
         match self
             .aws
-            .update_stack(&stack.id, &body, &parameter_values(&plan))
+            .update_stack(&stack.id, &body, &plan.parameter_values())
             .await?
         {
             UpdateOutcome::NoChanges => {

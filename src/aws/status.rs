@@ -83,7 +83,7 @@ impl AwsBackend {
         let access = &self.settings.access;
         let (mut hosts, databases) =
             crate::inventory::from_aws(names, &instances, &databases, &access.ssh_user);
-        let key = project.path(&format!("keys/{}.pem", access.key_name));
+        let key = self.key_pair_file(project);
         for host in &mut hosts {
             host.vars.insert(
                 "ansible_ssh_private_key_file".into(),

@@ -183,6 +183,30 @@ fn bad_settings_stop_a_commission_before_any_call() {
         .stderr(contains("--set: `db_name`").and(contains("DescribeStacks").not()));
 }
 
+#[test]
+fn a_commission_on_aws_without_ansible_stops_before_any_call() {
+    let project = TempProject::shipped();
+    // Not a loopback endpoint, so hosts are reachable and the image bake
+    // needs Ansible; nothing answers there, so any call would fail otherwise.
+    argos(&project)
+        .args([
+            "--endpoint",
+            "http://192.0.2.1:9",
+            "--set",
+            "base_ami=ami-1e749f67",
+            "staging",
+            "commission",
+        ])
+        .env("PATH", "/nonexistent")
+        .env_remove("ARGOS_ANSIBLE_PLAYBOOK")
+        .assert()
+        .failure()
+        .stderr(
+            contains("commission bakes the image with Ansible: ansible-playbook not found")
+                .and(contains("DescribeStacks").not()),
+        );
+}
+
 /// The nightly smoke, rehearsed: the same scenario file on the emulator
 /// runs the whole control-plane half (bake, stack, tags, teardown); the
 /// steps that need a data plane say they were skipped and why, in the

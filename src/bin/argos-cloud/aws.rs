@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::{AwsBackend, Decommissioned, SweepFilter, Timeouts, Updated};
+use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Timeouts, Updated};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
 use argos_cloud::inventory::Expect;
@@ -46,14 +46,22 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
     let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let backend = AwsBackend {
+        let mut backend = AwsBackend {
             aws: argos_cloud::aws::Aws::connect(&options).await,
             settings,
             formations,
             progress: Progress::stderr(),
             timeouts: Timeouts::default(),
             run: None,
+            provisioner: None,
         };
+        let may_bake = matches!(cli.command, Command::Commission { .. } | Command::Update);
+        if may_bake && backend.data_plane().is_ok() {
+            // Checked before anything is made: a bake runs the image playbook.
+            let provisioner = Provisioner::for_project(project, overrides.extra_vars())
+                .map_err(|e| format!("{} bakes the image with Ansible: {e}", cli.command.name()))?;
+            backend.provisioner = Some(provisioner);
+        }
         let env = &names.env;
         let fail = |e: argos_cloud::aws::EngineError| e.to_string();
         match &cli.command {

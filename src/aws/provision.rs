@@ -1,0 +1,128 @@
+//! Provisioning the image bake instance: the image playbook, run through
+//! deploy on a one-host inventory, before CreateImage. Without a
+//! [`Provisioner`] (an emulator, where no instance boots) the bake says so
+//! and the image is the base AMI.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use argos_aws::filter;
+use serde_json::{Map, Value};
+
+use super::{AwsBackend, EngineError};
+use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, HostKeys};
+use crate::inventory::{Expect, Host, Inventory};
+use crate::names::{EnvName, Group};
+use crate::project::Project;
+
+/// What running the image playbook needs: the project's playbooks, an
+/// `ansible-playbook`, and the overrides Ansible sees.
+#[derive(Debug, Clone)]
+pub struct Provisioner {
+    pub project: Project,
+    pub ansible: AnsiblePlaybook,
+    pub extra_vars: Map<String, Value>,
+    /// How long the new instance may take to answer SSH.
+    pub reach_timeout: Duration,
+}
+
+impl Provisioner {
+    /// The project's playbooks with the `ansible-playbook` deploy would use.
+    pub fn for_project(
+        project: &Project,
+        extra_vars: Map<String, Value>,
+    ) -> Result<Self, DeployError> {
+        Ok(Self {
+            project: project.clone(),
+            ansible: AnsiblePlaybook::locate(project)?,
+            extra_vars,
+            reach_timeout: Duration::from_secs(300),
+        })
+    }
+}
+
+impl AwsBackend {
+    /// The private key of the settings' key pair: `keys/<key_name>.pem`.
+    pub(super) fn key_pair_file(&self, project: &Project) -> PathBuf {
+        project.path(&format!("keys/{}.pem", self.settings.access.key_name))
+    }
+
+    /// Run the image playbook on the running bake instance. The instance is
+    /// throwaway, so its host key is accepted, not recorded.
+    pub(super) async fn provision_bake_instance(
+        &self,
+        provisioner: &Provisioner,
+        env: &EnvName,
+        instance_id: &str,
+    ) -> Result<(), EngineError> {
+        let image = self.settings.app_name.image_name();
+        let failed = |reason: String| EngineError::Image {
+            image: image.clone(),
+            reason,
+        };
+        let instance = self
+            .aws
+            .instances(&[filter("instance-id", &[instance_id])])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| failed(format!("bake instance {instance_id} vanished")))?;
+        let private = instance.private_ip.clone().unwrap_or_default();
+        let address = instance
+            .public_ip
+            .clone()
+            .filter(|ip| !ip.is_empty())
+            .unwrap_or_else(|| private.clone());
+        if address.is_empty() {
+            return Err(failed(format!(
+                "bake instance {instance_id} has no address to reach over SSH"
+            )));
+        }
+        let key = self.key_pair_file(&provisioner.project);
+        let host = Host {
+            name: image.clone(),
+            group: Group::Image,
+            address: address.clone(),
+            port: 22,
+            user: self.settings.access.ssh_user.clone(),
+            private_address: private,
+            vars: BTreeMap::from([(
+                "ansible_ssh_private_key_file".to_owned(),
+                key.display().to_string(),
+            )]),
+        };
+        let inventory = Inventory::new(
+            self.names(env),
+            vec![host],
+            Vec::new(),
+            Expect::groups(&[Group::Image]),
+        )?;
+        self.say(format!(
+            "provision: the image playbook on {instance_id} ({address})"
+        ));
+        let request = DeployRequest {
+            project: &provisioner.project,
+            inventory: &inventory,
+            roles: vec![Group::Image.as_str().to_owned()],
+            extra_vars: provisioner.extra_vars.clone(),
+            host_keys: HostKeys::Accept,
+            log_dir: provisioner.project.path(".argos/logs"),
+            reach_timeout: provisioner.reach_timeout,
+            progress: self.progress.clone(),
+        };
+        let report = deploy::deploy(&provisioner.ansible, &request)
+            .await
+            .map_err(|e| {
+                failed(format!(
+                    "provisioning bake instance {instance_id} ({address}): {e}"
+                ))
+            })?;
+        if !report.succeeded() {
+            return Err(failed(format!(
+                "the image playbook failed on bake instance {instance_id} ({address}):\n{report}"
+            )));
+        }
+        Ok(())
+    }
+}
