@@ -6,7 +6,7 @@ use predicates::str::contains;
 use argos_harness::Emulator;
 
 use crate::argos;
-use crate::support::TempProject;
+use crate::support::{TempProject, ansible};
 
 /// An AMI moto knows.
 const MOTO_AMI: &str = "ami-1e749f67";
@@ -127,6 +127,72 @@ fn commission_status_decommission_and_clean_on_the_emulator() {
         .assert()
         .success()
         .stdout(contains("sweep: nothing to delete"));
+}
+
+/// Ansible itself reads the environment through `inventory`, used as a
+/// dynamic-inventory script, and sees the groups, hosts and variables.
+#[test]
+fn ansible_reads_an_environment_through_the_inventory_command() {
+    let Some(ansible) = ansible() else { return };
+    let ansible_inventory = ansible.program().with_file_name("ansible-inventory");
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["dyn", "commission"])
+        .assert()
+        .success();
+
+    let script = project.root().join("inventory.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec '{}' --root '{}' --endpoint '{}' --set base_ami={MOTO_AMI} dyn inventory \"$@\"\n",
+            assert_cmd::cargo::cargo_bin("argos-cloud").display(),
+            project.root().display(),
+            emulator.endpoint(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut command = std::process::Command::new(&ansible_inventory);
+    command.arg("-i").arg(&script).arg("--list");
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
+        command.env_remove(name);
+    }
+    command
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_PROFILE");
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        seen["knowledge"]["hosts"],
+        serde_json::json!(["argos-dyn-knowledge"]),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["app"]["hosts"].as_array().unwrap().len(),
+        1,
+        "{seen:#}"
+    );
+    let database = seen["database"]["hosts"][0].as_str().unwrap();
+    let hostvars = &seen["_meta"]["hostvars"];
+    assert_eq!(hostvars[database]["db_port"], 5432, "{seen:#}");
+    assert_eq!(hostvars[database]["ansible_connection"], "local");
+    let knowledge = &hostvars["argos-dyn-knowledge"];
+    assert_eq!(knowledge["env_name"], "dyn", "group vars reach the hosts");
+    assert!(knowledge["ansible_host"].is_string(), "{knowledge:#}");
+    assert_eq!(knowledge["ansible_user"], "admin", "{knowledge:#}");
+
+    on(&emulator, &project)
+        .args(["dyn", "decommission", "--yes"])
+        .assert()
+        .success();
 }
 
 #[test]

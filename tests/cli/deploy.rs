@@ -13,6 +13,8 @@ use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use serde_json::json;
 
+use crate::support::ansible;
+
 const APP_PLAYBOOK: &str = r#"---
 - name: Runner test app
   hosts: app
@@ -34,21 +36,6 @@ const FAILING_PLAYBOOK: &str = r#"---
       ansible.builtin.fail:
         msg: "the knowledge host refuses: {{ reason }}"
 "#;
-
-fn ansible() -> Option<AnsiblePlaybook> {
-    let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
-    match AnsiblePlaybook::locate(&repo) {
-        Ok(found) => Some(found),
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have ansible-playbook: {error}"
-            );
-            eprintln!("SKIPPED: runner tests: {error}");
-            None
-        }
-    }
-}
 
 fn local_host(name: &str, group: Group) -> Host {
     let mut vars = BTreeMap::new();

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use argos_cloud::deploy::AnsiblePlaybook;
 use argos_cloud::lint::CfnLint;
 use argos_cloud::project::Project;
 
@@ -60,4 +61,21 @@ pub fn cfn_lint(project: &TempProject) -> Option<CfnLint> {
         eprintln!("SKIPPED: cfn-lint assertions: cfn-lint is not installed (pip install cfn-lint)");
     }
     found
+}
+
+/// The `ansible-playbook` deploy would use (its folder holds the other
+/// Ansible commands); `None`, said loudly, where there is none, never in CI.
+pub fn ansible() -> Option<AnsiblePlaybook> {
+    let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
+    match AnsiblePlaybook::locate(&repo) {
+        Ok(found) => Some(found),
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have ansible-playbook: {error}"
+            );
+            eprintln!("SKIPPED: needs Ansible: {error}");
+            None
+        }
+    }
 }
