@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::deploy::{self, DeployRequest, HostKeys};
 use argos_cloud::inventory::{DatabaseEndpoint, Expect, Host, Inventory};
 use argos_cloud::names::{AppName, EnvName, EnvNames, Group};
 use argos_cloud::progress::Progress;
