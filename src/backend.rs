@@ -130,6 +130,8 @@ impl BackendChoice {
     }
 
     /// The backend for environment `env`; AWS checks its formations first.
+    /// `bake_vars` are what Ansible sees when AWS bakes the image (local
+    /// backends bake nothing).
     pub fn build(
         &self,
         project: Project,
@@ -137,6 +139,7 @@ impl BackendChoice {
         env: &EnvName,
         progress: Progress,
         run: Option<RunTags>,
+        bake_vars: Map<String, Value>,
     ) -> Result<Box<dyn Backend>, String> {
         match self {
             Self::Local(kind) => Ok(local(*kind, project, settings, progress, run)),
@@ -147,6 +150,7 @@ impl BackendChoice {
                 endpoint.clone(),
                 progress,
                 run,
+                bake_vars,
             )?)),
         }
     }

@@ -21,6 +21,7 @@ pub mod project;
 pub mod scenario;
 pub mod secret;
 pub mod settings;
+pub mod signal;
 pub mod template;
 pub mod vagrant;
 pub mod validate;

@@ -75,8 +75,7 @@ pub struct Aws {
     cloudformation: aws_sdk_cloudformation::Client,
     ec2: aws_sdk_ec2::Client,
     rds: aws_sdk_rds::Client,
-    region: String,
-    endpoint: Option<String>,
+    options: AwsOptions,
 }
 
 impl Aws {
@@ -108,17 +107,23 @@ impl Aws {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             ec2: aws_sdk_ec2::Client::new(&config),
             rds: aws_sdk_rds::Client::new(&config),
-            region: options.region.clone(),
-            endpoint: options.endpoint.clone(),
+            options: options.clone(),
         }
     }
 
+    /// A client sharing no connections with this one, for a call made on
+    /// another runtime (a cleanup from `Drop`, while the runtime that owns
+    /// this client's pooled connections is not driving them).
+    pub async fn reconnect(&self) -> Self {
+        Self::connect(&self.options).await
+    }
+
     pub fn region(&self) -> &str {
-        &self.region
+        &self.options.region
     }
 
     /// The endpoint in use, when it is not AWS itself.
     pub fn endpoint(&self) -> Option<&str> {
-        self.endpoint.as_deref()
+        self.options.endpoint.as_deref()
     }
 }

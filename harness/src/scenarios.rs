@@ -71,6 +71,7 @@ pub fn observer(
             &env,
             Progress::stderr(),
             run,
+            Default::default(),
         )
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -116,7 +117,7 @@ pub fn load(path: &Path) -> Scenario {
 
 /// Run `scenario` with `options`; a signal tears it down and fails the test.
 pub async fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioReport {
-    match run::until_signal(run::run(scenario, options)).await {
+    match argos_cloud::signal::until_signal(run::run(scenario, options)).await {
         Ok(Ok(report)) => {
             // The step table goes to the test's output, and so into JUnit.
             println!("{report}");

@@ -377,6 +377,65 @@ async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stac
     assert!(after.is_empty(), "left behind: {after:?}");
 }
 
+/// Ctrl-C in the CLI drops the commission's future: a bake dropped while it
+/// provisions must not leave its instance running.
+#[tokio::test]
+async fn a_bake_dropped_half_way_deletes_its_stack() {
+    let project = Project::open(workspace()).unwrap();
+    let ansible = match AnsiblePlaybook::locate(&project) {
+        Ok(found) => found,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have ansible-playbook: {error}"
+            );
+            eprintln!("SKIPPED: bake interruption: {error}");
+            return;
+        }
+    };
+    let emulator = Emulator::start().await.unwrap();
+    let mut fixture = backend(&emulator, &[], None).await;
+    fixture.backend.provisioner = Some(Provisioner {
+        project,
+        ansible,
+        extra_vars: Default::default(),
+        // Longer than the test waits: the bake is still probing SSH when dropped.
+        reach_timeout: Duration::from_secs(120),
+    });
+    let lines = fixture.lines.clone();
+    let provisioning = async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("deploy: waiting for SSH"))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bake never reached provisioning"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let dropped = env("dropped");
+    tokio::select! {
+        outcome = fixture.backend.commission(&dropped, false) => {
+            panic!("the commission ended before it was dropped: {outcome:?}")
+        }
+        () = provisioning => {}
+    }
+
+    let lines = fixture.lines.lock().unwrap().join("\n");
+    assert!(
+        lines.contains("stack argos-image was left unfinished: deleting it")
+            && lines.contains("stack argos-image: DeleteStack sent"),
+        "{lines}"
+    );
+    let after = leftovers(&emulator, "argos", "dropped").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
 #[tokio::test]
 async fn a_second_commission_of_one_environment_is_an_error_not_an_update() {
     let emulator = Emulator::start().await.unwrap();

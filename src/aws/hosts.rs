@@ -42,7 +42,9 @@ pub struct AwsHosts {
 
 impl AwsHosts {
     /// Check the formations and settings for `env` (before anything is
-    /// made), then connect to AWS, or to the emulator at `endpoint`.
+    /// made), then connect to AWS, or to the emulator at `endpoint`. Where
+    /// hosts can be reached, an image bake runs the image playbook with
+    /// `bake_vars` as extra vars, so `ansible-playbook` must be there.
     pub fn connect(
         project: Project,
         settings: Settings,
@@ -50,6 +52,7 @@ impl AwsHosts {
         endpoint: Option<String>,
         progress: Progress,
         run: Option<RunTags>,
+        bake_vars: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self, String> {
         let formations = Formations::load(&project).map_err(|e| e.to_string())?;
         let names = EnvNames::new(settings.app_name.clone(), env.clone());
@@ -81,7 +84,7 @@ impl AwsHosts {
             provisioner: None,
         };
         if engine.data_plane().is_ok() {
-            let provisioner = Provisioner::for_project(&project, Default::default())
+            let provisioner = Provisioner::for_project(&project, bake_vars)
                 .map_err(|e| format!("the image bake runs the image playbook: {e}"))?;
             engine.provisioner = Some(provisioner);
         }

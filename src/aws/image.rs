@@ -4,6 +4,7 @@
 
 use argos_aws::{CreateStack, filter};
 
+use super::stack_guard::StackGuard;
 use super::stack_status::{Operation, Phase};
 use super::{AwsBackend, EngineError};
 use crate::names::{EnvName, Group, tag_keys};
@@ -132,12 +133,17 @@ impl AwsBackend {
             Err(e) if e.is_code("AlreadyExistsException") => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        // The bake instance must not outlive the bake, even when the bake is
+        // dropped half-way (Ctrl-C, a panic): then this deletes its stack.
+        let guard = StackGuard::new(&self.aws, &stack_id, &plan.stack_name, &self.progress, true);
         // An emulator may let two racing CreateStack calls for one name both
         // succeed (AWS never does); the name then resolves to the first stack,
         // so every other bake stands down and waits for that one.
         let holder = self.aws.stack(&plan.stack_name).await?;
         if holder.is_some_and(|holder| holder.id != stack_id) {
-            self.delete_and_wait(&stack_id, &plan.stack_name).await?;
+            let removed = self.delete_and_wait(&stack_id, &plan.stack_name).await;
+            guard.disarm();
+            removed?;
             return Ok(None);
         }
         // The stack's name is held by one bake at a time. A bake that finished
@@ -159,6 +165,7 @@ impl AwsBackend {
             plan.stack_name
         ));
         let removed = self.delete_and_wait(&stack_id, &plan.stack_name).await;
+        guard.disarm();
         let image_id = outcome?;
         removed?;
         Ok(Some(image_id))

@@ -5,6 +5,7 @@
 mod hosts;
 mod image;
 mod provision;
+mod stack_guard;
 mod stack_status;
 mod stacks;
 mod status;

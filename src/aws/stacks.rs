@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use argos_aws::{CreateStack, Stack, UpdateOutcome};
 
+use super::stack_guard::StackGuard;
 use super::stack_status::{self, Operation, Phase};
 use super::{AwsBackend, EngineError};
 use crate::names::EnvName;
@@ -74,16 +75,22 @@ impl AwsBackend {
                 });
             }
         };
+        // Deletes the stack unless `keep` if this is dropped before the
+        // create settles (Ctrl-C, a wait that gave up).
+        let guard = StackGuard::new(&self.aws, &stack_id, &stack_name, &self.progress, !keep);
         let (phase, stack) = self
             .wait_for_stack(&stack_id, &stack_name, Operation::Create, &HashSet::new())
             .await
             .inspect_err(|_| self.say(format!("stack {stack_name} did not finish in time")))?;
         if phase == Phase::Succeeded {
+            guard.disarm();
             self.say(format!("stack {stack_name}: {}", stack.status));
             return Ok(stack);
         }
         let reason = self.first_failure(&stack_id, &HashSet::new(), &stack).await;
-        let kept = self.clean_up_failed_create(&stack_id, keep).await?;
+        let kept = self.clean_up_failed_create(&stack_id, keep).await;
+        guard.disarm();
+        let kept = kept?;
         Err(EngineError::CreateFailed {
             stack: stack_name,
             env: env.to_string(),

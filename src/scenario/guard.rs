@@ -2,7 +2,7 @@
 //! first resource exists until every resource is gone. `destroy` is the
 //! normal way out; `Drop` is the way out on `?`, on a panic, and when the run
 //! future is dropped because SIGINT or SIGTERM arrived (see
-//! [`super::run::until_signal`]). With keep-on-failure a failed environment is
+//! [`crate::signal::until_signal`]). With keep-on-failure a failed environment is
 //! left standing and the guard prints how to reach it and how to delete it.
 
 use crate::backend::Backend;

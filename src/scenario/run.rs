@@ -140,6 +140,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         .clone()
         .unwrap_or_else(|| unique_env_name(&scenario.name));
     let run = RunTags::new(env.as_str(), options.time_to_live);
+    let mut extra_vars = file_vars;
+    extra_vars.extend(overrides.extra_vars());
     let backend = options
         .backend
         .build(
@@ -148,6 +150,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
             &env,
             options.progress.clone(),
             Some(run.clone()),
+            extra_vars.clone(),
         )
         .map_err(RunError::Backend)?;
     // Without a data plane the converge steps are skipped: no Ansible needed.
@@ -164,8 +167,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         environment: stack.clone(),
         steps: Vec::new(),
     };
-    let mut extra_vars = file_vars;
-    extra_vars.extend(guard.backend().ansible_vars(overrides.extra_vars()));
+    let extra_vars = guard.backend().ansible_vars(extra_vars);
     let steps = Steps {
         scenario,
         options,
@@ -212,25 +214,6 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     // A scenario without a destroy step still leaves nothing: the guard goes now.
     drop(guard);
     Ok(report)
-}
-
-/// Run `future` unless SIGINT or SIGTERM comes first; then it is dropped
-/// (its guard removes the environment) and the signal's name is returned.
-/// The handlers are installed before the future first runs, so a signal at
-/// any moment is caught.
-pub async fn until_signal<F: std::future::Future>(future: F) -> Result<F::Output, &'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return Ok(future.await);
-    };
-    tokio::select! {
-        output = future => Ok(output),
-        _ = interrupt.recv() => Err("SIGINT"),
-        _ = terminate.recv() => Err("SIGTERM"),
-    }
 }
 
 struct Steps<'a> {

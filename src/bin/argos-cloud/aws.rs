@@ -45,7 +45,9 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
     let overrides = overrides(cli)?;
     let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    // Ctrl-C drops the command; the engine's guards delete what it had
+    // started and not finished (a bake instance, a half-made stack).
+    let outcome = runtime.block_on(argos_cloud::signal::until_signal(async {
         let mut backend = AwsBackend {
             aws: argos_cloud::aws::Aws::connect(&options).await,
             settings,
@@ -192,6 +194,13 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             other => unreachable!("{} is not an AWS command", other.name()),
         }
         Ok(ExitCode::SUCCESS)
+    }));
+    outcome.unwrap_or_else(|signal| {
+        eprintln!(
+            "argos-cloud: {} {env} interrupted by {signal}",
+            cli.command.name()
+        );
+        Ok(ExitCode::from(130))
     })
 }
 

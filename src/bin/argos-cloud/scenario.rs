@@ -82,7 +82,9 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             let mut failed = Vec::new();
             let mut xml = Vec::new();
             for scenario in &scenarios {
-                let outcome = runtime.block_on(run::until_signal(run::run(scenario, &options)));
+                let outcome = runtime.block_on(argos_cloud::signal::until_signal(run::run(
+                    scenario, &options,
+                )));
                 match outcome {
                     Err(signal) => {
                         eprintln!(
