@@ -13,48 +13,43 @@ use predicates::str::contains;
 use crate::argos;
 use crate::support::TempProject;
 
+/// `scenario check` on a file holding `text` fails, saying each of `expected`.
+fn check_refuses(project: &TempProject, text: &str, expected: &[&str]) {
+    let file = project.root().join("broken.yaml");
+    std::fs::write(&file, text).unwrap();
+    let mut assert = argos(project)
+        .args(["scenario", "check"])
+        .arg(&file)
+        .assert()
+        .failure();
+    for message in expected {
+        assert = assert.stderr(contains(*message));
+    }
+}
+
 #[test]
 fn check_names_the_file_the_line_and_the_field() {
     let project = TempProject::shipped();
-    let file = project.root().join("broken.yaml");
-    std::fs::write(
-        &file,
+    check_refuses(
+        &project,
         "description: broken\nrole: app\ngroups: [app, database]\nexpect:\n  connectivity:\n    - {from: app, to: database, probe: postgres}\n    - from: app\n      to: knowledge\n      probe: ner\n",
-    )
-    .unwrap();
-    argos(&project)
-        .args(["scenario", "check"])
-        .arg(&file)
-        .assert()
-        .failure()
-        .stderr(contains(
+        &[
             "broken.yaml:8: expect.connectivity[1].to: knowledge is not one of the scenario's groups",
-        ));
-    std::fs::write(
-        &file,
+        ],
+    );
+    check_refuses(
+        &project,
         "description: typo\nrole: app\ngroups: [app]\nstep: [create]\n",
-    )
-    .unwrap();
-    argos(&project)
-        .args(["scenario", "check"])
-        .arg(&file)
-        .assert()
-        .failure()
-        .stderr(contains("broken.yaml:4: step: unknown field `step`"));
-    std::fs::write(
-        &file,
+        &["broken.yaml:4: step: unknown field `step`"],
+    );
+    check_refuses(
+        &project,
         "description: bad probe\nrole: app\ngroups: [app]\nexpect:\n  connectivity:\n    - {from: app, to: app, probe: pg}\n",
-    )
-    .unwrap();
-    argos(&project)
-        .args(["scenario", "check"])
-        .arg(&file)
-        .assert()
-        .failure()
-        .stderr(contains("broken.yaml:6"))
-        .stderr(contains(
+        &[
+            "broken.yaml:6",
             "expect.connectivity[0].probe: unknown variant `pg`",
-        ));
+        ],
+    );
 }
 
 #[test]
