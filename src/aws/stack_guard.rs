@@ -16,7 +16,8 @@ pub(super) struct StackGuard {
 }
 
 impl StackGuard {
-    /// Guard stack `id`; an unarmed guard (`--keep`) only watches.
+    /// Guard stack `id` (its id, or a name no one else can hold); an
+    /// unarmed guard (`--keep`) only watches.
     pub(super) fn new(aws: &Aws, id: &str, name: &str, progress: &Progress, armed: bool) -> Self {
         Self {
             aws: aws.clone(),

@@ -51,6 +51,10 @@ impl AwsBackend {
             "create stack {stack_name} ({} parameters, image {image_id})",
             plan.parameters.len()
         ));
+        // Deletes the stack unless `keep` if this is dropped before the
+        // create settles (Ctrl-C, a wait that gave up), even mid-request. By
+        // name: the stack did not exist a moment ago, so it can only be ours.
+        let guard = StackGuard::new(&self.aws, &stack_name, &stack_name, &self.progress, !keep);
         let created = self
             .aws
             .create_stack(CreateStack {
@@ -66,7 +70,9 @@ impl AwsBackend {
             Err(error) => {
                 // Some endpoints reject the template in the call itself but
                 // still leave a stack record behind.
-                let kept = self.clean_up_failed_create(&stack_name, keep).await?;
+                let kept = self.clean_up_failed_create(&stack_name, keep).await;
+                guard.disarm();
+                let kept = kept?;
                 return Err(EngineError::CreateFailed {
                     stack: stack_name,
                     env: env.to_string(),
@@ -75,9 +81,6 @@ impl AwsBackend {
                 });
             }
         };
-        // Deletes the stack unless `keep` if this is dropped before the
-        // create settles (Ctrl-C, a wait that gave up).
-        let guard = StackGuard::new(&self.aws, &stack_id, &stack_name, &self.progress, !keep);
         let (phase, stack) = self
             .wait_for_stack(&stack_id, &stack_name, Operation::Create, &HashSet::new())
             .await

@@ -44,6 +44,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
     let (settings, names, formations) = checked_inputs(cli, project, env)?;
     let overrides = overrides(cli)?;
     let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
+    confirm_first(&cli.command, &names)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Ctrl-C drops the command; the engine's guards delete what it had
     // started and not finished (a bake instance, a half-made stack).
@@ -78,10 +79,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 Updated::Changed(stack) => println!("updated {} ({})", stack.name, stack.status),
                 Updated::NoChanges => println!("{}: no changes to make", names.stack()),
             },
-            Command::Decommission { yes, delete_image } => {
-                if env.looks_like_production() && !yes {
-                    confirm(env.as_str(), &format!("decommission {}", names.stack()))?;
-                }
+            Command::Decommission { delete_image, .. } => {
                 match backend.decommission(env).await.map_err(fail)? {
                     Decommissioned::Deleted { stack } => println!("decommissioned {stack}"),
                     Decommissioned::NotFound { stack } => {
@@ -97,14 +95,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     );
                 }
             }
-            Command::Clean { yes } => {
-                let image = names.app.image_name();
-                if !yes {
-                    confirm(
-                        &image,
-                        &format!("delete {image}, shared by every environment,"),
-                    )?;
-                }
+            Command::Clean { .. } => {
                 let report = backend.clean().await.map_err(fail)?;
                 println!(
                     "clean: {} image(s), {} snapshot(s), {} instance(s){}",
@@ -202,6 +193,25 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         );
         Ok(ExitCode::from(130))
     })
+}
+
+/// Ask before what cannot be undone, before Ctrl-C is caught for a clean
+/// stop: at the prompt it still just quits.
+fn confirm_first(command: &Command, names: &EnvNames) -> Result<(), String> {
+    match command {
+        Command::Decommission { yes: false, .. } if names.env.looks_like_production() => confirm(
+            names.env.as_str(),
+            &format!("decommission {}", names.stack()),
+        ),
+        Command::Clean { yes: false } => {
+            let image = names.app.image_name();
+            confirm(
+                &image,
+                &format!("delete {image}, shared by every environment,"),
+            )
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `command` reaches hosts over SSH: refused where there are none to reach.
