@@ -52,8 +52,9 @@ impl AwsBackend {
             plan.parameters.len()
         ));
         // Deletes the stack unless `keep` if this is dropped before the
-        // create settles (Ctrl-C, a wait that gave up), even mid-request. By
-        // name: the stack did not exist a moment ago, so it can only be ours.
+        // create settles (Ctrl-C, a wait that gave up). By name, so a drop
+        // during CreateStack is covered once CloudFormation has registered
+        // the stack (it did not exist a moment ago, so it can only be ours).
         let guard = StackGuard::new(&self.aws, &stack_name, &stack_name, &self.progress, !keep);
         let created = self
             .aws
