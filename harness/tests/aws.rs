@@ -329,30 +329,39 @@ async fn a_failing_create_names_the_reason_and_leaves_no_stack_and_no_instance()
     assert!(after.databases.is_empty(), "database left: {after:?}");
 }
 
-#[tokio::test]
-async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stack() {
+/// A bake provisioner with the project's Ansible, giving a new instance
+/// `reach_timeout` to answer SSH; `None`, said loudly, without Ansible
+/// (never under CI).
+fn provisioner(reach_timeout: Duration) -> Option<Provisioner> {
     let project = Project::open(workspace()).unwrap();
-    let ansible = match AnsiblePlaybook::locate(&project) {
-        Ok(found) => found,
+    match AnsiblePlaybook::locate(&project) {
+        Ok(ansible) => Some(Provisioner {
+            project,
+            ansible,
+            extra_vars: Default::default(),
+            reach_timeout,
+        }),
         Err(error) => {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "CI must have ansible-playbook: {error}"
             );
             eprintln!("SKIPPED: bake provisioning: {error}");
-            return;
+            None
         }
+    }
+}
+
+#[tokio::test]
+async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stack() {
+    // Provisioning as on AWS; moto's instance never boots, so its address
+    // never answers SSH and the bake must fail, then clean up after itself.
+    let Some(provisioner) = provisioner(Duration::from_secs(3)) else {
+        return;
     };
     let emulator = Emulator::start().await.unwrap();
     let mut fixture = backend(&emulator, &[], None).await;
-    // Provisioning as on AWS; moto's instance never boots, so its address
-    // never answers SSH and the bake must fail, then clean up after itself.
-    fixture.backend.provisioner = Some(Provisioner {
-        project,
-        ansible,
-        extra_vars: Default::default(),
-        reach_timeout: Duration::from_secs(3),
-    });
+    fixture.backend.provisioner = Some(provisioner);
     let backend = &fixture.backend;
     let baked = env("baked");
 
@@ -381,27 +390,13 @@ async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stac
 /// provisions must not leave its instance running.
 #[tokio::test]
 async fn a_bake_dropped_half_way_deletes_its_stack() {
-    let project = Project::open(workspace()).unwrap();
-    let ansible = match AnsiblePlaybook::locate(&project) {
-        Ok(found) => found,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have ansible-playbook: {error}"
-            );
-            eprintln!("SKIPPED: bake interruption: {error}");
-            return;
-        }
+    // Longer than the test waits: the bake is still probing SSH when dropped.
+    let Some(provisioner) = provisioner(Duration::from_secs(120)) else {
+        return;
     };
     let emulator = Emulator::start().await.unwrap();
     let mut fixture = backend(&emulator, &[], None).await;
-    fixture.backend.provisioner = Some(Provisioner {
-        project,
-        ansible,
-        extra_vars: Default::default(),
-        // Longer than the test waits: the bake is still probing SSH when dropped.
-        reach_timeout: Duration::from_secs(120),
-    });
+    fixture.backend.provisioner = Some(provisioner);
     let lines = fixture.lines.clone();
     let provisioning = async {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
