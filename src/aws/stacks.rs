@@ -68,6 +68,15 @@ impl AwsBackend {
             .await;
         let stack_id = match created {
             Ok(id) => id,
+            // Another commission of this environment got there first: the
+            // stack is theirs, to be left alone.
+            Err(error) if error.is_code("AlreadyExistsException") => {
+                guard.disarm();
+                return Err(EngineError::StackExists {
+                    stack: stack_name,
+                    status: "being created by another commission".into(),
+                });
+            }
             Err(error) => {
                 // Some endpoints reject the template in the call itself but
                 // still leave a stack record behind.
