@@ -201,7 +201,7 @@ impl AwsBackend {
                 reason: format!("stack {stack_name} has no ImageInstanceId output"),
             })?;
         let what = format!("bake instance {instance_id} to run");
-        wait::until(
+        let instance = wait::until(
             &what,
             self.timeouts.image,
             Backoff::CONTROL_PLANE,
@@ -209,9 +209,11 @@ impl AwsBackend {
                 let found = self
                     .aws
                     .instances(&[filter("instance-id", &[&instance_id])])
-                    .await?;
-                match found.first().map(|i| i.state.as_str()) {
-                    Some("running") => Ok(Poll::Ready(())),
+                    .await?
+                    .into_iter()
+                    .next();
+                match found.as_ref().map(|i| i.state.as_str()) {
+                    Some("running") => Ok(Poll::Ready(found.expect("just matched"))),
                     Some("pending") | None => Ok(Poll::Pending),
                     Some(state) => Err(EngineError::Image {
                         image: name.clone(),
@@ -223,7 +225,7 @@ impl AwsBackend {
         .await?;
         match &self.provisioner {
             Some(provisioner) => {
-                self.provision_bake_instance(provisioner, env, &instance_id)
+                self.provision_bake_instance(provisioner, env, &instance)
                     .await?
             }
             None => self.say(format!(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use argos_aws::filter;
+use argos_aws::Instance;
 use serde_json::{Map, Value};
 
 use super::{AwsBackend, EngineError};
@@ -48,26 +48,21 @@ impl AwsBackend {
         project.path(&format!("keys/{}.pem", self.settings.access.key_name))
     }
 
-    /// Run the image playbook on the running bake instance. The instance is
-    /// throwaway, so its host key is accepted, not recorded.
+    /// Run the image playbook on the bake instance, as the wait for it to
+    /// run last saw it. The instance is throwaway, so its host key is
+    /// accepted, not recorded.
     pub(super) async fn provision_bake_instance(
         &self,
         provisioner: &Provisioner,
         env: &EnvName,
-        instance_id: &str,
+        instance: &Instance,
     ) -> Result<(), EngineError> {
         let image = self.settings.app_name.image_name();
         let failed = |reason: String| EngineError::Image {
             image: image.clone(),
             reason,
         };
-        let instance = self
-            .aws
-            .instances(&[filter("instance-id", &[instance_id])])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| failed(format!("bake instance {instance_id} vanished")))?;
+        let instance_id = &instance.id;
         let private = instance.private_ip.clone().unwrap_or_default();
         let address = instance
             .public_ip
