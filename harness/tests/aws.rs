@@ -2,6 +2,7 @@
 //! server, one per test). Every test checks what is left with independent
 //! reads after it, not just what the engine reported.
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -16,6 +17,7 @@ use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides, Settings};
 use argos_cloud::template::Formations;
+use argos_cloud::wait::{self, Backoff, Poll};
 use argos_harness::Emulator;
 use argos_harness::engine::aws::is_loopback;
 
@@ -398,27 +400,29 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
     let mut fixture = backend(&emulator, &[], None).await;
     fixture.backend.provisioner = Some(provisioner);
     let lines = fixture.lines.clone();
-    let provisioning = async {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while !lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("deploy: waiting for SSH"))
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the bake never reached provisioning"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
+    let provisioning = wait::until(
+        "the bake to reach provisioning",
+        Duration::from_secs(60),
+        Backoff::CONTROL_PLANE,
+        || async {
+            let probing = lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains("deploy: waiting for SSH"));
+            Ok::<_, Infallible>(if probing {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            })
+        },
+    );
     let dropped = env("dropped");
     tokio::select! {
         outcome = fixture.backend.commission(&dropped, false) => {
             panic!("the commission ended before it was dropped: {outcome:?}")
         }
-        () = provisioning => {}
+        reached = provisioning => reached.unwrap(),
     }
 
     let lines = fixture.lines.lock().unwrap().join("\n");
