@@ -10,6 +10,7 @@ pub mod aws;
 pub mod backend;
 pub mod cli;
 pub mod deploy;
+pub mod destinations;
 pub mod docker;
 pub mod inventory;
 pub mod lint;

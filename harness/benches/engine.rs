@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use argos_aws::{Aws, CreateStack, filter};
-use argos_cloud::aws::{AwsBackend, Timeouts, Updated};
+use argos_cloud::aws::{AwsBackend, Updated};
 use argos_cloud::names::{EnvName, EnvNames};
 use argos_cloud::plan::Plan;
 use argos_cloud::progress::Progress;
@@ -40,15 +40,12 @@ fn settings(max_size: u32) -> Settings {
 }
 
 fn backend(aws: &Aws, formations: &Formations, max_size: u32) -> AwsBackend {
-    AwsBackend {
-        aws: aws.clone(),
-        settings: settings(max_size),
-        formations: formations.clone(),
-        progress: Progress::silent(),
-        timeouts: Timeouts::default(),
-        run: None,
-        provisioner: None,
-    }
+    AwsBackend::new(
+        aws.clone(),
+        settings(max_size),
+        formations.clone(),
+        Progress::silent(),
+    )
 }
 
 async fn engine_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Duration {

@@ -67,17 +67,13 @@ async fn backend_with(
     let minute = Duration::from_secs(60);
     Fixture {
         backend: AwsBackend {
-            aws,
-            settings,
-            formations,
-            progress,
             timeouts: Timeouts {
                 stack: 2 * minute,
                 delete: 2 * minute,
                 image: 2 * minute,
             },
             run,
-            provisioner: None,
+            ..AwsBackend::new(aws, settings, formations, progress)
         },
         lines,
     }
@@ -354,16 +350,41 @@ fn provisioner(reach_timeout: Duration) -> Option<Provisioner> {
     }
 }
 
+/// A loopback port that accepts connections and never says a word: a bake
+/// instance that never finishes booting. Stops when the test ends.
+async fn silent_listener() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    port
+}
+
+/// Provision the bake as on AWS, with every instance placed on `port` of
+/// loopback: moto's own addresses are invented, and never connected to.
+fn provision_on_loopback(fixture: &mut Fixture, provisioner: Provisioner, port: u16) {
+    fixture.backend.provisioner = Some(provisioner);
+    fixture.backend.resolver = fixture
+        .backend
+        .resolver
+        .clone()
+        .placing(move |_| Some(("127.0.0.1".to_owned(), port)));
+}
+
 #[tokio::test]
 async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stack() {
-    // Provisioning as on AWS; moto's instance never boots, so its address
-    // never answers SSH and the bake must fail, then clean up after itself.
+    // The bake instance never answers SSH (a silent loopback port stands in
+    // for it), so the bake must fail, then clean up after itself.
     let Some(provisioner) = provisioner(Duration::from_secs(3)) else {
         return;
     };
     let emulator = Emulator::start().await.unwrap();
     let mut fixture = backend(&emulator, &[], None).await;
-    fixture.backend.provisioner = Some(provisioner);
+    provision_on_loopback(&mut fixture, provisioner, silent_listener().await);
     let backend = &fixture.backend;
     let baked = env("baked");
 
@@ -384,7 +405,43 @@ async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stac
         "the bake cleans up after a failure: {lines}"
     );
 
+    assert!(
+        message.contains("127.0.0.1"),
+        "reached on loopback: {message}"
+    );
+
     let after = leftovers(&emulator, "argos", "baked").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+#[tokio::test]
+async fn a_bake_on_an_emulator_never_connects_to_an_address_the_emulator_invented() {
+    // No placement: the bake instance has only moto's invented addresses.
+    let Some(provisioner) = provisioner(Duration::from_secs(120)) else {
+        return;
+    };
+    let emulator = Emulator::start().await.unwrap();
+    let mut fixture = backend(&emulator, &[], None).await;
+    fixture.backend.provisioner = Some(provisioner);
+    let backend = &fixture.backend;
+    let refused = env("refused");
+
+    let error = backend.commission(&refused, false).await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, EngineError::Image { .. }), "{message}");
+    assert!(
+        message.contains("refusing to connect to argos-image at ")
+            && message.contains(emulator.endpoint())
+            && message.contains("only loopback"),
+        "the refusal names the host, the address and why: {message}"
+    );
+    let lines = fixture.lines.lock().unwrap().join("\n");
+    assert!(
+        !lines.contains("deploy: waiting for SSH"),
+        "refused before any probe: {lines}"
+    );
+
+    let after = leftovers(&emulator, "argos", "refused").await;
     assert!(after.is_empty(), "left behind: {after:?}");
 }
 
@@ -398,7 +455,7 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
     };
     let emulator = Emulator::start().await.unwrap();
     let mut fixture = backend(&emulator, &[], None).await;
-    fixture.backend.provisioner = Some(provisioner);
+    provision_on_loopback(&mut fixture, provisioner, silent_listener().await);
     let lines = fixture.lines.clone();
     let provisioning = wait::until(
         "the bake to reach provisioning",

@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::SystemTime;
 
-use super::{
-    Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem, Timeouts,
-};
+use super::{Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem};
 use crate::backend::{Backend, BackendError, HostStatus};
 use crate::docker::{Labelled, SweepReport};
 use crate::inventory::{Expect, Inventory};
@@ -75,13 +73,8 @@ impl AwsHosts {
                 .expect("connecting to AWS panicked")
         });
         let mut engine = AwsBackend {
-            aws,
-            settings,
-            formations,
-            progress,
-            timeouts: Timeouts::default(),
             run,
-            provisioner: None,
+            ..AwsBackend::new(aws, settings, formations, progress)
         };
         if engine.data_plane().is_ok() {
             let provisioner = Provisioner::for_project(&project, bake_vars)

@@ -5,6 +5,7 @@
 mod hosts;
 mod image;
 mod provision;
+mod resolver;
 mod stack_guard;
 mod stack_status;
 mod stacks;
@@ -17,6 +18,7 @@ pub use argos_aws::{ApiTimeouts, Aws, AwsError, AwsOptions};
 pub use hosts::AwsHosts;
 pub use image::CleanReport;
 pub use provision::Provisioner;
+pub use resolver::{Placement, Resolver};
 pub use stacks::{Decommissioned, Updated};
 pub use status::{DatabaseStatus, EnvStatus, InstanceStatus, ResourceStatus, StackStatus};
 pub use sweep::{SweepAction, SweepFilter, SweepItem, SweepReport};
@@ -113,9 +115,27 @@ pub struct AwsBackend {
     /// Runs the image playbook on the bake instance; `None` where hosts
     /// cannot be reached (an emulator), and the image is the base AMI.
     pub provisioner: Option<Provisioner>,
+    /// Where instances are reached, and which addresses may be.
+    pub resolver: Resolver,
 }
 
 impl AwsBackend {
+    /// An operator's backend on `aws`: no run tags, no bake provisioner,
+    /// the default timeouts, and the resolver `aws`'s endpoint calls for.
+    pub fn new(aws: Aws, settings: Settings, formations: Formations, progress: Progress) -> Self {
+        let resolver = Resolver::for_endpoint(aws.endpoint());
+        Self {
+            aws,
+            settings,
+            formations,
+            progress,
+            timeouts: Timeouts::default(),
+            run: None,
+            provisioner: None,
+            resolver,
+        }
+    }
+
     pub fn names(&self, env: &crate::names::EnvName) -> EnvNames {
         EnvNames::new(self.settings.app_name.clone(), env.clone())
     }

@@ -64,22 +64,17 @@ impl AwsBackend {
         };
         let instance_id = &instance.id;
         let private = instance.private_ip.clone().unwrap_or_default();
-        let address = instance
-            .public_ip
-            .clone()
-            .filter(|ip| !ip.is_empty())
-            .unwrap_or_else(|| private.clone());
-        if address.is_empty() {
+        let Some((address, port)) = self.resolver.ssh_address(instance) else {
             return Err(failed(format!(
                 "bake instance {instance_id} has no address to reach over SSH"
             )));
-        }
+        };
         let key = self.key_pair_file(&provisioner.project);
         let host = Host {
             name: image.clone(),
             group: Group::Image,
             address: address.clone(),
-            port: 22,
+            port,
             user: self.settings.access.ssh_user.clone(),
             private_address: private,
             vars: BTreeMap::from([(
@@ -92,7 +87,8 @@ impl AwsBackend {
             vec![host],
             Vec::new(),
             Expect::groups(&[Group::Image]),
-        )?;
+        )?
+        .reaching(self.resolver.destinations().clone());
         self.say(format!(
             "provision: the image playbook on {instance_id} ({address})"
         ));

@@ -81,8 +81,9 @@ impl AwsBackend {
     ) -> Result<crate::inventory::Inventory, EngineError> {
         let (instances, databases) = self.inventory_sources(names).await?;
         let access = &self.settings.access;
+        let reach = |instance: &argos_aws::Instance| self.resolver.ssh_address(instance);
         let (mut hosts, databases) =
-            crate::inventory::from_aws(names, &instances, &databases, &access.ssh_user);
+            crate::inventory::from_aws(names, &instances, &databases, &access.ssh_user, &reach);
         let key = self.key_pair_file(project);
         for host in &mut hosts {
             host.vars.insert(
@@ -90,12 +91,10 @@ impl AwsBackend {
                 key.display().to_string(),
             );
         }
-        Ok(crate::inventory::Inventory::new(
-            names.clone(),
-            hosts,
-            databases,
-            expect,
-        )?)
+        Ok(
+            crate::inventory::Inventory::new(names.clone(), hosts, databases, expect)?
+                .reaching(self.resolver.destinations().clone()),
+        )
     }
 
     pub async fn status(&self, env: &EnvName) -> Result<EnvStatus, EngineError> {

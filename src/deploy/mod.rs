@@ -24,6 +24,7 @@ pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
 pub use reach::{UnreachableHost, probe_ssh};
 pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure};
 
+use crate::destinations::Refused;
 use crate::inventory::Inventory;
 use crate::names::Group;
 use crate::progress::Progress;
@@ -55,6 +56,8 @@ pub enum DeployError {
     MissingPlaybook { dir: PathBuf, role: String },
     #[error("{}", unreachable.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Unreachable { unreachable: Vec<UnreachableHost> },
+    #[error("{}", refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Refused { refused: Vec<Refused> },
     #[error("cannot run ansible-playbook: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -138,6 +141,10 @@ pub async fn deploy(
     request: &DeployRequest<'_>,
 ) -> Result<DeployReport, DeployError> {
     let playbooks = playbooks(request.project, request.inventory, &request.roles)?;
+    let refused = request.inventory.refused();
+    if !refused.is_empty() {
+        return Err(DeployError::Refused { refused });
+    }
     let unreachable =
         reach::probe_all(request.inventory, request.reach_timeout, &request.progress).await;
     if !unreachable.is_empty() {

@@ -18,11 +18,27 @@ const DB_SERVING: [&str; 4] = [
     "storage-optimization",
 ];
 
+/// Where EC2 says an instance is reached over SSH: its public address,
+/// else its private one, port 22.
+pub fn ssh_address(instance: &Instance) -> Option<(String, u16)> {
+    instance
+        .public_ip
+        .clone()
+        .filter(|ip| !ip.is_empty())
+        .or_else(|| instance.private_ip.clone())
+        .or_else(|| instance.private_dns.clone())
+        .map(|address| (address, 22))
+}
+
+/// The environment's hosts and databases; `reach` says where this process
+/// connects to each instance (the AWS resolver: EC2's [`ssh_address`], or
+/// an emulated instance's own place).
 pub fn from_aws(
     names: &EnvNames,
     instances: &[Instance],
     databases: &[DbInstance],
     user: &str,
+    reach: &dyn Fn(&Instance) -> Option<(String, u16)>,
 ) -> (Vec<Host>, Vec<DatabaseEndpoint>) {
     let ours = |tags: &[(String, String)]| {
         tag(tags, tag_keys::APP) == Some(names.app.as_str())
@@ -53,14 +69,12 @@ pub fn from_aws(
             } else {
                 name.to_owned()
             };
+            let (address, port) = reach(instance)?;
             Some(Host {
                 name,
                 group,
-                address: instance
-                    .public_ip
-                    .clone()
-                    .unwrap_or_else(|| private.clone()),
-                port: 22,
+                address,
+                port,
                 user: user.to_owned(),
                 private_address: private,
                 vars: BTreeMap::new(),

@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 pub use docker::from_docker_inspect;
-pub use ec2::from_aws;
+pub use ec2::{from_aws, ssh_address};
 pub use vagrant::{SshConfigError, parse_ssh_config};
 
+use crate::destinations::{Destinations, Refused};
 use crate::names::{EnvNames, Group};
 
 /// One host Ansible reaches over SSH.
@@ -99,6 +100,8 @@ pub struct Inventory {
     pub hosts: Vec<Host>,
     /// Managed databases (RDS); local backends have a database host instead.
     pub databases: Vec<DatabaseEndpoint>,
+    /// Which of the hosts' addresses may be connected to.
+    pub destinations: Destinations,
 }
 
 impl Inventory {
@@ -146,7 +149,25 @@ impl Inventory {
             env,
             hosts,
             databases,
+            destinations: Destinations::Any,
         })
+    }
+
+    /// The same inventory, reached only where `destinations` allow.
+    pub fn reaching(self, destinations: Destinations) -> Self {
+        Self {
+            destinations,
+            ..self
+        }
+    }
+
+    /// Every SSH host whose address may not be connected to; asked before
+    /// any connection to the hosts is opened.
+    pub fn refused(&self) -> Vec<Refused> {
+        self.hosts
+            .iter()
+            .filter_map(|h| self.destinations.check(&h.name, &h.address).err())
+            .collect()
     }
 
     fn host_vars(host: &Host) -> Value {

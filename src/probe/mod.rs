@@ -140,6 +140,13 @@ impl ProbeContext<'_> {
             .iter()
             .find(|h| h.group == group)
             .ok_or_else(|| format!("the environment has no {group} host"))
+            .and_then(|host| {
+                self.inventory
+                    .destinations
+                    .check(&host.name, &host.address)
+                    .map(|()| host)
+                    .map_err(|refused| refused.to_string())
+            })
     }
 
     /// Where other hosts reach `group`: a host's private address, or a

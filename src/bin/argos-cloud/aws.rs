@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Timeouts, Updated};
+use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
 use argos_cloud::inventory::Expect;
@@ -49,15 +49,12 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
     // Ctrl-C drops the command; the engine's guards delete what it had
     // started and not finished (a bake instance, a half-made stack).
     let outcome = runtime.block_on(argos_cloud::signal::until_signal(async {
-        let mut backend = AwsBackend {
-            aws: argos_cloud::aws::Aws::connect(&options).await,
+        let mut backend = AwsBackend::new(
+            argos_cloud::aws::Aws::connect(&options).await,
             settings,
             formations,
-            progress: Progress::stderr(),
-            timeouts: Timeouts::default(),
-            run: None,
-            provisioner: None,
-        };
+            Progress::stderr(),
+        );
         let may_bake = matches!(cli.command, Command::Commission { .. } | Command::Update);
         if may_bake && backend.data_plane().is_ok() {
             // Checked before anything is made: a bake runs the image playbook.
