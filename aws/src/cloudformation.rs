@@ -32,6 +32,8 @@ pub struct StackEvent {
     pub resource_type: String,
     pub status: String,
     pub reason: Option<String>,
+    /// The token of the request that caused the event.
+    pub client_request_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,9 @@ pub struct CreateStack<'a> {
     /// Leave a failed stack's resources in place (for debugging) instead of
     /// rolling back.
     pub keep_on_failure: bool,
+    /// One per logical create, the same on every retry: CloudFormation
+    /// answers a retried create with the stack the first attempt made.
+    pub client_request_token: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +122,7 @@ impl Aws {
             .set_parameters(Some(parameters(&request.parameters)))
             .set_tags(Some(tags(&request.tags)))
             .on_failure(on_failure)
+            .client_request_token(request.client_request_token)
             .send()
             .await
             .map_err(|e| AwsError::new("CreateStack", e))?;
@@ -220,6 +226,7 @@ impl Aws {
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default(),
                     reason: e.resource_status_reason().map(str::to_owned),
+                    client_request_token: e.client_request_token().map(str::to_owned),
                 }
             }));
             token = output.next_token().map(str::to_owned);

@@ -76,6 +76,7 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
             parameters: image_plan.parameter_values(),
             tags: image_plan.tag_pairs(),
             keep_on_failure: false,
+            client_request_token: &format!("bench-image-{env}"),
         })
         .await
         .expect("CreateStack image");
@@ -115,6 +116,7 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
             parameters: plan.parameter_values(),
             tags: plan.tag_pairs(),
             keep_on_failure: false,
+            client_request_token: &format!("bench-{env}"),
         })
         .await
         .expect("CreateStack env");

@@ -2,13 +2,16 @@
 //!
 //! [`emulator`]: a local AWS API (moto's server) that the AWS backend runs
 //! against unchanged. [`scenarios`]: the shipped scenario files run on a
-//! local backend, as the `roles` test suite runs them.
+//! local backend, as the `roles` test suite runs them. [`StallingProxy`]:
+//! an emulator whose answers get lost, for retries.
 
 pub mod emulator;
 pub mod scenarios;
+pub mod stalling_proxy;
 
 pub use argos_cloud as engine;
 pub use emulator::{Emulator, EmulatorError, EmulatorKind};
+pub use stalling_proxy::StallingProxy;
 
 /// The repository: where `formations/`, `playbooks/`, `scenarios/` and `.venv` are.
 pub fn workspace_root() -> std::path::PathBuf {

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use argos_cloud::aws::{
-    ApiTimeouts, Aws, AwsBackend, AwsOptions, Decommissioned, EngineError, Provisioner,
+    ApiTimeouts, Aws, AwsBackend, AwsHosts, AwsOptions, Decommissioned, EngineError, Provisioner,
     SweepFilter, Timeouts, Updated,
 };
+use argos_cloud::backend::Backend;
 use argos_cloud::deploy::AnsiblePlaybook;
 use argos_cloud::names::{EnvName, EnvNames, Group, RunTags};
 use argos_cloud::progress::Progress;
@@ -18,8 +19,8 @@ use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides, Settings};
 use argos_cloud::template::Formations;
 use argos_cloud::wait::{self, Backoff, Poll};
-use argos_harness::Emulator;
 use argos_harness::engine::aws::is_loopback;
+use argos_harness::{Emulator, StallingProxy};
 
 /// An AMI moto knows (its images are the base for everything here).
 const MOTO_AMI: &str = "ami-1e749f67";
@@ -116,9 +117,12 @@ impl Leftovers {
     }
 }
 
+/// What is left of environment `env` and of every image bake: the shared
+/// `<app>-image` and the run-scoped `<app>-image-<run>`.
 async fn leftovers(emulator: &Emulator, app: &str, env: &str) -> Leftovers {
     let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
-    let image = format!("{app}-image");
+    let shared = format!("{app}-image");
+    let image = format!("{app}-image*");
     let stack = format!("{app}-{env}");
     Leftovers {
         stacks: aws
@@ -126,7 +130,7 @@ async fn leftovers(emulator: &Emulator, app: &str, env: &str) -> Leftovers {
             .await
             .unwrap()
             .into_iter()
-            .filter(|s| s.name == stack || s.name == image)
+            .filter(|s| s.name == stack || s.name.starts_with(&shared))
             .map(|s| format!("{} {}", s.name, s.status))
             .collect(),
         instances: aws
@@ -490,6 +494,156 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
     );
     let after = leftovers(&emulator, "argos", "dropped").await;
     assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
+    // The first answer to each CreateStack (the bake's, then the
+    // environment's) is lost after moto made the stack; the SDK retries
+    // after its attempt timeout, and moto answers AlreadyExists.
+    let emulator = Emulator::start().await.unwrap();
+    let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack")
+        .await
+        .unwrap();
+    let settings = settings(&[]);
+    let mut options = emulator.aws_options(&settings.region);
+    options.endpoint = Some(proxy.endpoint().to_owned());
+    options.timeouts.attempt = Duration::from_secs(2);
+    let (progress, lines) = Progress::collect();
+    let run = RunTags::new("r-lost-answer", Duration::from_secs(3600));
+    let minute = Duration::from_secs(60);
+    let backend = AwsBackend {
+        run: Some(run.clone()),
+        timeouts: Timeouts {
+            stack: 2 * minute,
+            delete: 2 * minute,
+            image: 2 * minute,
+        },
+        ..AwsBackend::new(
+            Aws::connect(&options).await,
+            settings,
+            formations_in(&workspace()),
+            progress,
+        )
+    };
+    let lost = env("lost");
+
+    let stack = backend.commission(&lost, false).await.unwrap();
+    assert_eq!(stack.status, "CREATE_COMPLETE");
+    assert_eq!(proxy.withheld(), 2, "both creates lost their first answer");
+    let said = lines.lock().unwrap().join("\n");
+    for name in ["argos-image-r-lost-answer", "argos-lost"] {
+        assert!(
+            said.contains(&format!(
+                "stack {name}: a retried create found the stack its first attempt made"
+            )),
+            "{said}"
+        );
+    }
+    let during = leftovers(&emulator, "argos", "lost").await;
+    assert_eq!(
+        during.stacks,
+        vec!["argos-lost CREATE_COMPLETE".to_owned()],
+        "one environment stack, and the bake's is gone: {during:?}"
+    );
+
+    backend.decommission(&lost).await.unwrap();
+    let filter = SweepFilter {
+        run: Some(run.run_id.clone()),
+        now: SystemTime::now(),
+        kinds: None,
+    };
+    backend.sweep(&filter, true).await.unwrap();
+    let after = leftovers(&emulator, "argos", "lost").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+/// A scenario run's backend, as `scenario run --backend aws` builds it.
+fn run_hosts(emulator: &Emulator, env: &EnvName, run: &RunTags) -> AwsHosts {
+    AwsHosts::connect(
+        Project::open(workspace()).unwrap(),
+        settings(&[]),
+        env,
+        Some(emulator.endpoint().to_owned()),
+        Progress::silent(),
+        Some(run.clone()),
+        Default::default(),
+    )
+    .unwrap()
+}
+
+async fn image_named(emulator: &Emulator, name: &str) -> Vec<String> {
+    let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
+    aws.images(&[argos_aws_filter("name", name)])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_test_run_never_deletes_the_image_environments_stand_on() {
+    let emulator = Emulator::start().await.unwrap();
+    let hour = Duration::from_secs(3600);
+    let operator = backend(&emulator, &[], None).await;
+    let staging = env("staging");
+
+    // A run that finds no shared image bakes its own; staging, commissioned
+    // while the run is live, bakes the shared one; the run's teardown
+    // removes only its own.
+    let early = RunTags::new("t-early-1", hour);
+    let early_env = env("t-early-1");
+    let early_run = run_hosts(&emulator, &early_env, &early);
+    early_run.commission(&early_env, &[]).unwrap();
+    let run_image = image_named(&emulator, "argos-image-t-early-1").await;
+    operator.backend.commission(&staging, false).await.unwrap();
+    let shared = image_named(&emulator, "argos-image").await;
+    assert_eq!(shared.len(), 1, "staging stands on the shared image");
+    early_run.decommission(&early_env).unwrap();
+    assert_eq!(
+        image_named(&emulator, "argos-image").await,
+        shared,
+        "staging's image survives the run's teardown"
+    );
+    assert_eq!(run_image.len(), 1, "the run baked its own image");
+    assert!(
+        image_named(&emulator, "argos-image-t-early-1")
+            .await
+            .is_empty(),
+        "the run removed the image it baked"
+    );
+
+    // A run that finds the shared image reuses it and never owns it.
+    let late = RunTags::new("t-late-1", hour);
+    let late_env = env("t-late-1");
+    let late_run = run_hosts(&emulator, &late_env, &late);
+    late_run.commission(&late_env, &[]).unwrap();
+    assert!(
+        image_named(&emulator, "argos-image-t-late-1")
+            .await
+            .is_empty()
+    );
+    late_run.decommission(&late_env).unwrap();
+    assert_eq!(
+        image_named(&emulator, "argos-image").await,
+        shared,
+        "staging's image outlives every run"
+    );
+    let images = operator
+        .backend
+        .aws
+        .images(&[argos_aws_filter("name", "argos-image")])
+        .await
+        .unwrap();
+    assert_eq!(tag(&images[0].tags, "argos:run"), None, "no run owns it");
+
+    operator.backend.decommission(&staging).await.unwrap();
+    operator.backend.clean().await.unwrap();
+    for env in ["staging", "t-early-1", "t-late-1"] {
+        let after = leftovers(&emulator, "argos", env).await;
+        assert!(after.is_empty(), "left behind by {env}: {after:?}");
+    }
 }
 
 #[tokio::test]

@@ -1,11 +1,19 @@
 //! The shared `<app>-image`: reused when it exists, otherwise baked on an
 //! instance from `image.json` that is always removed afterwards, success or
 //! not. `clean` removes the image, its snapshots and any leftover instance.
+//!
+//! Who owns an image: an operator's commission bakes the shared image, and
+//! every environment after it stands on it. A test run reuses the shared
+//! image when there is one and never owns it; a run that finds none bakes
+//! its own, `<app>-image-<run id>`, tagged with the run, which its teardown
+//! (or a sweep) removes. So a run never deletes the image that environments
+//! commissioned meanwhile stand on.
 
 use argos_aws::{CreateStack, filter};
 
 use super::stack_guard::StackGuard;
 use super::stack_status::{Operation, Phase};
+use super::stacks::create_token;
 use super::{AwsBackend, EngineError};
 use crate::names::{EnvName, Group, tag_keys};
 use crate::plan::Plan;
@@ -20,14 +28,35 @@ pub struct CleanReport {
 }
 
 impl AwsBackend {
-    fn image_name(&self) -> String {
+    /// The image environments share: `<app>-image`.
+    fn shared_image_name(&self) -> String {
         self.settings.app_name.image_name()
     }
 
-    /// Tags of the image and its snapshots (and of a harness run's bake).
-    fn image_tags(&self) -> Vec<(String, String)> {
+    /// What this process bakes when there is no shared image: the shared
+    /// image for an operator, `<app>-image-<run id>` for a test run. The
+    /// bake's stack has the same name.
+    fn bake_name(&self) -> String {
+        let shared = self.shared_image_name();
+        match &self.run {
+            None => shared,
+            Some(run) => {
+                let mut id: String = run
+                    .run_id
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                // Stack names and AMI names both stop at 128 characters.
+                id.truncate(127 - shared.len());
+                format!("{shared}-{id}")
+            }
+        }
+    }
+
+    /// Tags of image `name` and its snapshots (and of a harness run's bake).
+    fn image_tags(&self, name: &str) -> Vec<(String, String)> {
         let mut tags = vec![
-            (tag_keys::NAME.to_owned(), self.image_name()),
+            (tag_keys::NAME.to_owned(), name.to_owned()),
             (tag_keys::GROUP.to_owned(), Group::Image.as_str().to_owned()),
             (tag_keys::APP.to_owned(), self.settings.app_name.to_string()),
         ];
@@ -37,16 +66,25 @@ impl AwsBackend {
         tags
     }
 
-    /// The id of `<app>-image`, baking it when there is none. A bake that
-    /// another process already started is waited for, not duplicated.
-    /// `env` is the environment whose commission or update needs it.
+    /// The id of the image environments start from: the shared
+    /// `<app>-image` when it exists, else this process's bake (see the
+    /// module's note on who owns an image). A bake that another process
+    /// already started is waited for, not duplicated. `env` is the
+    /// environment whose commission or update needs it.
     pub async fn image_for_environments(&self, env: &EnvName) -> Result<String, EngineError> {
-        let name = self.image_name();
-        if let Some(id) = self.wait_for_existing_image().await? {
-            self.say(format!("image {name}: reusing {id}"));
+        let shared = self.shared_image_name();
+        if let Some(id) = self.wait_for_existing_image(&shared).await? {
+            self.say(format!("image {shared}: reusing {id}"));
             return Ok(id);
         }
-        match self.bake(env).await? {
+        let name = self.bake_name();
+        if name != shared
+            && let Some(id) = self.wait_for_existing_image(&name).await?
+        {
+            self.say(format!("image {name}: reusing {id}, this run's own"));
+            return Ok(id);
+        }
+        match self.bake(env, &name).await? {
             Some(id) => Ok(id),
             None => {
                 self.say(format!(
@@ -58,7 +96,7 @@ impl AwsBackend {
                     self.timeouts.image,
                     Backoff::CONTROL_PLANE,
                     || async {
-                        match self.wait_for_existing_image().await? {
+                        match self.wait_for_existing_image(&name).await? {
                             Some(id) => Ok(Poll::Ready(id)),
                             None => Ok(Poll::Pending),
                         }
@@ -70,12 +108,11 @@ impl AwsBackend {
         }
     }
 
-    /// The existing image once it is available; `None` when there is none.
-    async fn wait_for_existing_image(&self) -> Result<Option<String>, EngineError> {
-        let name = self.image_name();
+    /// Image `name` once it is available; `None` when there is none.
+    async fn wait_for_existing_image(&self, name: &str) -> Result<Option<String>, EngineError> {
         let Some(image) = self
             .aws
-            .images(&[filter("name", &[&name])])
+            .images(&[filter("name", &[name])])
             .await?
             .into_iter()
             .next()
@@ -89,7 +126,7 @@ impl AwsBackend {
                 Some("available") => Ok(Poll::Ready(image.id.clone())),
                 Some("pending") => Ok(Poll::Pending),
                 state => Err(EngineError::Image {
-                    image: name.clone(),
+                    image: name.to_owned(),
                     reason: format!(
                         "{} is {}; `argos-cloud <env> clean` removes it so the next commission bakes a new one",
                         image.id,
@@ -102,10 +139,13 @@ impl AwsBackend {
         Ok(Some(id))
     }
 
-    /// Bake the image; `None` when another bake holds the image stack.
-    async fn bake(&self, env: &EnvName) -> Result<Option<String>, EngineError> {
-        let name = self.image_name();
-        let plan = Plan::image(&self.settings);
+    /// Bake image `name` on a stack of the same name; `None` when another
+    /// bake holds that stack.
+    async fn bake(&self, env: &EnvName, name: &str) -> Result<Option<String>, EngineError> {
+        let plan = Plan {
+            stack_name: name.to_owned(),
+            ..Plan::image(&self.settings)
+        };
         let mut tags = plan.tag_pairs();
         tags.extend(
             self.run
@@ -118,6 +158,7 @@ impl AwsBackend {
             plan.stack_name
         ));
         let body = self.formations.image.to_json();
+        let token = create_token(&plan.stack_name);
         let created = self
             .aws
             .create_stack(CreateStack {
@@ -126,11 +167,17 @@ impl AwsBackend {
                 parameters: plan.parameter_values(),
                 tags,
                 keep_on_failure: false,
+                client_request_token: &token,
             })
             .await;
         let stack_id = match created {
             Ok(id) => id,
-            Err(e) if e.is_code("AlreadyExistsException") => return Ok(None),
+            Err(e) if e.is_code("AlreadyExistsException") => {
+                match self.own_stack(&plan.stack_name, &token).await? {
+                    Some(stack) => stack.id,
+                    None => return Ok(None),
+                }
+            }
             Err(e) => return Err(e.into()),
         };
         // The bake instance must not outlive the bake, even when the bake is
@@ -149,14 +196,14 @@ impl AwsBackend {
         // The stack's name is held by one bake at a time. A bake that finished
         // between our first look and now made its image before it released
         // the name: look again while holding it, so no image is baked twice.
-        let outcome = match self.wait_for_existing_image().await {
+        let outcome = match self.wait_for_existing_image(name).await {
             Ok(Some(id)) => {
                 self.say(format!(
                     "image {name}: another bake just made {id}; reusing it"
                 ));
                 Ok(id)
             }
-            Ok(None) => self.bake_on(env, &stack_id, &plan.stack_name).await,
+            Ok(None) => self.bake_on(env, name, &stack_id).await,
             Err(e) => Err(e),
         };
         // The instance is never left behind, whatever happened.
@@ -171,19 +218,20 @@ impl AwsBackend {
         Ok(Some(image_id))
     }
 
+    /// Bake image `name` on the instance of bake stack `stack_id`.
     async fn bake_on(
         &self,
         env: &EnvName,
+        name: &str,
         stack_id: &str,
-        stack_name: &str,
     ) -> Result<String, EngineError> {
-        let name = self.image_name();
+        let stack_name = name;
         let (phase, stack) = self
             .wait_for_stack(stack_id, stack_name, Operation::Create, &Default::default())
             .await?;
         if phase != Phase::Succeeded {
             return Err(EngineError::Image {
-                image: name,
+                image: name.to_owned(),
                 reason: format!(
                     "the bake instance's stack ended in {}: {}",
                     stack.status,
@@ -197,7 +245,7 @@ impl AwsBackend {
             .find(|(key, _)| key == "ImageInstanceId")
             .map(|(_, value)| value.clone())
             .ok_or_else(|| EngineError::Image {
-                image: name.clone(),
+                image: name.to_owned(),
                 reason: format!("stack {stack_name} has no ImageInstanceId output"),
             })?;
         let what = format!("bake instance {instance_id} to run");
@@ -216,7 +264,7 @@ impl AwsBackend {
                     Some("running") => Ok(Poll::Ready(found.expect("just matched"))),
                     Some("pending") | None => Ok(Poll::Pending),
                     Some(state) => Err(EngineError::Image {
-                        image: name.clone(),
+                        image: name.to_owned(),
                         reason: format!("bake instance {instance_id} is {state}"),
                     }),
                 }
@@ -225,7 +273,7 @@ impl AwsBackend {
         .await?;
         match &self.provisioner {
             Some(provisioner) => {
-                self.provision_bake_instance(provisioner, env, &instance)
+                self.provision_bake_instance(provisioner, env, name, &instance)
                     .await?
             }
             None => self.say(format!(
@@ -237,13 +285,13 @@ impl AwsBackend {
         }
         let image_id = match self
             .aws
-            .create_image(&instance_id, &name, "Argos app image, baked by argos-cloud")
+            .create_image(&instance_id, name, "Argos app image, baked by argos-cloud")
             .await
         {
             Ok(id) => id,
             // Someone else's bake won after all: theirs is the image.
             Err(e) if e.is_code("InvalidAMIName.Duplicate") => {
-                if let Some(id) = self.wait_for_existing_image().await? {
+                if let Some(id) = self.wait_for_existing_image(name).await? {
                     self.say(format!("image {name}: another bake made {id}; reusing it"));
                     return Ok(id);
                 }
@@ -268,7 +316,7 @@ impl AwsBackend {
                     Some(image) if image.state == "pending" => Ok(Poll::Pending),
                     None => Ok(Poll::Pending),
                     Some(image) => Err(EngineError::Image {
-                        image: name.clone(),
+                        image: name.to_owned(),
                         reason: format!("{image_id} is {}", image.state),
                     }),
                 }
@@ -279,7 +327,9 @@ impl AwsBackend {
         // snapshots are not honoured everywhere.
         let mut tagged = vec![image_id.clone()];
         tagged.extend(snapshots);
-        self.aws.create_tags(&tagged, &self.image_tags()).await?;
+        self.aws
+            .create_tags(&tagged, &self.image_tags(name))
+            .await?;
         self.say(format!(
             "image {name}: {image_id} available, tagged with {} snapshot(s)",
             tagged.len() - 1
@@ -290,7 +340,7 @@ impl AwsBackend {
     /// Remove the image, its snapshots, a leftover bake stack and any
     /// instance still tagged as the image's.
     pub async fn clean(&self) -> Result<CleanReport, EngineError> {
-        let name = self.image_name();
+        let name = self.shared_image_name();
         let mut report = CleanReport::default();
         if let Some(stack) = self.aws.stack(&name).await? {
             self.say(format!(

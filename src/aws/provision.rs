@@ -55,9 +55,10 @@ impl AwsBackend {
         &self,
         provisioner: &Provisioner,
         env: &EnvName,
+        image: &str,
         instance: &Instance,
     ) -> Result<(), EngineError> {
-        let image = self.settings.app_name.image_name();
+        let image = image.to_owned();
         let failed = |reason: String| EngineError::Image {
             image: image.clone(),
             reason,

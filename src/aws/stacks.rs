@@ -9,7 +9,7 @@ use argos_aws::{CreateStack, Stack, UpdateOutcome};
 use super::stack_guard::StackGuard;
 use super::stack_status::{self, Operation, Phase};
 use super::{AwsBackend, EngineError};
-use crate::names::EnvName;
+use crate::names::{EnvName, tag_keys};
 use crate::plan::Plan;
 use crate::wait::{self, Backoff, Poll};
 
@@ -56,6 +56,7 @@ impl AwsBackend {
         // during CreateStack is covered once CloudFormation has registered
         // the stack (it did not exist a moment ago, so it can only be ours).
         let guard = StackGuard::new(&self.aws, &stack_name, &stack_name, &self.progress, !keep);
+        let token = create_token(&stack_name);
         let created = self
             .aws
             .create_stack(CreateStack {
@@ -64,18 +65,25 @@ impl AwsBackend {
                 parameters: plan.parameter_values(),
                 tags: plan.tag_pairs(),
                 keep_on_failure: keep,
+                client_request_token: &token,
             })
             .await;
         let stack_id = match created {
             Ok(id) => id,
-            // Another commission of this environment got there first: the
-            // stack is theirs, to be left alone.
             Err(error) if error.is_code("AlreadyExistsException") => {
-                guard.disarm();
-                return Err(EngineError::StackExists {
-                    stack: stack_name,
-                    status: "being created by another commission".into(),
-                });
+                match self.own_stack(&stack_name, &token).await {
+                    Ok(Some(stack)) => stack.id,
+                    // Another commission of this environment got there
+                    // first: the stack is theirs, to be left alone.
+                    other => {
+                        guard.disarm();
+                        other?;
+                        return Err(EngineError::StackExists {
+                            stack: stack_name,
+                            status: "being created by another commission".into(),
+                        });
+                    }
+                }
             }
             Err(error) => {
                 // Some endpoints reject the template in the call itself but
@@ -110,6 +118,39 @@ impl AwsBackend {
             reason,
             kept,
         })
+    }
+
+    /// The stack named `name` when a create of it was answered
+    /// AlreadyExists and it is this create's own after all: the SDK retried
+    /// a create whose answer was lost, on an endpoint that ignores the
+    /// token (AWS answers such a retry with the stack itself). Ours when it
+    /// carries this run's id, or when its events carry `token`; anything
+    /// else is someone else's.
+    pub(super) async fn own_stack(
+        &self,
+        name: &str,
+        token: &str,
+    ) -> Result<Option<Stack>, EngineError> {
+        let Some(stack) = self.aws.stack(name).await? else {
+            return Ok(None);
+        };
+        let by_run = self
+            .run
+            .as_ref()
+            .is_some_and(|run| stack.tag(tag_keys::RUN) == Some(run.run_id.as_str()));
+        let ours = by_run
+            || self
+                .aws
+                .stack_events(&stack.id)
+                .await?
+                .iter()
+                .any(|e| e.client_request_token.as_deref() == Some(token));
+        if ours {
+            self.say(format!(
+                "stack {name}: a retried create found the stack its first attempt made; carrying on"
+            ));
+        }
+        Ok(ours.then_some(stack))
     }
 
     /// Delete what a failed create left, unless the user keeps it. Returns
@@ -356,6 +397,41 @@ impl AwsBackend {
                 Some(reason) => format!("{}: {reason}", stack.status),
                 None => format!("the stack ended in {}", stack.status),
             },
+        }
+    }
+}
+
+/// A ClientRequestToken for one logical create of `stack`, the same on each
+/// of its retries: unique to this process and moment, in the token's
+/// alphabet (`[a-zA-Z0-9][-a-zA-Z0-9]*`, at most 128 characters).
+pub(super) fn create_token(stack: &str) -> String {
+    static CREATES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = CREATES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut token = format!("argos-{:x}-{nanos:x}-{count}-{stack}", std::process::id());
+    token.retain(|c| c.is_ascii_alphanumeric() || c == '-');
+    token.truncate(128);
+    token
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn create_tokens_are_valid_and_differ_per_create() {
+        let long = "s".repeat(200);
+        let first = super::create_token("argos-staging");
+        let second = super::create_token("argos-staging");
+        assert_ne!(first, second);
+        for token in [first, second, super::create_token(&long)] {
+            assert!(token.len() <= 128, "{token}");
+            assert!(token.starts_with("argos-"), "{token}");
+            assert!(
+                token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{token}"
+            );
         }
     }
 }
