@@ -15,19 +15,21 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 pub struct StallingProxy {
     endpoint: String,
     withheld: Arc<AtomicUsize>,
-    server: JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl StallingProxy {
     /// Proxy `upstream` (`http://127.0.0.1:PORT`), losing the answer to the
-    /// first copy of each request whose body contains `stall_on`.
-    pub async fn start(upstream: &str, stall_on: &str) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// first copy of each request whose body contains `stall_on`. It serves
+    /// from a thread and runtime of its own, so a caller that blocks its own
+    /// runtime (a guard's `Drop`) still gets answers.
+    pub fn start(upstream: &str, stall_on: &str) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let withheld = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
@@ -37,15 +39,30 @@ impl StallingProxy {
             seen: Mutex::new(HashSet::new()),
             client: reqwest::Client::new(),
         });
-        let server = tokio::spawn(async move {
-            while let Ok((connection, _)) = listener.accept().await {
-                tokio::spawn(serve(connection, shared.clone()));
-            }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    return;
+                };
+                let accept = async {
+                    while let Ok((connection, _)) = listener.accept().await {
+                        tokio::spawn(serve(connection, shared.clone()));
+                    }
+                };
+                tokio::select! {
+                    () = accept => {}
+                    _ = stopped => {}
+                }
+            });
         });
         Ok(Self {
             endpoint,
             withheld,
-            server,
+            stop: Some(stop),
         })
     }
 
@@ -61,7 +78,9 @@ impl StallingProxy {
 
 impl Drop for StallingProxy {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
@@ -91,13 +110,11 @@ async fn serve(connection: TcpStream, shared: Arc<Shared>) {
                 .lock()
                 .expect("seen bodies")
                 .insert(request.body.clone());
-        if stall {
-            shared.withheld.fetch_add(1, Ordering::SeqCst);
-        }
         let Ok(answer) = forward(&shared, request).await else {
             return;
         };
         if stall {
+            shared.withheld.fetch_add(1, Ordering::SeqCst);
             // The emulator acted; its answer never arrives. Hold the
             // connection until the client gives up on it.
             let mut rest = Vec::new();

@@ -502,9 +502,7 @@ async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
     // environment's) is lost after moto made the stack; the SDK retries
     // after its attempt timeout, and moto answers AlreadyExists.
     let emulator = Emulator::start().await.unwrap();
-    let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack")
-        .await
-        .unwrap();
+    let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack").unwrap();
     let settings = settings(&[]);
     let mut options = emulator.aws_options(&settings.region);
     options.endpoint = Some(proxy.endpoint().to_owned());
@@ -555,6 +553,51 @@ async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
     };
     backend.sweep(&filter, true).await.unwrap();
     let after = leftovers(&emulator, "argos", "lost").await;
+    assert!(after.is_empty(), "left behind: {after:?}");
+}
+
+#[tokio::test]
+async fn a_bake_dropped_while_its_create_is_in_flight_deletes_its_stack() {
+    // moto makes the bake's stack, and its answer never comes back: the
+    // commission is dropped (Ctrl-C) while CreateStack is still waiting.
+    let emulator = Emulator::start().await.unwrap();
+    let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack").unwrap();
+    let settings = settings(&[]);
+    let mut options = emulator.aws_options(&settings.region);
+    options.endpoint = Some(proxy.endpoint().to_owned());
+    let (progress, lines) = Progress::collect();
+    let backend = AwsBackend::new(
+        Aws::connect(&options).await,
+        settings,
+        formations_in(&workspace()),
+        progress,
+    );
+    let in_flight = wait::until(
+        "CreateStack to be in flight",
+        Duration::from_secs(60),
+        Backoff::CONTROL_PLANE,
+        || async {
+            Ok::<_, Infallible>(if proxy.withheld() > 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            })
+        },
+    );
+    let dropped = env("inflight");
+    tokio::select! {
+        outcome = backend.commission(&dropped, false) => {
+            panic!("the commission ended before it was dropped: {outcome:?}")
+        }
+        reached = in_flight => reached.unwrap(),
+    }
+
+    let said = lines.lock().unwrap().join("\n");
+    assert!(
+        said.contains("stack argos-image was left unfinished: deleting it"),
+        "{said}"
+    );
+    let after = leftovers(&emulator, "argos", "inflight").await;
     assert!(after.is_empty(), "left behind: {after:?}");
 }
 

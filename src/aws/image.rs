@@ -159,6 +159,17 @@ impl AwsBackend {
         ));
         let body = self.formations.image.to_json();
         let token = create_token(&plan.stack_name);
+        // The bake instance must not outlive the bake, even when the bake is
+        // dropped half-way (Ctrl-C, a panic): then this deletes its stack.
+        // Armed before the request, by name, so a drop while CreateStack is
+        // in flight is covered too; by id as soon as the id is known.
+        let by_name = StackGuard::new(
+            &self.aws,
+            &plan.stack_name,
+            &plan.stack_name,
+            &self.progress,
+            true,
+        );
         let created = self
             .aws
             .create_stack(CreateStack {
@@ -173,15 +184,25 @@ impl AwsBackend {
         let stack_id = match created {
             Ok(id) => id,
             Err(e) if e.is_code("AlreadyExistsException") => {
-                match self.own_stack(&plan.stack_name, &token).await? {
-                    Some(stack) => stack.id,
-                    None => return Ok(None),
+                match self.own_stack(&plan.stack_name, &token).await {
+                    Ok(Some(stack)) => stack.id,
+                    // Another bake's stack: theirs to finish.
+                    other => {
+                        by_name.disarm();
+                        return other.map(|_| None);
+                    }
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // Some endpoints reject the template in the call itself and
+                // still leave a stack record behind.
+                let cleaned = self.clean_up_failed_create(&plan.stack_name, false).await;
+                by_name.disarm();
+                cleaned?;
+                return Err(e.into());
+            }
         };
-        // The bake instance must not outlive the bake, even when the bake is
-        // dropped half-way (Ctrl-C, a panic): then this deletes its stack.
+        by_name.disarm();
         let guard = StackGuard::new(&self.aws, &stack_id, &plan.stack_name, &self.progress, true);
         // An emulator may let two racing CreateStack calls for one name both
         // succeed (AWS never does); the name then resolves to the first stack,

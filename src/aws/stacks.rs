@@ -155,7 +155,7 @@ impl AwsBackend {
 
     /// Delete what a failed create left, unless the user keeps it. Returns
     /// whether a stack was kept.
-    async fn clean_up_failed_create(
+    pub(super) async fn clean_up_failed_create(
         &self,
         name_or_id: &str,
         keep: bool,
