@@ -45,6 +45,11 @@ pub struct Cli {
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 
+    /// Set a settings key to a file's content (repeatable), for secrets:
+    /// `--set db_pass=...` shows the password to anyone running `ps`.
+    #[arg(long = "set-file", global = true, value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+
     /// The environment: staging, production, dev... (lowercase letters, digits, hyphens).
     #[arg(value_name = "ENV", required = true)]
     pub env: Option<String>,

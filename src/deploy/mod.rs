@@ -176,15 +176,9 @@ pub async fn deploy(
     Ok(report)
 }
 
-/// A file only its owner can read: extra vars may hold secrets.
+/// A file only its owner can read: extra vars hold secrets.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    std::io::Write::write_all(&mut file, bytes)
+    std::io::Write::write_all(&mut crate::secret::private_file(path)?, bytes)
 }
 
 async fn run_playbook(
@@ -260,7 +254,8 @@ async fn run_playbook(
         .progress
         .say(format!("deploy: {role}.yml (log: {})", log_path.display()));
     let mut child = command.spawn()?;
-    let mut log = tokio::fs::File::create(&log_path).await?;
+    // The log may quote what a failing task was given: its owner's only.
+    let mut log = tokio::fs::File::from_std(crate::secret::private_file(&log_path)?);
     let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
     let mut stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
     let (mut out_open, mut err_open) = (true, true);
