@@ -192,8 +192,14 @@ pub enum ScenarioAction {
         /// Also write a JUnit report (a test case per step) to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
-        /// Seconds before a sweep may remove the environment if this run dies.
-        #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
+        /// Seconds before a sweep may remove the environment if this run
+        /// dies (at most 30 days).
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 3 * 3600,
+            value_parser = clap::value_parser!(u64).range(1..=crate::names::MAX_TIME_TO_LIVE.as_secs())
+        )]
         ttl: u64,
         /// The settings file to start from (default: playbooks/group_vars/all.yml
         /// when it exists, else the sample).

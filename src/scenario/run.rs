@@ -73,7 +73,8 @@ pub enum RunError {
     Backend(String),
 }
 
-/// A unique, valid environment name: `t-<label>-<id>`.
+/// A unique, valid environment name: `t-<label>-<id>`, the label made of
+/// the first 12 letters and digits of `label` (lowercased), `x` if it has none.
 pub fn unique_env_name(label: &str) -> EnvName {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -83,11 +84,15 @@ pub fn unique_env_name(label: &str) -> EnvName {
         "{:06x}",
         (nanos ^ (u128::from(std::process::id()) << 20)) & 0xff_ffff
     );
-    let label: String = label
+    let mut label: String = label
         .chars()
+        .map(|c| c.to_ascii_lowercase())
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         .take(12)
         .collect();
+    if label.is_empty() {
+        label.push('x');
+    }
     EnvName::new(&format!("t-{label}-{id}")).expect("t-<label>-<hex> is a valid name")
 }
 

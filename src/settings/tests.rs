@@ -346,3 +346,66 @@ fn a_secret_comes_from_a_file_and_errors_name_the_file_not_the_value() {
         .to_string();
     assert!(error.contains("expected KEY=PATH"), "{error}");
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A value as a user might write it: anything, quoted (JSON is YAML) or raw.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            any::<String>(),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("99999999999999999999999999".to_owned()),
+            Just("-1".to_owned()),
+            Just("[a, b]".to_owned()),
+            Just("{a: 1}".to_owned()),
+            Just("!!binary aGk=".to_owned()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(keys::KEYS.iter().map(|k| k.name).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any value of any key, in the file, in a variable, in `--set` or
+        /// (as text) in `--set-file`, gives settings or errors, never a panic.
+        #[test]
+        fn any_settings_value_is_ok_or_an_error(
+            in_file in proptest::collection::vec((key(), value()), 0..4),
+            in_env in proptest::collection::vec((key(), any::<String>()), 0..3),
+            in_flags in proptest::collection::vec((key(), any::<String>()), 0..3),
+            junk_flag in any::<String>(),
+        ) {
+            let text: String = SAMPLE
+                .lines()
+                .map(|line| {
+                    let set = in_file.iter().rev().find(|(key, _)| {
+                        line.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))
+                    });
+                    match set {
+                        Some((key, value)) => format!("{key}: {value}\n"),
+                        None => format!("{line}\n"),
+                    }
+                })
+                .collect();
+            let mut overrides = Overrides::from_env(
+                in_env.iter().map(|(k, v)| (keys::env_var(k), v.clone())),
+            );
+            for (key, value) in &in_flags {
+                overrides.set(&format!("{key}={value}")).unwrap();
+            }
+            let _ = overrides.set(&junk_flag);
+            if let Ok(settings) = parse(Path::new(FILE), &text, &overrides) {
+                let _ = format!("{settings:?}");
+            }
+            let _ = overrides.extra_vars();
+            let _ = parse(Path::new(FILE), &format!("{text}\n{junk_flag}"), &overrides);
+        }
+    }
+}

@@ -297,3 +297,55 @@ fn check_on_an_environment_without_hosts_says_to_commission_it() {
             "argos-nothing-here has no hosts to check: `commission` it first",
         ));
 }
+
+/// `argos-cloud --backend docker scenario ARGS... FILE`: exit code and stderr.
+fn scenario_command(project: &TempProject, args: &[&str], file: &Path) -> (Option<i32>, String) {
+    let out = argos(project)
+        .args(["--backend", "docker", "scenario"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+#[test]
+fn a_ttl_too_long_is_refused_naming_the_flag() {
+    let project = TempProject::shipped();
+    let file = project.root().join("app.yaml");
+    std::fs::write(&file, "description: d\nrole: app\ngroups: [app]\n").unwrap();
+    let (code, stderr) =
+        scenario_command(&project, &["run", "--ttl", &u64::MAX.to_string()], &file);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "invalid value '{}' for '--ttl <SECONDS>'",
+            u64::MAX
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_file_name_without_letters_and_a_bad_unit_are_errors_not_panics() {
+    let project = TempProject::shipped();
+    let file = project.root().join("---.yaml");
+    std::fs::write(&file, "description: d\nrole: app\ngroups: [app]\n").unwrap();
+    for action in ["check", "run"] {
+        let (code, stderr) = scenario_command(&project, &[action], &file);
+        assert_eq!(code, Some(1), "scenario {action}: {stderr}");
+        assert!(
+            stderr.contains("---.yaml: (file name): \"---\" has no letter or digit"),
+            "scenario {action}: {stderr}"
+        );
+    }
+    check_refuses(
+        &project,
+        "description: d\nrole: app\ngroups: [app]\nexpect:\n  health:\n    - unit: {host: app, name: \"nginx'; reboot; '\"}\n",
+        &[
+            "broken.yaml:6: expect.health[0].unit.name: \"nginx'; reboot; '\" is not a systemd unit name",
+        ],
+    );
+}
