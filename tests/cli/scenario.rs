@@ -298,6 +298,93 @@ fn check_on_an_environment_without_hosts_says_to_commission_it() {
         ));
 }
 
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.map(Result::unwrap) {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_run_writes_the_password_nowhere_and_keeps_its_logs_private() {
+    use std::os::unix::fs::PermissionsExt;
+    if !docker_here() {
+        return;
+    }
+    let Some(ansible) = crate::support::ansible() else {
+        return;
+    };
+    let project = TempProject::runnable();
+    let secrets = tempfile::tempdir().unwrap();
+    // Distinctive, and a valid db_pass: the database is made with it and
+    // the verify step logs in with it, so it really went everywhere it must.
+    let password = format!("Lk9-{}-never-on-disk", std::process::id());
+    let password_file = secrets.path().join("db_pass");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let junit = project.root().join("report.xml");
+    let out = argos(&project)
+        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(project.root().join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .arg("--set-file")
+        .arg(format!("db_pass={}", password_file.display()))
+        .arg("--junit")
+        .arg(&junit)
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        !said.contains(&password),
+        "the password in the output:\n{said}"
+    );
+
+    let argos_dir = project.root().join(".argos");
+    let mut written = files_under(&argos_dir);
+    written.push(junit.clone());
+    let logs: Vec<&PathBuf> = written
+        .iter()
+        .filter(|p| p.starts_with(argos_dir.join("logs")))
+        .collect();
+    assert!(!logs.is_empty(), "no Ansible log in {written:?}");
+    let leaks: Vec<String> = written
+        .iter()
+        .filter(|file| {
+            let bytes = std::fs::read(file).unwrap();
+            bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes())
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+    assert_eq!(leaks, Vec::<String>::new(), "files holding the password");
+    for log in &logs {
+        let mode = std::fs::metadata(log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} has mode {mode:o}", log.display());
+    }
+    assert_eq!(
+        files_under(&argos_dir.join("known_hosts")),
+        Vec::<PathBuf>::new(),
+        "the run's known_hosts file goes with the run"
+    );
+}
+
 /// `argos-cloud --backend docker scenario ARGS... FILE`: exit code and stderr.
 fn scenario_command(project: &TempProject, args: &[&str], file: &Path) -> (Option<i32>, String) {
     let out = argos(project)
