@@ -436,3 +436,71 @@ fn a_file_name_without_letters_and_a_bad_unit_are_errors_not_panics() {
         ],
     );
 }
+
+/// A Docker environment made through the CLI, decommissioned when dropped
+/// (the CLI gives it no run id, so no sweep would take it).
+struct CliEnvironment<'a> {
+    project: &'a TempProject,
+    env: String,
+}
+
+impl Drop for CliEnvironment<'_> {
+    fn drop(&mut self) {
+        let _ = argos(self.project)
+            .args(["--backend", "docker", &self.env, "decommission", "--yes"])
+            .output();
+    }
+}
+
+#[test]
+fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them() {
+    if !docker_here() {
+        return;
+    }
+    let Some(ansible) = crate::support::ansible() else {
+        return;
+    };
+    let project = TempProject::runnable();
+    let env = CliEnvironment {
+        project: &project,
+        env: format!("hk-{}", std::process::id() % 1_000_000),
+    };
+    let known_hosts = project
+        .root()
+        .join(format!(".argos/known_hosts/argos-{}", env.env));
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "commission"])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    argos(&project)
+        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+        .args([
+            "--backend",
+            "docker",
+            &env.env,
+            "deploy",
+            "--roles",
+            "database",
+        ])
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success();
+    // The database host's key, learnt on first contact (accept-new), is
+    // what later connections are checked against.
+    let keys = std::fs::read_to_string(&known_hosts).unwrap_or_default();
+    assert!(
+        keys.lines().any(|l| !l.trim().is_empty()),
+        "no host key recorded in {}",
+        known_hosts.display()
+    );
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "decommission", "--yes"])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    assert!(
+        !known_hosts.exists(),
+        "the keys of hosts that are gone are forgotten"
+    );
+}
