@@ -315,16 +315,22 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A copy of the project to run on, and Ansible; `None`, said loudly,
+/// without Docker or Ansible (never in CI).
+fn docker_and_ansible() -> Option<(TempProject, argos_cloud::deploy::AnsiblePlaybook)> {
+    if !docker_here() {
+        return None;
+    }
+    let ansible = crate::support::ansible()?;
+    Some((TempProject::runnable(), ansible))
+}
+
 #[test]
 fn a_run_writes_the_password_nowhere_and_keeps_its_logs_private() {
     use std::os::unix::fs::PermissionsExt;
-    if !docker_here() {
-        return;
-    }
-    let Some(ansible) = crate::support::ansible() else {
+    let Some((project, ansible)) = docker_and_ansible() else {
         return;
     };
-    let project = TempProject::runnable();
     let secrets = tempfile::tempdir().unwrap();
     // Distinctive, and a valid db_pass: the database is made with it and
     // the verify step logs in with it, so it really went everywhere it must.
@@ -454,13 +460,9 @@ impl Drop for CliEnvironment<'_> {
 
 #[test]
 fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them() {
-    if !docker_here() {
-        return;
-    }
-    let Some(ansible) = crate::support::ansible() else {
+    let Some((project, ansible)) = docker_and_ansible() else {
         return;
     };
-    let project = TempProject::runnable();
     let env = CliEnvironment {
         project: &project,
         env: format!("hk-{}", std::process::id() % 1_000_000),
