@@ -45,6 +45,11 @@ pub struct Cli {
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 
+    /// Set a settings key to a file's content (repeatable), for secrets:
+    /// `--set db_pass=...` shows the password to anyone running `ps`.
+    #[arg(long = "set-file", global = true, value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+
     /// The environment: staging, production, dev... (lowercase letters, digits, hyphens).
     #[arg(value_name = "ENV", required = true)]
     pub env: Option<String>,
@@ -187,8 +192,14 @@ pub enum ScenarioAction {
         /// Also write a JUnit report (a test case per step) to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
-        /// Seconds before a sweep may remove the environment if this run dies.
-        #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
+        /// Seconds before a sweep may remove the environment if this run
+        /// dies (at most 30 days).
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 3 * 3600,
+            value_parser = clap::value_parser!(u64).range(1..=crate::names::MAX_TIME_TO_LIVE.as_secs())
+        )]
         ttl: u64,
         /// The settings file to start from (default: playbooks/group_vars/all.yml
         /// when it exists, else the sample).

@@ -275,11 +275,17 @@ pub struct RunTags {
     pub expires: SystemTime,
 }
 
+/// The longest life a run's environment may be given: one that needs more
+/// is a leak, and `argos:expires` must stay a date RFC 3339 can write.
+pub const MAX_TIME_TO_LIVE: Duration = Duration::from_secs(30 * 24 * 3600);
+
 impl RunTags {
+    /// Tags of run `run_id`, expiring `time_to_live` from now, at most
+    /// [`MAX_TIME_TO_LIVE`] (the CLI refuses more with an error naming `--ttl`).
     pub fn new(run_id: impl Into<String>, time_to_live: Duration) -> Self {
         Self {
             run_id: run_id.into(),
-            expires: SystemTime::now() + time_to_live,
+            expires: SystemTime::now() + time_to_live.min(MAX_TIME_TO_LIVE),
         }
     }
 

@@ -11,7 +11,7 @@ use argos_aws::Instance;
 use serde_json::{Map, Value};
 
 use super::{AwsBackend, EngineError};
-use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, HostKeys};
+use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, RunKnownHosts};
 use crate::inventory::{Expect, Host, Inventory};
 use crate::names::{EnvName, Group};
 use crate::project::Project;
@@ -49,8 +49,8 @@ impl AwsBackend {
     }
 
     /// Run the image playbook on the bake instance, as the wait for it to
-    /// run last saw it. The instance is throwaway, so its host key is
-    /// accepted, not recorded.
+    /// run last saw it. The instance is throwaway: its host key is learnt on
+    /// first contact in a known_hosts file of its own, gone with the bake.
     pub(super) async fn provision_bake_instance(
         &self,
         provisioner: &Provisioner,
@@ -93,12 +93,13 @@ impl AwsBackend {
         self.say(format!(
             "provision: the image playbook on {instance_id} ({address})"
         ));
+        let known_hosts = RunKnownHosts::new(&provisioner.project, &format!("bake-{instance_id}"));
         let request = DeployRequest {
             project: &provisioner.project,
             inventory: &inventory,
             roles: vec![Group::Image.as_str().to_owned()],
             extra_vars: provisioner.extra_vars.clone(),
-            host_keys: HostKeys::Accept,
+            host_keys: known_hosts.host_keys(),
             log_dir: provisioner.project.path(".argos/logs"),
             reach_timeout: provisioner.reach_timeout,
             progress: self.progress.clone(),

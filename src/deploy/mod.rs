@@ -5,11 +5,13 @@
 //! starts, so an unreachable host is named at once. Ansible gets a generated
 //! static inventory, the settings overrides as extra vars (a private file,
 //! removed afterwards), pipelining and connection reuse, and host keys
-//! recorded per environment (or ignored for throwaway environments). Its
-//! output goes to a log file; task lines go to the progress sink; the
-//! `argos_events` callback gives the per-host summary.
+//! checked against a known_hosts file (one per environment, or per run for
+//! throwaway hosts). Its output goes to a log file only its owner can read;
+//! task lines go to the progress sink; the `argos_events` callback gives the
+//! per-host summary.
 
 mod ansible;
+mod known_hosts;
 mod reach;
 mod report;
 
@@ -21,6 +23,7 @@ use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
+pub use known_hosts::{HostKeys, RunKnownHosts, known_hosts_file, remove as remove_known_hosts};
 pub use reach::{UnreachableHost, probe_ssh};
 pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure};
 
@@ -60,15 +63,6 @@ pub enum DeployError {
     Refused { refused: Vec<Refused> },
     #[error("cannot run ansible-playbook: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// How SSH host keys are treated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostKeys {
-    /// Record each host's key on first contact in this file and check it after.
-    Record(PathBuf),
-    /// Throwaway environments: accept whatever key a new host presents.
-    Accept,
 }
 
 #[derive(Debug, Clone)]
@@ -183,15 +177,9 @@ pub async fn deploy(
     Ok(report)
 }
 
-/// A file only its owner can read: extra vars may hold secrets.
+/// A file only its owner can read: extra vars hold secrets.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    std::io::Write::write_all(&mut file, bytes)
+    std::io::Write::write_all(&mut crate::secret::private_file(path)?, bytes)
 }
 
 async fn run_playbook(
@@ -210,20 +198,7 @@ async fn run_playbook(
         "{}-{role}-{stamp}.log",
         request.inventory.env.stack()
     ));
-    let ssh_args = match &request.host_keys {
-        HostKeys::Record(file) => {
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            format!(
-                "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
-                file.display()
-            )
-        }
-        HostKeys::Accept => {
-            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null".to_owned()
-        }
-    };
+    let ssh_args = request.host_keys.ssh_options()?.join(" ");
     let mut command = tokio::process::Command::new(ansible.program());
     command
         .arg("-i")
@@ -239,14 +214,7 @@ async fn run_playbook(
         .env("ARGOS_EVENTS_FILE", &events)
         .env("ANSIBLE_PIPELINING", "True")
         .env("ANSIBLE_RETRY_FILES_ENABLED", "False")
-        .env(
-            "ANSIBLE_HOST_KEY_CHECKING",
-            if request.host_keys == HostKeys::Accept {
-                "False"
-            } else {
-                "True"
-            },
-        )
+        .env("ANSIBLE_HOST_KEY_CHECKING", "True")
         .env(
             "ANSIBLE_SSH_ARGS",
             format!("-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=15 -o ServerAliveCountMax=4 {ssh_args}"),
@@ -267,7 +235,8 @@ async fn run_playbook(
         .progress
         .say(format!("deploy: {role}.yml (log: {})", log_path.display()));
     let mut child = command.spawn()?;
-    let mut log = tokio::fs::File::create(&log_path).await?;
+    // The log may quote what a failing task was given: its owner's only.
+    let mut log = tokio::fs::File::from_std(crate::secret::private_file(&log_path)?);
     let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
     let mut stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
     let (mut out_open, mut err_open) = (true, true);

@@ -38,7 +38,7 @@ impl SshHost {
         }
     }
 
-    fn ssh(&self, connect_timeout: Duration) -> Command {
+    fn ssh(&self, connect_timeout: Duration) -> Result<Command, String> {
         let mut command = Command::new("ssh");
         command
             .args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
@@ -48,21 +48,11 @@ impl SshHost {
                 connect_timeout.as_secs().max(1)
             ))
             .args(["-p", &self.port.to_string()]);
-        match &self.host_keys {
-            HostKeys::Record(file) => {
-                command
-                    .args(["-o", "StrictHostKeyChecking=accept-new", "-o"])
-                    .arg(format!("UserKnownHostsFile={}", file.display()));
-            }
-            HostKeys::Accept => {
-                command.args([
-                    "-o",
-                    "StrictHostKeyChecking=no",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
-                ]);
-            }
-        }
+        command.args(
+            self.host_keys
+                .ssh_options()
+                .map_err(|e| format!("known_hosts file for {}: {e}", self.address))?,
+        );
         if let Some(key) = &self.key {
             command.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(key);
         }
@@ -75,7 +65,7 @@ impl SshHost {
         // Its own process group: a Ctrl-C meant for argos-cloud reaches
         // argos-cloud, which then cleans up, rather than killing this ssh.
         command.process_group(0);
-        command
+        Ok(command)
     }
 
     /// Run `script` with `sh -c` on the host: (exit code, stdout, stderr).
@@ -84,7 +74,7 @@ impl SshHost {
         script: &str,
         timeout: Duration,
     ) -> Result<(i32, String, String), String> {
-        let mut command = self.ssh(timeout);
+        let mut command = self.ssh(timeout)?;
         command.arg("--").arg(script);
         let output = tokio::time::timeout(timeout, command.output())
             .await
@@ -101,7 +91,7 @@ impl SshHost {
 
     /// A TCP connection to `address:port` that starts on this host.
     pub fn connect(&self, address: &str, port: u16, timeout: Duration) -> Result<Tunnel, String> {
-        let mut command = self.ssh(timeout);
+        let mut command = self.ssh(timeout)?;
         command
             .arg("-W")
             .arg(format!("{address}:{port}"))

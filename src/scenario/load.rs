@@ -76,6 +76,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 
 /// The rules beyond the types, as (field, message).
 fn check(scenario: &Scenario) -> Result<(), (String, String)> {
+    if !scenario.name.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return Err((
+            "(file name)".into(),
+            format!(
+                "{:?} has no letter or digit: a run's environment is named after its file \
+                 (t-<name>-<id>), so rename the file, e.g. database.yaml",
+                scenario.name
+            ),
+        ));
+    }
     if scenario.description.trim().is_empty() {
         return Err(("description".into(), "say what the scenario proves".into()));
     }
@@ -120,6 +130,10 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
         }
     }
     for (i, probe) in scenario.expect.health.iter().enumerate() {
+        if let super::HealthProbe::Unit { name, .. } = probe {
+            unit_name(name)
+                .map_err(|message| (format!("expect.health[{i}].unit.name"), message))?;
+        }
         let host = probe.host();
         if !scenario.groups.contains(&host) {
             let kind = match probe {
@@ -172,6 +186,29 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+/// A systemd unit name (systemd.unit(5)): 1 to 255 ASCII letters, digits
+/// and `:-_.\@`, not starting with `-` or `.`, at most one `@`. It goes into
+/// a command on the host (`systemctl is-active`), so nothing else may.
+fn unit_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c);
+    let problem = if name.is_empty() {
+        "is empty".to_owned()
+    } else if name.len() > 255 {
+        format!("has {} characters; at most 255", name.len())
+    } else if let Some(c) = name.chars().find(|c| !allowed(*c)) {
+        format!("has {c:?}; a unit name has only ASCII letters, digits and : - _ . \\ @")
+    } else if name.starts_with(['-', '.']) {
+        "must not start with - or .".to_owned()
+    } else if name.matches('@').count() > 1 {
+        "has more than one @".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{name:?} is not a systemd unit name: it {problem} (e.g. nginx or postgresql@15-main.service)"
+    ))
 }
 
 fn check_steps(steps: &[Step]) -> Result<(), (String, String)> {
@@ -270,5 +307,184 @@ mod tests {
         let text = format!("{HEAD}expect:\n  health:\n    - {{}}\n");
         assert!(error(&text).contains("a health probe needs one of http, unit, tcp"));
         assert_eq!(ProbeKind::Ner.default_port(), Some(8080));
+    }
+
+    #[test]
+    fn a_unit_name_that_is_not_one_is_refused_with_its_line() {
+        let text = format!(
+            "{HEAD}expect:\n  health:\n    - unit: {{host: app, name: \"x'; touch /tmp/pwned; '\"}}\n"
+        );
+        assert_eq!(
+            error(&text),
+            "scenarios/x.yaml:6: expect.health[0].unit.name: \"x'; touch /tmp/pwned; '\" is not a systemd unit name: \
+             it has '\\''; a unit name has only ASCII letters, digits and : - _ . \\ @ (e.g. nginx or postgresql@15-main.service)"
+        );
+        for bad in ["", "-h", "a@b@c", "a b", "a\nb"] {
+            let text = format!(
+                "{HEAD}expect:\n  health:\n    - unit: {{host: app, name: {}}}\n",
+                serde_json::to_string(bad).unwrap()
+            );
+            assert!(
+                error(&text).contains("is not a systemd unit name"),
+                "{bad:?}: {}",
+                error(&text)
+            );
+        }
+        for good in [
+            "nginx",
+            "postgresql@15-main.service",
+            "sys-kernel-debug.mount",
+            "a:b_c.d\\x2d",
+        ] {
+            let text = format!(
+                "{HEAD}expect:\n  health:\n    - unit: {{host: app, name: {}}}\n",
+                serde_json::to_string(good).unwrap()
+            );
+            parse(Path::new("scenarios/x.yaml"), &text).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_file_name_without_a_letter_or_digit_is_refused() {
+        let error = parse(Path::new("scenarios/---.yaml"), HEAD)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("scenarios/---.yaml: (file name): \"---\" has no letter or digit"),
+            "{error}"
+        );
+        // Upper case is fine: the environment's name is lowercased.
+        let scenario = parse(Path::new("scenarios/APP.yaml"), HEAD).unwrap();
+        assert!(
+            crate::scenario::run::unique_env_name(&scenario.name)
+                .as_str()
+                .starts_with("t-app-")
+        );
+    }
+
+    mod never_panics {
+        use std::path::Path;
+
+        use proptest::prelude::*;
+
+        use crate::scenario::parse;
+        use crate::scenario::run::unique_env_name;
+
+        /// A YAML scalar: arbitrary text, quoted (JSON is YAML) or raw.
+        fn scalar() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+                "[a-z0-9@:._ -]{0,12}",
+                any::<i64>().prop_map(|n| n.to_string()),
+                Just("99999999999999999999999".to_owned()),
+                Just("~".to_owned()),
+                Just("[]".to_owned()),
+                Just("{}".to_owned()),
+            ]
+        }
+
+        fn one_of(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::sample::select(words).prop_map(str::to_owned),
+                scalar()
+            ]
+        }
+
+        const GROUPS: &[&str] = &["app", "database", "knowledge", "broker", "worker", "image"];
+        const STEPS: &[&str] = &["create", "converge", "idempotence", "verify", "destroy"];
+        const PROBES: &[&str] = &["postgres", "sparql-ask", "ner", "tcp", "http"];
+
+        fn list(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+            proptest::collection::vec(one_of(words), 0..4)
+                .prop_map(|v| format!("[{}]", v.join(", ")))
+        }
+
+        /// A scenario file: every field optional, each value well typed or not.
+        fn scenario_text() -> impl Strategy<Value = String> {
+            let health =
+                (0..3usize, one_of(GROUPS), scalar(), scalar()).prop_map(|(kind, host, a, b)| {
+                    match kind {
+                        0 => format!("    - unit: {{host: {host}, name: {a}}}\n"),
+                        1 => format!("    - http: {{host: {host}, port: {a}, path: {b}}}\n"),
+                        _ => format!("    - tcp: {{host: {host}, port: {a}}}\n"),
+                    }
+                });
+            let connection = (one_of(GROUPS), one_of(GROUPS), one_of(PROBES), scalar(), scalar()).prop_map(
+                |(from, to, probe, port, extra)| {
+                    format!("    - {{from: {from}, to: {to}, probe: {probe}, port: {port}, path: {extra}}}\n")
+                },
+            );
+            (
+                proptest::option::of(scalar()),
+                proptest::option::of(one_of(GROUPS)),
+                proptest::option::of(list(GROUPS)),
+                proptest::option::of(list(STEPS)),
+                proptest::option::of(list(GROUPS)),
+                proptest::collection::vec(
+                    (one_of(&["db_pass", "app_name", "region"]), scalar()),
+                    0..3,
+                ),
+                proptest::collection::vec(health, 0..3),
+                proptest::collection::vec(connection, 0..3),
+            )
+                .prop_map(
+                    |(
+                        description,
+                        role,
+                        groups,
+                        steps,
+                        converge,
+                        settings,
+                        health,
+                        connectivity,
+                    )| {
+                        let mut text = String::new();
+                        let mut field = |key: &str, value: Option<String>| {
+                            if let Some(value) = value {
+                                text.push_str(&format!("{key}: {value}\n"));
+                            }
+                        };
+                        field("description", description);
+                        field("role", role);
+                        field("groups", groups);
+                        field("steps", steps);
+                        field("converge", converge);
+                        if !settings.is_empty() {
+                            text.push_str("settings:\n");
+                            for (key, value) in settings {
+                                text.push_str(&format!("  {key}: {value}\n"));
+                            }
+                        }
+                        text.push_str("expect:\n  health:\n");
+                        text.extend(health);
+                        text.push_str("  connectivity:\n");
+                        text.extend(connectivity);
+                        text
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+            /// Any file (any name, any text, well formed or not) is a
+            /// scenario or an error; a scenario's run gets a valid name.
+            #[test]
+            fn any_scenario_file_is_ok_or_an_error(
+                stem in prop_oneof!["[-._ ]{0,4}", "[a-zA-Z0-9._ -]{1,30}", any::<String>()],
+                text in prop_oneof![
+                    3 => scenario_text(),
+                    2 => scalar().prop_map(|name| format!(
+                        "description: d\nrole: app\ngroups: [app]\nexpect:\n  health:\n    - unit: {{host: app, name: {name}}}\n"
+                    )),
+                    1 => any::<String>(),
+                ],
+            ) {
+                let file = Path::new("scenarios").join(format!("{stem}.yaml"));
+                if let Ok(scenario) = parse(&file, &text) {
+                    unique_env_name(&scenario.name);
+                }
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::guard::EnvironmentGuard;
 use super::report::{Outcome, ScenarioReport, StepReport};
 use super::{Scenario, Step};
 use crate::backend::{BackendChoice, LocalKind};
-use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys};
+use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, RunKnownHosts};
 use crate::docker::Labelled;
 use crate::inventory::{Expect, Inventory};
 use crate::names::{EnvName, Group, RunTags, parse_rfc3339, tag_keys};
@@ -73,7 +73,8 @@ pub enum RunError {
     Backend(String),
 }
 
-/// A unique, valid environment name: `t-<label>-<id>`.
+/// A unique, valid environment name: `t-<label>-<id>`, the label made of
+/// the first 12 letters and digits of `label` (lowercased), `x` if it has none.
 pub fn unique_env_name(label: &str) -> EnvName {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -83,11 +84,15 @@ pub fn unique_env_name(label: &str) -> EnvName {
         "{:06x}",
         (nanos ^ (u128::from(std::process::id()) << 20)) & 0xff_ffff
     );
-    let label: String = label
+    let mut label: String = label
         .chars()
+        .map(|c| c.to_ascii_lowercase())
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         .take(12)
         .collect();
+    if label.is_empty() {
+        label.push('x');
+    }
     EnvName::new(&format!("t-{label}-{id}")).expect("t-<label>-<hex> is a valid name")
 }
 
@@ -168,11 +173,14 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         steps: Vec::new(),
     };
     let extra_vars = guard.backend().ansible_vars(extra_vars);
+    // New hosts: their keys are learnt on first contact and checked after.
+    let mut known_hosts = RunKnownHosts::new(&options.project, &stack);
     let steps = Steps {
         scenario,
         options,
         extra_vars,
         ansible: ansible.as_ref(),
+        host_keys: known_hosts.host_keys(),
     };
     let mut failed = false;
     for step in &scenario.steps {
@@ -211,6 +219,9 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
             outcome,
         });
     }
+    if guard.keeps() {
+        known_hosts.keep();
+    }
     // A scenario without a destroy step still leaves nothing: the guard goes now.
     drop(guard);
     Ok(report)
@@ -222,6 +233,8 @@ struct Steps<'a> {
     /// The settings file's values, then the overrides and the stand-ins.
     extra_vars: serde_json::Map<String, serde_json::Value>,
     ansible: Option<&'a AnsiblePlaybook>,
+    /// The run's own known_hosts file.
+    host_keys: HostKeys,
 }
 
 impl Steps<'_> {
@@ -274,7 +287,7 @@ impl Steps<'_> {
             inventory: &inventory,
             roles,
             extra_vars: self.extra_vars.clone(),
-            host_keys: HostKeys::Accept,
+            host_keys: self.host_keys.clone(),
             log_dir: self.options.log_dir.clone(),
             reach_timeout: self.options.reach_timeout,
             progress: self.options.progress.clone(),
@@ -367,7 +380,7 @@ impl Steps<'_> {
         };
         let context = ProbeContext {
             inventory: &inventory,
-            host_keys: HostKeys::Accept,
+            host_keys: self.host_keys.clone(),
             login: DatabaseLogin::of(&guard.backend().settings().database),
             deadline: self.options.probe_deadline,
         };

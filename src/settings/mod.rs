@@ -201,6 +201,14 @@ pub enum SettingsError {
     },
     #[error("--set {text:?}: expected KEY=VALUE")]
     BadAssignment { text: String },
+    #[error("--set-file {text:?}: expected KEY=PATH, a file holding the value")]
+    BadFileAssignment { text: String },
+    #[error("--set-file {key}={}: cannot read the file: {source}", path.display())]
+    SetFile {
+        key: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl SettingsError {
@@ -257,7 +265,7 @@ pub fn load(project: &Project, overrides: &Overrides) -> Result<Loaded, Settings
             }
             .into());
         }
-        std::fs::copy(&sample_path, &path).map_err(|source| SettingsError::Read {
+        copy_private(&sample_path, &path).map_err(|source| SettingsError::Read {
             path: path.clone(),
             source,
         })?;
@@ -279,6 +287,13 @@ pub fn load(project: &Project, overrides: &Overrides) -> Result<Loaded, Settings
         notices.extend(placeholder_notices(&file, sample, overrides));
     }
     Ok(Loaded { settings, notices })
+}
+
+/// Copy the sample to a file only its owner can read: `all.yml` is where
+/// the secrets go.
+fn copy_private(sample: &Path, path: &Path) -> std::io::Result<()> {
+    let text = std::fs::read(sample)?;
+    std::io::Write::write_all(&mut crate::secret::private_file(path)?, &text)
 }
 
 /// Settings from YAML text, without touching the file system beyond `path`

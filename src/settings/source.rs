@@ -14,9 +14,18 @@ use crate::secret::Secret;
 /// Where a value was read from; errors name it so the user can go and fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    File { path: PathBuf, line: Option<usize> },
-    Env { var: String },
+    File {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    Env {
+        var: String,
+    },
     Flag,
+    /// `--set-file key=PATH`: the value is the file's content.
+    SetFile {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -29,15 +38,18 @@ impl fmt::Display for Origin {
             Origin::File { path, line: None } => write!(f, "{}", path.display()),
             Origin::Env { var } => write!(f, "environment variable {var}"),
             Origin::Flag => f.write_str("--set"),
+            Origin::SetFile { path } => write!(f, "--set-file {}", path.display()),
         }
     }
 }
 
-/// Values that win over the file: `ARGOS_<KEY>` variables, then `--set key=value`.
+/// Values that win over the file: `ARGOS_<KEY>` variables, then `--set
+/// key=value` and `--set-file key=PATH` (a secret kept off the command line,
+/// where `ps` would show it), the last given winning.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     env: Vec<(String, String)>,
-    flags: Vec<(String, String)>,
+    flags: Vec<(String, String, Origin)>,
 }
 
 impl Overrides {
@@ -63,34 +75,56 @@ impl Overrides {
         }
     }
 
-    /// A `--set key=value` flag. Unknown keys are errors: a flag is deliberate,
-    /// so a typo must not be silently ignored.
+    /// A `--set key=value` flag; an unknown key is an error.
     pub fn set(&mut self, assignment: &str) -> Result<(), SettingsError> {
         let Some((key, value)) = assignment.split_once('=') else {
             return Err(SettingsError::BadAssignment {
                 text: redact_assignment(assignment),
             });
         };
-        let key = key.trim();
-        if keys::spec(key).is_none() {
-            return Err(SettingsError::UnknownKey {
-                origin: Origin::Flag,
-                key: key.to_owned(),
-                suggestion: keys::suggest(key),
+        let key = known_key(key, Origin::Flag)?;
+        self.flags.push((key, value.to_owned(), Origin::Flag));
+        Ok(())
+    }
+
+    /// A `--set-file key=PATH` flag: the value is the file's content, less
+    /// one trailing line break (as `echo secret > file` writes it).
+    pub fn set_file(&mut self, assignment: &str) -> Result<(), SettingsError> {
+        let Some((key, path)) = assignment.split_once('=') else {
+            return Err(SettingsError::BadFileAssignment {
+                text: redact_assignment(assignment),
             });
-        }
-        self.flags.push((key.to_owned(), value.to_owned()));
+        };
+        let path = PathBuf::from(path);
+        let key = known_key(key, Origin::SetFile { path: path.clone() })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::SetFile {
+            key: key.clone(),
+            path: path.clone(),
+            source,
+        })?;
+        let value = text
+            .strip_suffix('\n')
+            .map(|v| v.strip_suffix('\r').unwrap_or(v))
+            .unwrap_or(&text);
+        self.flags
+            .push((key, value.to_owned(), Origin::SetFile { path }));
         Ok(())
     }
 
     pub fn flag(&mut self, key: &str, value: &str) {
-        self.flags.push((key.to_owned(), value.to_owned()));
+        self.flags
+            .push((key.to_owned(), value.to_owned(), Origin::Flag));
     }
 
     /// Every overridden key with its winning value (flags over variables),
     /// for handing on to Ansible as extra vars.
     pub fn assignments(&self) -> Vec<(String, String)> {
-        let mut keys: Vec<&String> = self.env.iter().chain(&self.flags).map(|(k, _)| k).collect();
+        let mut keys: Vec<&String> = self
+            .env
+            .iter()
+            .map(|(k, _)| k)
+            .chain(self.flags.iter().map(|(k, _, _)| k))
+            .collect();
         keys.sort();
         keys.dedup();
         keys.into_iter()
@@ -124,9 +158,9 @@ impl Overrides {
     }
 
     fn lookup(&self, key: &str) -> Option<(String, Origin)> {
-        let flag = self.flags.iter().rev().find(|(k, _)| k == key);
-        if let Some((_, value)) = flag {
-            return Some((value.clone(), Origin::Flag));
+        let flag = self.flags.iter().rev().find(|(k, _, _)| k == key);
+        if let Some((_, value, origin)) = flag {
+            return Some((value.clone(), origin.clone()));
         }
         let env = self.env.iter().find(|(k, _)| k == key);
         env.map(|(_, value)| {
@@ -137,6 +171,20 @@ impl Overrides {
                 },
             )
         })
+    }
+}
+
+/// `key`, trimmed, if the catalogue knows it. Unknown keys are errors: a
+/// flag is deliberate, so a typo must not be silently ignored.
+fn known_key(key: &str, origin: Origin) -> Result<String, SettingsError> {
+    let key = key.trim();
+    match keys::spec(key) {
+        Some(_) => Ok(key.to_owned()),
+        None => Err(SettingsError::UnknownKey {
+            origin,
+            key: key.to_owned(),
+            suggestion: keys::suggest(key),
+        }),
     }
 }
 

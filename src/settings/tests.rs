@@ -228,6 +228,13 @@ fn a_missing_file_is_made_from_the_sample() {
 
     let loaded = load(&project, &Overrides::default()).unwrap();
     assert!(dir.path().join(Project::SETTINGS).exists());
+    // It is where the secrets go: only its owner may read it.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join(Project::SETTINGS))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "all.yml made with mode {mode:o}");
     assert!(
         loaded.notices[0].starts_with("created "),
         "{:?}",
@@ -282,4 +289,123 @@ fn overrides_reach_ansible_typed_but_secrets_stay_strings() {
     assert_eq!(vars["app_max_size"], serde_json::json!(6));
     assert_eq!(vars["db_pass"], serde_json::json!("12345678"));
     assert_eq!(vars["db_name"], serde_json::json!("argos_x"));
+}
+
+#[test]
+fn a_secret_comes_from_a_file_and_errors_name_the_file_not_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db_pass");
+    std::fs::write(&file, "fr0m-a-file-only\n").unwrap();
+    let mut overrides = Overrides::default();
+    overrides
+        .set_file(&format!("db_pass={}", file.display()))
+        .unwrap();
+    let settings = parse(Path::new(FILE), SAMPLE, &overrides).unwrap();
+    assert_eq!(settings.database.password.expose(), "fr0m-a-file-only");
+
+    std::fs::write(&file, "has a space inside").unwrap();
+    let mut bad = Overrides::default();
+    bad.set_file(&format!("db_pass={}", file.display()))
+        .unwrap();
+    let errors = messages(parse(Path::new(FILE), SAMPLE, &bad));
+    assert!(
+        errors[0].starts_with(&format!("--set-file {}: `db_pass`: ", file.display())),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].ends_with("(the value is not shown)"),
+        "{}",
+        errors[0]
+    );
+    assert!(!errors[0].contains("has a space"), "{}", errors[0]);
+
+    let missing = dir.path().join("nothing-here");
+    let error = Overrides::default()
+        .set_file(&format!("db_pass={}", missing.display()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "--set-file db_pass={}: cannot read the file:",
+            missing.display()
+        )),
+        "{error}"
+    );
+    let error = Overrides::default()
+        .set_file("db_passs=/x")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "--set-file /x: unknown key `db_passs` (did you mean `db_pass`?)"
+    );
+    let error = Overrides::default()
+        .set_file("no-equals-sign")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("expected KEY=PATH"), "{error}");
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A value as a user might write it: anything, quoted (JSON is YAML) or raw.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            any::<String>(),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("99999999999999999999999999".to_owned()),
+            Just("-1".to_owned()),
+            Just("[a, b]".to_owned()),
+            Just("{a: 1}".to_owned()),
+            Just("!!binary aGk=".to_owned()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(keys::KEYS.iter().map(|k| k.name).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any value of any key, in the file, in a variable, in `--set` or
+        /// (as text) in `--set-file`, gives settings or errors, never a panic.
+        #[test]
+        fn any_settings_value_is_ok_or_an_error(
+            in_file in proptest::collection::vec((key(), value()), 0..4),
+            in_env in proptest::collection::vec((key(), any::<String>()), 0..3),
+            in_flags in proptest::collection::vec((key(), any::<String>()), 0..3),
+            junk_flag in any::<String>(),
+        ) {
+            let text: String = SAMPLE
+                .lines()
+                .map(|line| {
+                    let set = in_file.iter().rev().find(|(key, _)| {
+                        line.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))
+                    });
+                    match set {
+                        Some((key, value)) => format!("{key}: {value}\n"),
+                        None => format!("{line}\n"),
+                    }
+                })
+                .collect();
+            let mut overrides = Overrides::from_env(
+                in_env.iter().map(|(k, v)| (keys::env_var(k), v.clone())),
+            );
+            for (key, value) in &in_flags {
+                overrides.set(&format!("{key}={value}")).unwrap();
+            }
+            let _ = overrides.set(&junk_flag);
+            if let Ok(settings) = parse(Path::new(FILE), &text, &overrides) {
+                let _ = format!("{settings:?}");
+            }
+            let _ = overrides.extra_vars();
+            let _ = parse(Path::new(FILE), &format!("{text}\n{junk_flag}"), &overrides);
+        }
+    }
 }

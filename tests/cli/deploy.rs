@@ -100,7 +100,7 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
             .as_object()
             .unwrap()
             .clone(),
-        host_keys: HostKeys::Accept,
+        host_keys: HostKeys::Record(dir.path().join("known_hosts")),
         log_dir: dir.path().join("logs"),
         reach_timeout: Duration::from_secs(5),
         progress: progress.clone(),

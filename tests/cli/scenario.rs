@@ -297,3 +297,212 @@ fn check_on_an_environment_without_hosts_says_to_commission_it() {
             "argos-nothing-here has no hosts to check: `commission` it first",
         ));
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.map(Result::unwrap) {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A copy of the project to run on, and Ansible; `None`, said loudly,
+/// without Docker or Ansible (never in CI).
+fn docker_and_ansible() -> Option<(TempProject, argos_cloud::deploy::AnsiblePlaybook)> {
+    if !docker_here() {
+        return None;
+    }
+    let ansible = crate::support::ansible()?;
+    Some((TempProject::runnable(), ansible))
+}
+
+#[test]
+fn a_run_writes_the_password_nowhere_and_keeps_its_logs_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some((project, ansible)) = docker_and_ansible() else {
+        return;
+    };
+    let secrets = tempfile::tempdir().unwrap();
+    // Distinctive, and a valid db_pass: the database is made with it and
+    // the verify step logs in with it, so it really went everywhere it must.
+    let password = format!("Lk9-{}-never-on-disk", std::process::id());
+    let password_file = secrets.path().join("db_pass");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let junit = project.root().join("report.xml");
+    let out = argos(&project)
+        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(project.root().join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .arg("--set-file")
+        .arg(format!("db_pass={}", password_file.display()))
+        .arg("--junit")
+        .arg(&junit)
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        !said.contains(&password),
+        "the password in the output:\n{said}"
+    );
+
+    let argos_dir = project.root().join(".argos");
+    let mut written = files_under(&argos_dir);
+    written.push(junit.clone());
+    let logs: Vec<&PathBuf> = written
+        .iter()
+        .filter(|p| p.starts_with(argos_dir.join("logs")))
+        .collect();
+    assert!(!logs.is_empty(), "no Ansible log in {written:?}");
+    let leaks: Vec<String> = written
+        .iter()
+        .filter(|file| {
+            let bytes = std::fs::read(file).unwrap();
+            bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes())
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+    assert_eq!(leaks, Vec::<String>::new(), "files holding the password");
+    for log in &logs {
+        let mode = std::fs::metadata(log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} has mode {mode:o}", log.display());
+    }
+    assert_eq!(
+        files_under(&argos_dir.join("known_hosts")),
+        Vec::<PathBuf>::new(),
+        "the run's known_hosts file goes with the run"
+    );
+}
+
+/// `argos-cloud --backend docker scenario ARGS... FILE`: exit code and stderr.
+fn scenario_command(project: &TempProject, args: &[&str], file: &Path) -> (Option<i32>, String) {
+    let out = argos(project)
+        .args(["--backend", "docker", "scenario"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+#[test]
+fn a_ttl_too_long_is_refused_naming_the_flag() {
+    let project = TempProject::shipped();
+    let file = project.root().join("app.yaml");
+    std::fs::write(&file, "description: d\nrole: app\ngroups: [app]\n").unwrap();
+    let (code, stderr) =
+        scenario_command(&project, &["run", "--ttl", &u64::MAX.to_string()], &file);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "invalid value '{}' for '--ttl <SECONDS>'",
+            u64::MAX
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_file_name_without_letters_and_a_bad_unit_are_errors_not_panics() {
+    let project = TempProject::shipped();
+    let file = project.root().join("---.yaml");
+    std::fs::write(&file, "description: d\nrole: app\ngroups: [app]\n").unwrap();
+    for action in ["check", "run"] {
+        let (code, stderr) = scenario_command(&project, &[action], &file);
+        assert_eq!(code, Some(1), "scenario {action}: {stderr}");
+        assert!(
+            stderr.contains("---.yaml: (file name): \"---\" has no letter or digit"),
+            "scenario {action}: {stderr}"
+        );
+    }
+    check_refuses(
+        &project,
+        "description: d\nrole: app\ngroups: [app]\nexpect:\n  health:\n    - unit: {host: app, name: \"nginx'; reboot; '\"}\n",
+        &[
+            "broken.yaml:6: expect.health[0].unit.name: \"nginx'; reboot; '\" is not a systemd unit name",
+        ],
+    );
+}
+
+/// A Docker environment made through the CLI, decommissioned when dropped
+/// (the CLI gives it no run id, so no sweep would take it).
+struct CliEnvironment<'a> {
+    project: &'a TempProject,
+    env: String,
+}
+
+impl Drop for CliEnvironment<'_> {
+    fn drop(&mut self) {
+        let _ = argos(self.project)
+            .args(["--backend", "docker", &self.env, "decommission", "--yes"])
+            .output();
+    }
+}
+
+#[test]
+fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them() {
+    let Some((project, ansible)) = docker_and_ansible() else {
+        return;
+    };
+    let env = CliEnvironment {
+        project: &project,
+        env: format!("hk-{}", std::process::id() % 1_000_000),
+    };
+    let known_hosts = project
+        .root()
+        .join(format!(".argos/known_hosts/argos-{}", env.env));
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "commission"])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    argos(&project)
+        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+        .args([
+            "--backend",
+            "docker",
+            &env.env,
+            "deploy",
+            "--roles",
+            "database",
+        ])
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success();
+    // The database host's key, learnt on first contact (accept-new), is
+    // what later connections are checked against.
+    let keys = std::fs::read_to_string(&known_hosts).unwrap_or_default();
+    assert!(
+        keys.lines().any(|l| !l.trim().is_empty()),
+        "no host key recorded in {}",
+        known_hosts.display()
+    );
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "decommission", "--yes"])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    assert!(
+        !known_hosts.exists(),
+        "the keys of hosts that are gone are forgotten"
+    );
+}

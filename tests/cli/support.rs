@@ -31,6 +31,26 @@ impl TempProject {
         Self { dir }
     }
 
+    /// A copy of everything a scenario run reads (formations, playbooks,
+    /// scenarios, the host image's recipe), so that what the run writes
+    /// (`.argos/`) is this run's alone.
+    pub fn runnable() -> Self {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["formations", "playbooks", "scenarios", "docker"] {
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(source.join(folder))
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "copying {folder}");
+        }
+        // Settings the developer made are not the sample the tests start from.
+        let _ = std::fs::remove_file(dir.path().join(Project::SETTINGS));
+        Self { dir }
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.path().to_owned()
     }

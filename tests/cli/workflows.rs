@@ -154,3 +154,95 @@ fn both_workflows_have_timeouts_concurrency_and_no_expressions_in_scripts() {
         "a cancelled smoke would leave its environment behind"
     );
 }
+
+/// `.ci/check-iam-policy.py` on a policy: (passed, its output).
+fn check_iam_policy(policy: &serde_json::Value) -> (bool, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(policy).unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(root.join(".ci/check-iam-policy.py"))
+        .arg(&file)
+        .output()
+        .expect("python3 runs the policy check");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_nightly_role_cannot_tag_an_existing_image_and_then_sweep_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(".github/aws-iam/nightly-policy.json")).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (passed, out) = check_iam_policy(&policy);
+    assert!(passed, "{out}");
+    assert!(out.contains("no tag-then-delete path"), "{out}");
+    assert!(
+        !text.contains("\"ec2:*\"") && !text.contains("\"Action\": \"*\""),
+        "no wildcard that the check would have to see through"
+    );
+
+    // Drop the tag-at-creation condition (the policy as it was): the
+    // check names the statement that opens the path, and the sweep's.
+    let mut opened = policy.clone();
+    let statements = opened["Statement"].as_array_mut().unwrap();
+    let tagger = statements
+        .iter_mut()
+        .find(|s| {
+            s["Condition"]["StringEquals"]
+                .get("ec2:CreateAction")
+                .is_some()
+        })
+        .expect("a statement tags only at creation");
+    let sid = tagger["Sid"].as_str().unwrap().to_owned();
+    tagger["Condition"]
+        .as_object_mut()
+        .unwrap()
+        .remove("StringEquals");
+    let (passed, out) = check_iam_policy(&opened);
+    assert!(!passed, "{out}");
+    assert!(
+        out.contains(&format!("statement {sid} allows ec2:CreateTags")),
+        "{out}"
+    );
+    assert!(out.contains("SweepOnlyWhatTestRunsTagged"), "{out}");
+
+    // A wildcard that covers CreateTags on every resource is a path too.
+    let mut wildcard = policy.clone();
+    wildcard["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "Sid": "Wide", "Effect": "Allow", "Action": "ec2:Create*", "Resource": "*"
+        }));
+    let (passed, out) = check_iam_policy(&wildcard);
+    assert!(!passed, "{out}");
+    assert!(out.contains("statement Wide allows"), "{out}");
+
+    // Tagging is harmless when nothing deletes by the tag.
+    let mut no_sweep = opened.clone();
+    no_sweep["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != "SweepOnlyWhatTestRunsTagged");
+    let (passed, out) = check_iam_policy(&no_sweep);
+    assert!(passed, "{out}");
+}
+
+#[test]
+fn ci_runs_the_iam_policy_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        run.lines().any(|l| l
+            .trim_start()
+            .starts_with("python3 .ci/check-iam-policy.py")
+            && l.contains("nightly-policy.json")),
+        ".ci/run must run the IAM policy check"
+    );
+}

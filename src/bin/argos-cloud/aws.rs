@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
 use argos_cloud::cli::{Cli, Command};
-use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::deploy::{
+    self, AnsiblePlaybook, DeployRequest, HostKeys, known_hosts_file, remove_known_hosts,
+};
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, EnvNames};
 use argos_cloud::probe::{self, DatabaseLogin};
@@ -78,7 +80,11 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             },
             Command::Decommission { delete_image, .. } => {
                 match backend.decommission(env).await.map_err(fail)? {
-                    Decommissioned::Deleted { stack } => println!("decommissioned {stack}"),
+                    Decommissioned::Deleted { stack } => {
+                        // Its hosts are gone; new ones will have new keys.
+                        remove_known_hosts(&known_hosts_file(project, &stack));
+                        println!("decommissioned {stack}")
+                    }
                     Decommissioned::NotFound { stack } => {
                         println!("{stack} does not exist: nothing to delete")
                     }
@@ -150,9 +156,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     inventory: &inventory,
                     roles: roles.clone(),
                     extra_vars,
-                    host_keys: HostKeys::Record(
-                        project.path(&format!(".argos/known_hosts/{}", names.stack())),
-                    ),
+                    host_keys: HostKeys::Record(known_hosts_file(project, &names.stack())),
                     log_dir: project.path(".argos/logs"),
                     reach_timeout: Duration::from_secs(300),
                     progress: backend.progress.clone(),
@@ -171,9 +175,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let results = probe::check(
                     &inventory,
                     DatabaseLogin::of(&backend.settings.database),
-                    HostKeys::Record(
-                        project.path(&format!(".argos/known_hosts/{}", names.stack())),
-                    ),
+                    HostKeys::Record(known_hosts_file(project, &names.stack())),
                     Duration::from_secs(60),
                 )
                 .await?;

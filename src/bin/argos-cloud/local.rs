@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use argos_cloud::backend::{self, Backend, LocalKind};
 use argos_cloud::cli::{Cli, Command};
-use argos_cloud::deploy::{self, AnsiblePlaybook, DeployRequest, HostKeys};
+use argos_cloud::deploy::{
+    self, AnsiblePlaybook, DeployRequest, HostKeys, known_hosts_file, remove_known_hosts,
+};
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, Group};
 use argos_cloud::probe::{self, DatabaseLogin};
@@ -35,17 +37,22 @@ pub fn command(
     );
     let kind = backend.kind();
     let fail = |e: argos_cloud::backend::BackendError| e.to_string();
+    // Host keys are learnt on first contact and checked after; new hosts
+    // (commission) and gone hosts (decommission) start the file afresh.
+    let known_hosts = known_hosts_file(project, &backend.names(&env).stack());
     match &cli.command {
         Command::Commission { .. } => {
             let mut groups = vec![Group::Database, Group::Knowledge, Group::App];
             if backend.settings().sizes.tasks_enabled {
                 groups.extend([Group::Broker, Group::Worker]);
             }
+            remove_known_hosts(&known_hosts);
             backend.commission(&env, &groups).map_err(fail)?;
             println!("commissioned {} on {kind}", backend.names(&env).stack());
         }
         Command::Decommission { .. } => {
             let removed = backend.decommission(&env).map_err(fail)?;
+            remove_known_hosts(&known_hosts);
             println!(
                 "decommissioned {} ({removed} host(s))",
                 backend.names(&env).stack()
@@ -101,7 +108,7 @@ pub fn command(
                 inventory: &inventory,
                 roles: roles.clone(),
                 extra_vars,
-                host_keys: HostKeys::Accept,
+                host_keys: HostKeys::Record(known_hosts.clone()),
                 log_dir: project.path(".argos/logs"),
                 reach_timeout: Duration::from_secs(120),
                 progress: Progress::stderr(),
@@ -121,7 +128,7 @@ pub fn command(
             let results = runtime.block_on(probe::check(
                 &inventory,
                 DatabaseLogin::of(&backend.settings().database),
-                HostKeys::Accept,
+                HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),
             ))?;
             println!("{}", probe::verdict(&results)?);

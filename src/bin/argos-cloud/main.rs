@@ -108,6 +108,9 @@ pub(crate) fn overrides(cli: &Cli) -> Result<Overrides, String> {
     for assignment in &cli.set {
         overrides.set(assignment).map_err(|e| e.to_string())?;
     }
+    for assignment in &cli.set_file {
+        overrides.set_file(assignment).map_err(|e| e.to_string())?;
+    }
     if let Some(region) = &cli.region {
         overrides.flag("region", region);
     }
