@@ -73,16 +73,32 @@ pub enum RunError {
     Backend(String),
 }
 
-/// A unique, valid environment name: `t-<label>-<id>`.
-pub fn unique_env_name(label: &str) -> EnvName {
+/// Six hex digits from the clock and the process id.
+fn unique_suffix() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let id = format!(
+    format!(
         "{:06x}",
         (nanos ^ (u128::from(std::process::id()) << 20)) & 0xff_ffff
-    );
+    )
+}
+
+/// The run's `argos:run` id, unique to this run: the throwaway
+/// environment's name (already unique), or `<env>-<hex>` for a named
+/// environment, which an earlier run (or an operator) may have used too.
+pub fn run_id(env: &EnvName, named: bool) -> String {
+    if named {
+        format!("{env}-{}", unique_suffix())
+    } else {
+        env.to_string()
+    }
+}
+
+/// A unique, valid environment name: `t-<label>-<id>`.
+pub fn unique_env_name(label: &str) -> EnvName {
+    let id = unique_suffix();
     let label: String = label
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -139,7 +155,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         .env
         .clone()
         .unwrap_or_else(|| unique_env_name(&scenario.name));
-    let run = RunTags::new(env.as_str(), options.time_to_live);
+    let run = RunTags::new(run_id(&env, options.env.is_some()), options.time_to_live);
     let mut extra_vars = file_vars;
     extra_vars.extend(overrides.extra_vars());
     let backend = options
@@ -184,7 +200,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 .progress
                 .say(format!("scenario {}: {step} ({stack})", scenario.name));
             match step {
-                Step::Create => steps.create(&guard),
+                Step::Create => steps.create(&mut guard),
                 Step::Converge | Step::Idempotence
                     if let Err(reason) = guard.backend().data_plane() =>
                 {
@@ -236,16 +252,33 @@ impl Steps<'_> {
             .map_err(|e| e.to_string())
     }
 
-    fn create(&self, guard: &EnvironmentGuard) -> Outcome {
-        let backend = guard.backend();
-        // Leftovers of killed runs go first, so they never pile up.
-        let swept = match backend.sweep(None, SystemTime::now()) {
-            Ok(report) => report.removed.len(),
-            Err(e) => return Outcome::Failed(format!("sweeping expired leftovers: {e}")),
+    fn create(&self, guard: &mut EnvironmentGuard) -> Outcome {
+        // Leftovers of killed runs go first, so they never pile up. One
+        // that cannot go is reported with its remedy; it must not fail this
+        // run (nor every later one).
+        let swept = match guard.backend().sweep(None, SystemTime::now()) {
+            Ok(report) => {
+                let mut text = format!(
+                    "swept {} expired object(s) of earlier runs",
+                    report.removed.len()
+                );
+                if !report.failed.is_empty() {
+                    text.push_str(&format!(
+                        "; kept {} that could not be removed:",
+                        report.failed.len()
+                    ));
+                    for failure in &report.failed {
+                        text.push_str(&format!("\n  {failure}"));
+                    }
+                }
+                text
+            }
+            Err(e) => format!("could not sweep expired leftovers of earlier runs: {e}"),
         };
-        if let Err(e) = backend.commission(guard.env(), &self.groups()) {
+        if let Err(e) = guard.commission(&self.groups()) {
             return Outcome::Failed(e.to_string());
         }
+        let backend = guard.backend();
         let hosts = match backend.status(guard.env()) {
             Ok(hosts) => hosts
                 .iter()
@@ -254,10 +287,7 @@ impl Steps<'_> {
                 .join(", "),
             Err(e) => return Outcome::Failed(format!("reading what was made: {e}")),
         };
-        Outcome::Passed(format!(
-            "on {}: {hosts}; swept {swept} expired object(s) of earlier runs",
-            backend.kind()
-        ))
+        Outcome::Passed(format!("on {}: {hosts}; {swept}", backend.kind()))
     }
 
     async fn deploy(
@@ -387,8 +417,13 @@ impl Steps<'_> {
 
     fn destroy(&self, guard: &mut EnvironmentGuard) -> Outcome {
         let run = guard.run_id().to_owned();
+        let made = guard.made();
         match guard.destroy() {
             Err(reason) => Outcome::Failed(reason),
+            Ok(left) if left.is_empty() && !made => Outcome::Passed(format!(
+                "this run made nothing, so it removed nothing; nothing tagged {}={run} exists",
+                tag_keys::RUN
+            )),
             Ok(left) if left.is_empty() => Outcome::Passed(format!(
                 "removed; nothing tagged {}={run} is left",
                 tag_keys::RUN

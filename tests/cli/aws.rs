@@ -325,10 +325,78 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
         "{xml}"
     );
     assert!(xml.contains("failures=\"0\" skipped=\"3\""), "{xml}");
-    // Nothing of the run is left: not the stack, not its image bake.
+    // Nothing of the run is left: not the stack, not its image bake. A
+    // named environment's run id is its own (`smoke1-<hex>`), named by the
+    // destroy step.
+    let run = out
+        .split("argos:run=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no run id in:\n{out}"));
+    assert!(run.starts_with("smoke1-"), "{run}");
     on(&emulator, &project)
-        .args(["smoke1", "sweep", "--run", "smoke1"])
+        .args(["smoke1", "sweep", "--run", run])
         .assert()
         .success()
         .stdout(contains("sweep: nothing to delete"));
+}
+
+/// What of environment `env` the emulator holds: the stack's id and status,
+/// its instances and its databases.
+fn environment(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
+    let out = on(emulator, project)
+        .args([env, "status", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let ids = |key: &str, state: &str| {
+        let mut ids: Vec<String> = status[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["id"], i[state]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    serde_json::json!({
+        "stack": status["stack"],
+        "instances": ids("instances", "state"),
+        "databases": ids("databases", "status"),
+    })
+}
+
+/// A scenario run with `--env staging` while `staging` exists: refused by
+/// name, and the run's teardown leaves the stack, its instances and its
+/// database as they were (it used to delete the stack by name).
+#[test]
+fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was_on_the_emulator() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["staging", "commission"])
+        .assert()
+        .success();
+    let before = environment(&emulator, &project, "staging");
+    assert_eq!(before["stack"]["status"], "CREATE_COMPLETE", "{before}");
+    assert!(
+        before["instances"].as_array().unwrap().len() >= 2,
+        "{before}"
+    );
+    assert_eq!(before["databases"].as_array().unwrap().len(), 1, "{before}");
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
+    on(&emulator, &project)
+        .args(["--backend", "aws", "scenario", "run", "--env", "staging"])
+        .arg(&scenario)
+        .assert()
+        .failure()
+        .stdout(
+            contains("environment argos-staging exists already (stack argos-staging")
+                .and(contains("this run made nothing and leaves it as it is"))
+                .and(contains("this run made nothing, so it removed nothing")),
+        );
+    assert_eq!(environment(&emulator, &project, "staging"), before);
 }

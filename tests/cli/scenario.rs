@@ -10,8 +10,14 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 
+use argos_cloud::backend::{self, Backend, LocalKind};
+use argos_cloud::names::{EnvName, Group};
+use argos_cloud::progress::Progress;
+use argos_cloud::project::Project;
+use argos_cloud::settings::{self, Overrides};
+
 use crate::argos;
-use crate::support::TempProject;
+use crate::support::{self, TempProject};
 
 /// `scenario check` on a file holding `text` fails, saying each of `expected`.
 fn check_refuses(project: &TempProject, text: &str, expected: &[&str]) {
@@ -296,4 +302,136 @@ fn check_on_an_environment_without_hosts_says_to_commission_it() {
         .stderr(contains(
             "argos-nothing-here has no hosts to check: `commission` it first",
         ));
+}
+
+/// An operator's Docker environment (no run id), decommissioned when the
+/// test is done with it, whatever happened.
+struct OperatorEnv {
+    backend: Box<dyn Backend>,
+    env: EnvName,
+}
+
+impl OperatorEnv {
+    /// Commission `env` on the repository's project with the sample settings.
+    fn commission(env: &str) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let project = Project::open(root).unwrap();
+        let file = root.join(Project::SAMPLE_SETTINGS);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let settings = settings::parse(&file, &text, &Overrides::default()).unwrap();
+        let backend = backend::local(
+            LocalKind::Docker,
+            project,
+            settings,
+            Progress::stderr(),
+            None,
+        );
+        let env = EnvName::new(env).unwrap();
+        let made = Self { backend, env };
+        made.backend
+            .commission(&made.env, &[Group::Database, Group::App])
+            .unwrap();
+        made
+    }
+
+    /// Every container, network and volume of the environment, with its
+    /// id and state: what must not change.
+    fn objects(&self) -> Vec<String> {
+        let names = self.backend.names(&self.env);
+        let filters = [
+            format!("label=App={}", names.app),
+            format!("label=Env={}", names.env),
+        ];
+        let mut found = Vec::new();
+        for list in [
+            &[
+                "ps",
+                "-a",
+                "--format",
+                "container {{.ID}} {{.Names}} {{.State}}",
+            ][..],
+            &["network", "ls", "--format", "network {{.ID}} {{.Name}}"][..],
+            &["volume", "ls", "--format", "volume {{.Name}}"][..],
+        ] {
+            let mut command = Command::new("docker");
+            command.args(list);
+            for filter in &filters {
+                command.args(["--filter", filter]);
+            }
+            let out = command.output().unwrap();
+            assert!(out.status.success(), "docker {list:?}");
+            found.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        found.sort();
+        found
+    }
+
+    fn key(&self) -> PathBuf {
+        let stack = self.backend.names(&self.env).stack();
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".argos/docker")
+            .join(stack)
+            .join("id_ed25519")
+    }
+}
+
+impl Drop for OperatorEnv {
+    fn drop(&mut self) {
+        if let Err(error) = self.backend.decommission(&self.env) {
+            eprintln!(
+                "could not remove the test's environment {}: {error}",
+                self.env
+            );
+        }
+    }
+}
+
+/// `scenario run --env dev` while `dev` exists: the run is refused by name
+/// and its teardown leaves `dev` exactly as it was (it used to remove it,
+/// going by the environment's name instead of the run's id).
+#[test]
+fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
+    if !docker_here() || support::ansible().is_none() {
+        return;
+    }
+    let env = argos_cloud::scenario::run::unique_env_name("operator");
+    let operator = OperatorEnv::commission(env.as_str());
+    let before = operator.objects();
+    assert_eq!(
+        before.iter().filter(|o| o.ends_with(" running")).count(),
+        2,
+        "two running hosts: {before:?}"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
+        .arg("--root")
+        .arg(root)
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(root.join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .args(["--env", env.as_str()])
+        .env_remove("ARGOS_KEEP")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "environment argos-{env} exists already (network argos-{env}-network"
+        )) && text.contains("this run made nothing and leaves it as it is"),
+        "{text}"
+    );
+    assert_eq!(operator.objects(), before, "{text}");
+    assert!(
+        operator.key().is_file(),
+        "the environment's SSH key is gone"
+    );
 }
