@@ -388,15 +388,16 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was_on_the_emulator
     );
     assert_eq!(before["databases"].as_array().unwrap().len(), 1, "{before}");
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
-    on(&emulator, &project)
+    let run = on(&emulator, &project)
         .args(["--backend", "aws", "scenario", "run", "--env", "staging"])
         .arg(&scenario)
         .assert()
-        .failure()
-        .stdout(
-            contains("environment argos-staging exists already (stack argos-staging")
-                .and(contains("this run made nothing and leaves it as it is"))
-                .and(contains("this run made nothing, so it removed nothing")),
-        );
-    assert_eq!(environment(&emulator, &project, "staging"), before);
+        .failure();
+    let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert_eq!(environment(&emulator, &project, "staging"), before, "{out}");
+    run.stdout(
+        contains("environment argos-staging exists already (stack argos-staging")
+            .and(contains("this run made nothing and leaves it as it is"))
+            .and(contains("this run made nothing, so it removed nothing")),
+    );
 }

@@ -423,15 +423,15 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!out.status.success(), "{text}");
+    assert_eq!(operator.objects(), before, "{text}");
+    assert!(
+        operator.key().is_file(),
+        "the environment's SSH key is gone"
+    );
     assert!(
         text.contains(&format!(
             "environment argos-{env} exists already (network argos-{env}-network"
         )) && text.contains("this run made nothing and leaves it as it is"),
         "{text}"
-    );
-    assert_eq!(operator.objects(), before, "{text}");
-    assert!(
-        operator.key().is_file(),
-        "the environment's SSH key is gone"
     );
 }
