@@ -194,10 +194,8 @@ pub enum ScenarioAction {
         /// when it exists, else the sample).
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
-        /// The environment's name; one file only. Default: t-<scenario>-<random>,
-        /// which is also the run id (`argos:run`) for `sweep --run`; a named
-        /// environment's run id is <ENV>-<random> (the destroy step names it).
-        /// An environment that exists is refused and left as it is.
+        /// The environment's name, which is also its run id (`argos:run`) for
+        /// `sweep --run`; one file only. Default: t-<scenario>-<random>.
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
     },

@@ -6,10 +6,11 @@
 //! left standing and the guard prints how to reach it and how to delete it.
 //!
 //! The guard owns only what its run made. An environment that exists when
-//! the run's create starts (an operator's `staging`, another run's) is an
-//! error that names it; the run then made nothing, and its teardown, its
-//! keep-on-failure and its leak check leave that environment exactly as it
-//! was. Once the run makes something, the backend tears down by the run's
+//! the run's create starts (an operator's `staging`, another run's), or
+//! anything that carries the run's id already (a kept run of the same
+//! `--env`), is an error that names it; the run then made nothing, and its
+//! teardown, its keep-on-failure and its leak check touch nothing at all.
+//! Once the run makes something, the backend tears down by the run's
 //! `argos:run` id, never by the environment's name.
 
 use crate::backend::{Backend, BackendError};
@@ -23,6 +24,20 @@ pub enum CreateError {
          it is: run the scenario on another --env (or none, for a throwaway name)"
     )]
     Exists { stack: String, what: String },
+    #[error(
+        "{} already carry {key}={run} ({what}): another run used this id (kept with \
+         keep-on-failure?); this run made nothing and leaves them as they are: run the \
+         scenario on another --env, or remove them with `argos-cloud --backend {backend} {run} \
+         sweep --run {run} --yes`",
+        if *count == 1 { "1 object".to_owned() } else { format!("{count} objects") },
+        key = crate::names::tag_keys::RUN
+    )]
+    RunIdTaken {
+        run: String,
+        count: usize,
+        what: String,
+        backend: String,
+    },
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -81,6 +96,20 @@ impl EnvironmentGuard {
                 what,
             });
         }
+        // Teardown goes by the run id: it must be this run's alone.
+        let taken = self.backend.labelled(Some(&self.run_id))?;
+        if !taken.is_empty() {
+            return Err(CreateError::RunIdTaken {
+                run: self.run_id.clone(),
+                count: taken.len(),
+                what: taken
+                    .iter()
+                    .map(|o| format!("{} {}", o.kind, o.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                backend: self.backend.kind().into(),
+            });
+        }
         // From here on a failure may leave a half-made environment: ours.
         self.made = true;
         Ok(self.backend.commission(&self.env, groups)?)
@@ -104,14 +133,15 @@ impl EnvironmentGuard {
 
     /// Decommission what this run made (by its run id), then look for
     /// anything of this run still there. Returns the leftovers (empty when
-    /// all is gone).
+    /// all is gone). A run that made nothing touches nothing.
     pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
         self.done = true;
-        if self.made {
-            self.backend
-                .decommission(&self.env)
-                .map_err(|e| e.to_string())?;
+        if !self.made {
+            return Ok(Vec::new());
         }
+        self.backend
+            .decommission(&self.env)
+            .map_err(|e| e.to_string())?;
         let mut left = self
             .backend
             .labelled(Some(&self.run_id))
