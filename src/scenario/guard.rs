@@ -25,16 +25,14 @@ pub enum CreateError {
     )]
     Exists { stack: String, what: String },
     #[error(
-        "{} already carry {key}={run} ({what}): another run used this id (kept with \
-         keep-on-failure?); this run made nothing and leaves them as they are: run the \
-         scenario on another --env, or remove them with `argos-cloud --backend {backend} {run} \
-         sweep --run {run} --yes`",
-        if *count == 1 { "1 object".to_owned() } else { format!("{count} objects") },
+        "the run id {run} is taken: {what} already tagged {key}={run} (a run kept with \
+         keep-on-failure?); this run made nothing and leaves them as they are: run the scenario \
+         on another --env, or remove them with `argos-cloud --backend {backend} {run} sweep \
+         --run {run} --yes`",
         key = crate::names::tag_keys::RUN
     )]
     RunIdTaken {
         run: String,
-        count: usize,
         what: String,
         backend: String,
     },
@@ -101,7 +99,6 @@ impl EnvironmentGuard {
         if !taken.is_empty() {
             return Err(CreateError::RunIdTaken {
                 run: self.run_id.clone(),
-                count: taken.len(),
                 what: taken
                     .iter()
                     .map(|o| format!("{} {}", o.kind, o.name))

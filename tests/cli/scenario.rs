@@ -435,3 +435,80 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
         "{text}"
     );
 }
+
+/// A Docker volume labelled as another's run's object, removed when the test
+/// is done with it.
+struct ForeignVolume(String);
+
+impl ForeignVolume {
+    fn exists(&self) -> bool {
+        Command::new("docker")
+            .args(["volume", "inspect", &self.0])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+impl Drop for ForeignVolume {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["volume", "rm", &self.0])
+            .output();
+    }
+}
+
+/// `scenario run --env X` when something of another environment already
+/// carries `argos:run=X` (a kept run of that name): refused before anything
+/// is made, and that object is left alone (teardown goes by the run id, so
+/// an id that is not this run's alone would take it along).
+#[test]
+fn a_scenario_run_whose_run_id_is_taken_leaves_what_carries_it() {
+    if !docker_here() || support::ansible().is_none() {
+        return;
+    }
+    let env = argos_cloud::scenario::run::unique_env_name("taken");
+    let volume = ForeignVolume(format!("argos-{env}-elsewhere"));
+    let expires =
+        argos_cloud::names::rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let made = Command::new("docker")
+        .args(["volume", "create"])
+        .args(["--label", &format!("argos:run={env}")])
+        .args(["--label", &format!("argos:expires={expires}")])
+        .args(["--label", "App=argos", "--label", "Env=elsewhere"])
+        .arg(&volume.0)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
+        .arg("--root")
+        .arg(root)
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(root.join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .args(["--env", env.as_str()])
+        .env_remove("ARGOS_KEEP")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(volume.exists(), "the other run's volume is gone:\n{text}");
+    assert!(
+        text.contains(&format!(
+            "the run id {env} is taken: volume {} already tagged argos:run={env}",
+            volume.0
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        labelled(env.as_str()),
+        [format!("volume {}", volume.0)],
+        "{text}"
+    );
+}
