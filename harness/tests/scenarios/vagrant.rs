@@ -201,15 +201,6 @@ async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was()
 
     options.env = Some(env.clone());
     let report = scenarios::run_with(&scenario, &options).await;
-    match &report.step(Step::Create).unwrap().outcome {
-        Outcome::Failed(reason) => assert!(
-            reason.contains(&format!(
-                "environment argos-{env} exists already (Vagrant project"
-            )),
-            "{reason}"
-        ),
-        other => panic!("create should be refused: {other:?}\n{report}"),
-    }
     let after = operator.backend.status(&env).unwrap();
     assert_eq!(
         after
@@ -222,4 +213,13 @@ async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was()
             .collect::<Vec<_>>(),
         "{report}"
     );
+    match &report.step(Step::Create).unwrap().outcome {
+        Outcome::Failed(reason) => assert!(
+            reason.contains(&format!(
+                "environment argos-{env} exists already (Vagrant project"
+            )),
+            "{reason}"
+        ),
+        other => panic!("create should be refused: {other:?}\n{report}"),
+    }
 }
