@@ -390,6 +390,29 @@ impl Drop for OperatorEnv {
     }
 }
 
+/// `scenario run scenarios/database.yaml --env ENV` on Docker, which must
+/// fail; all it printed.
+fn database_scenario_fails_on(env: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
+        .arg("--root")
+        .arg(root)
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(root.join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .args(["--env", env])
+        .env_remove("ARGOS_KEEP")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    text
+}
+
 /// `scenario run --env dev` while `dev` exists: the run is refused by name
 /// and its teardown leaves `dev` exactly as it was (it used to remove it,
 /// going by the environment's name instead of the run's id).
@@ -406,23 +429,7 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
         2,
         "two running hosts: {before:?}"
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
-        .arg("--root")
-        .arg(root)
-        .args(["--backend", "docker", "scenario", "run"])
-        .arg(root.join("scenarios/database.yaml"))
-        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
-        .args(["--env", env.as_str()])
-        .env_remove("ARGOS_KEEP")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "{text}");
+    let text = database_scenario_fails_on(env.as_str());
     assert_eq!(operator.objects(), before, "{text}");
     assert!(
         operator.key().is_file(),
@@ -481,23 +488,7 @@ fn a_scenario_run_whose_run_id_is_taken_leaves_what_carries_it() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
-        .arg("--root")
-        .arg(root)
-        .args(["--backend", "docker", "scenario", "run"])
-        .arg(root.join("scenarios/database.yaml"))
-        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
-        .args(["--env", env.as_str()])
-        .env_remove("ARGOS_KEEP")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "{text}");
+    let text = database_scenario_fails_on(env.as_str());
     assert!(volume.exists(), "the other run's volume is gone:\n{text}");
     assert!(
         text.contains(&format!(
