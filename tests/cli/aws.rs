@@ -393,3 +393,55 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was_on_the_emulator
             .and(contains("this run made nothing, so it removed nothing")),
     );
 }
+
+/// An expired leftover the sweep cannot delete (here a snapshot tagged by a
+/// dead run but still used by the operator's image, which EC2 refuses to
+/// delete) does not stop a scenario run: the create step names it with the
+/// command that removes it, and the run passes. (It used to fail every run.)
+#[test]
+fn an_expired_leftover_that_cannot_be_deleted_does_not_stop_a_run_on_the_emulator() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["operator", "commission"])
+        .assert()
+        .success();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let snapshot = runtime.block_on(async {
+        let aws = argos_cloud::aws::Aws::connect(&emulator.aws_options("us-east-1")).await;
+        let images = aws.images(&[]).await.unwrap();
+        let image = images
+            .iter()
+            .find(|i| i.name == "argos-image")
+            .unwrap_or_else(|| panic!("no argos-image in {images:?}"));
+        let snapshot = image
+            .snapshot_ids
+            .first()
+            .expect("the image has a snapshot");
+        let dead = vec![
+            ("argos:run".to_owned(), "deadrun".to_owned()),
+            (
+                "argos:expires".to_owned(),
+                "2020-01-01T00:00:00Z".to_owned(),
+            ),
+            ("Env".to_owned(), "deadrun".to_owned()),
+        ];
+        aws.create_tags(std::slice::from_ref(snapshot), &dead)
+            .await
+            .unwrap();
+        snapshot.clone()
+    });
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
+    on(&emulator, &project)
+        .args(["--backend", "aws", "scenario", "run", "--env", "run1"])
+        .arg(&scenario)
+        .assert()
+        .success()
+        .stdout(
+            contains("kept 1 that could not be removed")
+                .and(contains(format!("snapshot {snapshot} (run deadrun")))
+                .and(contains(
+                    "remove it with `argos-cloud --backend aws deadrun sweep --run deadrun --yes`",
+                )),
+        );
+}
