@@ -51,6 +51,11 @@ pub trait Backend: Send + Sync {
         EnvNames::new(self.settings().app_name.clone(), env.clone())
     }
 
+    /// What of environment `env` exists already, whoever made it: a short
+    /// description, or None when nothing does. A run's create refuses to
+    /// start on an environment that exists, and leaves it as it is.
+    fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError>;
+
     /// Make one host per group; an environment that exists is an error.
     fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError>;
 
@@ -59,7 +64,10 @@ pub trait Backend: Send + Sync {
 
     fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError>;
 
-    /// Remove the environment; idempotent. Returns how many hosts went.
+    /// Remove the environment; idempotent. Returns how many hosts went. A
+    /// backend built for a run removes only what carries that run's
+    /// `argos:run` id: an environment of the same name made by anyone else
+    /// (an operator, another run) is left as it is.
     fn decommission(&self, env: &EnvName) -> Result<usize, BackendError>;
 
     /// Every harness-labelled object, or those of run `run`.
@@ -71,7 +79,11 @@ pub trait Backend: Send + Sync {
         self.labelled(Some(run))
     }
 
-    /// Remove expired harness objects, or all of run `run`.
+    /// Remove expired harness objects, or all of run `run`. Expired
+    /// objects that cannot be removed (a network a stranger's container
+    /// still uses, a stack in DELETE_FAILED) are reported in
+    /// [`SweepReport::failed`] and the sweep goes on; for run `run` (a
+    /// teardown of the run's own objects) any failure is an error.
     fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError>;
 
     /// Ansible variables for this backend on top of `vars`. Local backends

@@ -15,9 +15,9 @@ use std::time::SystemTime;
 
 use super::{Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem};
 use crate::backend::{Backend, BackendError, HostStatus};
-use crate::docker::{Labelled, SweepReport};
+use crate::docker::{Labelled, NotRemoved, SweepReport};
 use crate::inventory::{Expect, Inventory};
-use crate::names::{EnvName, EnvNames, Group, RunTags};
+use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
 use crate::progress::Progress;
 use crate::project::Project;
 use crate::settings::Settings;
@@ -113,16 +113,62 @@ impl AwsHosts {
         Ok(report.items.into_iter().map(labelled).collect())
     }
 
+    /// Delete what `filter` finds: what went, and what could not.
+    fn try_delete(&self, filter: SweepFilter) -> Result<SweepReport, BackendError> {
+        let report = self.block(|engine| async move { engine.sweep(&filter, true).await })?;
+        let mut swept = SweepReport::default();
+        for item in report.items {
+            match item.action.clone() {
+                SweepAction::Failed(reason) => swept.failed.push(NotRemoved {
+                    remove_with: remove_command(&item),
+                    reason,
+                    object: labelled(item),
+                }),
+                _ => swept.removed.push(labelled(item)),
+            }
+        }
+        Ok(swept)
+    }
+
     /// Delete what `filter` finds; a deletion that failed is an error.
     fn delete(&self, filter: SweepFilter) -> Result<Vec<Labelled>, BackendError> {
-        let report = self.block(|engine| async move { engine.sweep(&filter, true).await })?;
-        if let Some(failed) = report.items.iter().find_map(|i| match &i.action {
-            SweepAction::Failed(reason) => Some(format!("{} {}: {reason}", i.kind, i.id)),
-            _ => None,
-        }) {
-            return Err(BackendError::Aws(EngineError::Cleanup { what: failed }));
+        let report = self.try_delete(filter)?;
+        if let Some(failed) = report.failed.first() {
+            return Err(BackendError::Aws(EngineError::Cleanup {
+                what: format!(
+                    "{} {}: {}",
+                    failed.object.kind, failed.object.name, failed.reason
+                ),
+            }));
         }
-        Ok(report.items.into_iter().map(labelled).collect())
+        Ok(report.removed)
+    }
+
+    /// Delete the environment's stack if it carries this run's id. A stack
+    /// of that name without it is another's environment (an operator's
+    /// `staging`, another run's) and is left as it is.
+    fn delete_own_stack(&self, env: &EnvName, run_id: &str) -> Result<(), BackendError> {
+        let name = self.engine.names(env).stack();
+        self.block(|engine| async move {
+            let Some(stack) = engine.aws.stack(&name).await? else {
+                return Ok(());
+            };
+            match stack.tag(tag_keys::RUN) {
+                Some(owner) if owner == run_id => {
+                    engine.say(format!("delete stack {name} ({})", stack.status));
+                    engine.delete_and_wait(&stack.id, &name).await
+                }
+                owner => {
+                    engine.say(format!(
+                        "stack {name} is not this run's ({}={}): left as it is",
+                        tag_keys::RUN,
+                        owner.unwrap_or("none")
+                    ));
+                    Ok(())
+                }
+            }
+        })?;
+        Ok(())
     }
 }
 
@@ -132,6 +178,16 @@ fn labelled(item: SweepItem) -> Labelled {
         name: item.id,
         labels: item.tags.into_iter().collect::<BTreeMap<_, _>>(),
     }
+}
+
+/// What removes a sweep item that could not be deleted, once the reason is
+/// dealt with: a sweep of its run.
+fn remove_command(item: &SweepItem) -> String {
+    let env = argos_aws::tag(&item.tags, tag_keys::ENV).unwrap_or("ENV");
+    format!(
+        "argos-cloud --backend aws {env} sweep --run {} --yes",
+        item.run
+    )
 }
 
 impl Drop for AwsHosts {
@@ -149,6 +205,14 @@ impl Backend for AwsHosts {
 
     fn settings(&self) -> &Settings {
         &self.engine.settings
+    }
+
+    fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError> {
+        let name = self.engine.names(env).stack();
+        let stack = self
+            .block(|engine| async move { engine.aws.stack(&name).await })
+            .map_err(EngineError::from)?;
+        Ok(stack.map(|s| format!("stack {} ({})", s.name, s.status)))
     }
 
     /// The whole environment the formations describe; `groups` only say
@@ -200,12 +264,13 @@ impl Backend for AwsHosts {
 
     /// Delete the stack, then what this run made beside it (its image bake,
     /// the database's final snapshot). An operator's environment (no run
-    /// tags) keeps its image.
+    /// tags) keeps its image. A run deletes only a stack tagged with its id.
     fn decommission(&self, env: &EnvName) -> Result<usize, BackendError> {
-        self.block(|engine| async move { engine.decommission(env).await })?;
         let Some(run) = &self.engine.run else {
+            self.block(|engine| async move { engine.decommission(env).await })?;
             return Ok(0);
         };
+        self.delete_own_stack(env, &run.run_id)?;
         let removed = self.delete(SweepFilter {
             run: Some(run.run_id.clone()),
             now: SystemTime::now(),
@@ -233,12 +298,19 @@ impl Backend for AwsHosts {
     }
 
     fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError> {
-        let removed = self.delete(SweepFilter {
+        let filter = SweepFilter {
             run: run.map(str::to_owned),
             now,
             kinds: None,
-        })?;
-        Ok(SweepReport { removed, kept: 0 })
+        };
+        if run.is_some() {
+            let removed = self.delete(filter)?;
+            return Ok(SweepReport {
+                removed,
+                ..SweepReport::default()
+            });
+        }
+        self.try_delete(filter)
     }
 
     /// Real AWS runs the real roles: no stand-ins.

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 pub use cli::DockerError;
-pub use sweep::{Labelled, SweepReport};
+pub use sweep::{Labelled, NotRemoved, SweepReport};
 
 use crate::backend::{Backend, BackendError, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
@@ -63,11 +63,56 @@ impl DockerBackend {
         self.key_dir(names).join("id_ed25519")
     }
 
-    fn label_filters(names: &EnvNames) -> Vec<String> {
+    /// Everything of the environment, whoever made it.
+    fn env_filters(names: &EnvNames) -> Vec<String> {
         vec![
             format!("label={}={}", tag_keys::APP, names.app),
             format!("label={}={}", tag_keys::ENV, names.env),
         ]
+    }
+
+    /// What this backend may act on: the environment's objects, and for a
+    /// run only those carrying its `argos:run` id.
+    fn label_filters(&self, names: &EnvNames) -> Vec<String> {
+        let mut filters = Self::env_filters(names);
+        filters.extend(
+            self.run
+                .iter()
+                .map(|run| format!("label={}={}", tag_keys::RUN, run.run_id)),
+        );
+        filters
+    }
+
+    /// The environment's containers and networks, whoever made them,
+    /// including a network that has its name without its labels.
+    fn env_objects(&self, names: &EnvNames) -> Result<Vec<String>, DockerError> {
+        let list = |command: &[&str], filters: Vec<String>| {
+            let mut args: Vec<String> = command.iter().map(|a| (*a).to_owned()).collect();
+            for filter in filters {
+                args.extend(["--filter".to_owned(), filter]);
+            }
+            cli::docker_lines(&args)
+        };
+        let networks = ["network", "ls", "--format", "{{.Name}}"];
+        let by_name = format!("name=^{}$", names.resource(Group::Network));
+        let mut found = list(&networks, vec![by_name])?;
+        found.extend(list(&networks, Self::env_filters(names))?);
+        found.sort();
+        found.dedup();
+        let mut found: Vec<String> = found.iter().map(|n| format!("network {n}")).collect();
+        let containers = ["ps", "-a", "--format", "{{.Names}}"];
+        found.extend(
+            list(&containers, Self::env_filters(names))?
+                .iter()
+                .map(|c| format!("container {c}")),
+        );
+        Ok(found)
+    }
+
+    /// What of the environment exists, whoever made it (None: nothing).
+    pub fn existing(&self, env: &EnvName) -> Result<Option<String>, DockerError> {
+        let found = self.env_objects(&self.names(env))?;
+        Ok((!found.is_empty()).then(|| found.join(", ")))
     }
 
     /// The four tags of `group` and the harness tags, as `key=value` labels.
@@ -103,12 +148,18 @@ impl DockerBackend {
     /// A network and one host per group; an environment that exists is an error.
     pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), DockerError> {
         let names = self.names(env);
+        let remove_with = format!("argos-cloud --backend docker {env} decommission");
+        if let Some(what) = self.existing(env)? {
+            return Err(DockerError::Exists {
+                what: format!(
+                    "environment {} exists ({what}): `{remove_with}` first",
+                    names.stack()
+                ),
+            });
+        }
         self.ensure_image()?;
         let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
-        self.create_network(
-            &names,
-            &format!("argos-cloud --backend docker {env} decommission"),
-        )?;
+        self.create_network(&names, &remove_with)?;
         for group in groups {
             let name = names.resource(*group);
             let mut args: Vec<String> =
@@ -192,7 +243,7 @@ impl DockerBackend {
         if all {
             args.push("-a".to_owned());
         }
-        for filter in Self::label_filters(names) {
+        for filter in self.label_filters(names) {
             args.extend(["--filter".to_owned(), filter]);
         }
         cli::docker_lines(&args)
@@ -261,7 +312,9 @@ impl DockerBackend {
     }
 
     /// Remove the containers, their volumes and the network; idempotent.
-    /// Returns how many containers were removed.
+    /// Returns how many containers were removed. For a run, only what
+    /// carries its id goes, and the key folder only when nothing of the
+    /// environment is left (else it is another's environment's key).
     pub fn decommission(&self, env: &EnvName) -> Result<usize, DockerError> {
         let names = self.names(env);
         let ids = self.container_ids(&names, true)?;
@@ -271,13 +324,15 @@ impl DockerBackend {
             cli::docker(&args)?;
         }
         let mut args = vec!["network".to_owned(), "ls".to_owned(), "-q".to_owned()];
-        for filter in Self::label_filters(&names) {
+        for filter in self.label_filters(&names) {
             args.extend(["--filter".to_owned(), filter]);
         }
         for network in cli::docker_lines(&args)? {
             cli::docker(&["network".to_owned(), "rm".to_owned(), network])?;
         }
-        let _ = std::fs::remove_dir_all(self.key_dir(&names));
+        if self.run.is_none() || self.env_objects(&names)?.is_empty() {
+            let _ = std::fs::remove_dir_all(self.key_dir(&names));
+        }
         self.progress.say(format!(
             "docker: {} removed ({} container(s))",
             names.stack(),
@@ -318,6 +373,10 @@ impl Backend for DockerBackend {
 
     fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError> {
+        Ok(DockerBackend::existing(self, env)?)
     }
 
     fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError> {

@@ -2,6 +2,9 @@
 //! container, network and volume a harness environment makes carries
 //! `argos:run` and `argos:expires`. `sweep` removes the expired ones (a run
 //! that was killed) or one named run; nothing without the labels is touched.
+//! An expired object that cannot go (a network a stranger's container still
+//! uses) is reported with the command that removes it, and the sweep goes on:
+//! one bad leftover must not fail every later run on the machine.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -56,6 +59,35 @@ pub struct SweepReport {
     pub removed: Vec<Labelled>,
     /// Left alone: harness objects of runs that are still alive.
     pub kept: usize,
+    /// Expired objects that could not be removed, and how to remove them.
+    pub failed: Vec<NotRemoved>,
+}
+
+/// An expired object a sweep could not remove.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotRemoved {
+    pub object: Labelled,
+    pub reason: String,
+    /// The command that removes it (by hand, once its users are gone).
+    pub remove_with: String,
+}
+
+impl fmt::Display for NotRemoved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason: Vec<&str> = self
+            .reason
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        write!(
+            f,
+            "{}: {}; remove it with `{}`",
+            self.object,
+            reason.join("; "),
+            self.remove_with
+        )
+    }
 }
 
 const KINDS: [&str; 3] = ["container", "network", "volume"];
@@ -107,10 +139,12 @@ impl DockerBackend {
     }
 
     /// Remove harness objects that expired before `now`, or all of run
-    /// `run`; containers first, then networks and volumes they used.
+    /// `run`; containers first, then networks and volumes they used. What
+    /// of the expired ones cannot go is reported in `failed`; for a named
+    /// run (a teardown) it is an error.
     pub fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, DockerError> {
         let mut report = SweepReport::default();
-        let (doomed, kept): (Vec<Labelled>, Vec<Labelled>) = self
+        let (mut doomed, kept): (Vec<Labelled>, Vec<Labelled>) = self
             .labelled(run)?
             .into_iter()
             .partition(|o| run.is_some() || o.expired(now));
@@ -133,8 +167,23 @@ impl DockerBackend {
                 // Docker removes what it can and names what it could not:
                 // gone already (a parallel sweep) is done; anything else is not.
                 let left = still_there(kind, &names)?;
-                if !left.is_empty() {
+                if left.is_empty() {
+                    continue;
+                }
+                if run.is_some() {
                     return Err(error);
+                }
+                let reason = error.to_string();
+                let (failed, rest): (Vec<Labelled>, Vec<Labelled>) = doomed
+                    .into_iter()
+                    .partition(|o| o.kind == kind && left.contains(&o.name));
+                doomed = rest;
+                for object in failed {
+                    report.failed.push(NotRemoved {
+                        remove_with: remove_command(&object)?,
+                        reason: reason.clone(),
+                        object,
+                    });
                 }
             }
         }
@@ -156,6 +205,35 @@ impl DockerBackend {
         report.removed = doomed;
         Ok(report)
     }
+}
+
+/// The command that removes `object`: a network first loses the containers
+/// still attached to it (they are not the harness's, or they would have gone).
+fn remove_command(object: &Labelled) -> Result<String, DockerError> {
+    let name = &object.name;
+    Ok(match object.kind {
+        "container" => format!("docker rm -f -v {name}"),
+        "network" => {
+            let users: Vec<String> = inspect_present("network", std::slice::from_ref(name))?
+                .iter()
+                .flat_map(|n| {
+                    n["Containers"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|m| m.values())
+                        .filter_map(|c| c["Name"].as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let mut steps: Vec<String> = users
+                .iter()
+                .map(|user| format!("docker network disconnect -f {name} {user}"))
+                .collect();
+            steps.push(format!("docker network rm {name}"));
+            steps.join(" && ")
+        }
+        kind => format!("docker {kind} rm {name}"),
+    })
 }
 
 /// `docker KIND inspect` of `ids`, leaving out those that vanished since

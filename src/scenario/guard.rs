@@ -4,16 +4,50 @@
 //! future is dropped because SIGINT or SIGTERM arrived (see
 //! [`crate::signal::until_signal`]). With keep-on-failure a failed environment is
 //! left standing and the guard prints how to reach it and how to delete it.
+//!
+//! The guard owns only what its run made. An environment that exists when
+//! the run's create starts (an operator's `staging`, another run's), or
+//! anything that carries the run's id already (a kept run of the same
+//! `--env`), is an error that names it; the run then made nothing, and its
+//! teardown, its keep-on-failure and its leak check touch nothing at all.
+//! Once the run makes something, the backend tears down by the run's
+//! `argos:run` id, never by the environment's name.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError};
 use crate::docker::Labelled;
-use crate::names::{EnvName, RunTags};
+use crate::names::{EnvName, Group, RunTags};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(
+        "environment {stack} exists already ({what}); this run made nothing and leaves it as \
+         it is: run the scenario on another --env (or none, for a throwaway name)"
+    )]
+    Exists { stack: String, what: String },
+    #[error(
+        "the run id {run} is taken: {what} already tagged {key}={run} (a run kept with \
+         keep-on-failure?); this run made nothing and leaves them as they are: run the scenario \
+         on another --env, or remove them with `argos-cloud --backend {backend} {run} sweep \
+         --run {run} --yes`",
+        key = crate::names::tag_keys::RUN
+    )]
+    RunIdTaken {
+        run: String,
+        what: String,
+        backend: String,
+    },
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
 
 pub struct EnvironmentGuard {
     backend: Box<dyn Backend>,
     env: EnvName,
     run_id: String,
     keep_on_failure: bool,
+    /// Whether this run has made (or started to make) anything: false
+    /// until its create found the environment free.
+    made: bool,
     failed: bool,
     done: bool,
 }
@@ -33,6 +67,7 @@ impl EnvironmentGuard {
             env,
             run_id: run.run_id.clone(),
             keep_on_failure,
+            made: false,
             failed: false,
             done: false,
         }
@@ -50,20 +85,57 @@ impl EnvironmentGuard {
         &self.run_id
     }
 
+    /// Make the environment's hosts, unless the environment exists: then
+    /// nothing is made and the error names what is there.
+    pub fn commission(&mut self, groups: &[Group]) -> Result<(), CreateError> {
+        if let Some(what) = self.backend.existing(&self.env)? {
+            return Err(CreateError::Exists {
+                stack: self.backend.names(&self.env).stack(),
+                what,
+            });
+        }
+        // Teardown goes by the run id: it must be this run's alone.
+        let taken = self.backend.labelled(Some(&self.run_id))?;
+        if !taken.is_empty() {
+            return Err(CreateError::RunIdTaken {
+                run: self.run_id.clone(),
+                what: taken
+                    .iter()
+                    .map(|o| format!("{} {}", o.kind, o.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                backend: self.backend.kind().into(),
+            });
+        }
+        // From here on a failure may leave a half-made environment: ours.
+        self.made = true;
+        Ok(self.backend.commission(&self.env, groups)?)
+    }
+
+    /// Whether this run made anything (its create found the environment free).
+    pub fn made(&self) -> bool {
+        self.made
+    }
+
     /// A step failed: keep-on-failure now applies.
     pub fn mark_failed(&mut self) {
         self.failed = true;
     }
 
-    /// Whether a failed environment is to be kept rather than destroyed.
+    /// Whether a failed environment is to be kept rather than destroyed
+    /// (never one this run did not make).
     pub fn keeps(&self) -> bool {
-        self.keep_on_failure && (self.failed || std::thread::panicking())
+        self.made && self.keep_on_failure && (self.failed || std::thread::panicking())
     }
 
-    /// Decommission, then look for anything of this run still there.
-    /// Returns the leftovers (empty when all is gone).
+    /// Decommission what this run made (by its run id), then look for
+    /// anything of this run still there. Returns the leftovers (empty when
+    /// all is gone). A run that made nothing touches nothing.
     pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
         self.done = true;
+        if !self.made {
+            return Ok(Vec::new());
+        }
         self.backend
             .decommission(&self.env)
             .map_err(|e| e.to_string())?;

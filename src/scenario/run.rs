@@ -192,7 +192,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 .progress
                 .say(format!("scenario {}: {step} ({stack})", scenario.name));
             match step {
-                Step::Create => steps.create(&guard),
+                Step::Create => steps.create(&mut guard),
                 Step::Converge | Step::Idempotence
                     if let Err(reason) = guard.backend().data_plane() =>
                 {
@@ -249,16 +249,33 @@ impl Steps<'_> {
             .map_err(|e| e.to_string())
     }
 
-    fn create(&self, guard: &EnvironmentGuard) -> Outcome {
-        let backend = guard.backend();
-        // Leftovers of killed runs go first, so they never pile up.
-        let swept = match backend.sweep(None, SystemTime::now()) {
-            Ok(report) => report.removed.len(),
-            Err(e) => return Outcome::Failed(format!("sweeping expired leftovers: {e}")),
+    fn create(&self, guard: &mut EnvironmentGuard) -> Outcome {
+        // Leftovers of killed runs go first, so they never pile up. One
+        // that cannot go is reported with its remedy; it must not fail this
+        // run (nor every later one).
+        let swept = match guard.backend().sweep(None, SystemTime::now()) {
+            Ok(report) => {
+                let mut text = format!(
+                    "swept {} expired object(s) of earlier runs",
+                    report.removed.len()
+                );
+                if !report.failed.is_empty() {
+                    text.push_str(&format!(
+                        "; kept {} that could not be removed:",
+                        report.failed.len()
+                    ));
+                    for failure in &report.failed {
+                        text.push_str(&format!("\n  {failure}"));
+                    }
+                }
+                text
+            }
+            Err(e) => format!("could not sweep expired leftovers of earlier runs: {e}"),
         };
-        if let Err(e) = backend.commission(guard.env(), &self.groups()) {
+        if let Err(e) = guard.commission(&self.groups()) {
             return Outcome::Failed(e.to_string());
         }
+        let backend = guard.backend();
         let hosts = match backend.status(guard.env()) {
             Ok(hosts) => hosts
                 .iter()
@@ -267,10 +284,7 @@ impl Steps<'_> {
                 .join(", "),
             Err(e) => return Outcome::Failed(format!("reading what was made: {e}")),
         };
-        Outcome::Passed(format!(
-            "on {}: {hosts}; swept {swept} expired object(s) of earlier runs",
-            backend.kind()
-        ))
+        Outcome::Passed(format!("on {}: {hosts}; {swept}", backend.kind()))
     }
 
     async fn deploy(
@@ -400,8 +414,12 @@ impl Steps<'_> {
 
     fn destroy(&self, guard: &mut EnvironmentGuard) -> Outcome {
         let run = guard.run_id().to_owned();
+        let made = guard.made();
         match guard.destroy() {
             Err(reason) => Outcome::Failed(reason),
+            Ok(_) if !made => {
+                Outcome::Passed("this run made nothing, so it removed nothing".into())
+            }
             Ok(left) if left.is_empty() => Outcome::Passed(format!(
                 "removed; nothing tagged {}={run} is left",
                 tag_keys::RUN

@@ -18,6 +18,10 @@ pub struct MachineList {
     pub format: u32,
     /// `<app>-<env>`.
     pub stack: String,
+    /// The harness run that made the environment (`argos:run`); None for an
+    /// operator's. A run's teardown acts only on a list with its own id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     pub provider: Provider,
     /// Seconds Vagrant waits for a machine's SSH.
     pub boot_timeout: u64,
@@ -121,6 +125,7 @@ mod tests {
         MachineList {
             format: FORMAT,
             stack: "argos-dev".into(),
+            run: Some("t-app-1".into()),
             provider: Provider::Docker,
             boot_timeout: 120,
             ssh: SshLogin {

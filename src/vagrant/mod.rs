@@ -126,6 +126,36 @@ impl VagrantBackend {
         }
     }
 
+    /// The harness run this backend acts for (None: an operator's commands).
+    fn run_id(&self) -> Option<&str> {
+        self.docker.run.as_ref().map(|r| r.run_id.as_str())
+    }
+
+    /// Whether this backend may act on the environment of `list`: always
+    /// for an operator, for a run only on what that run made.
+    fn owns(&self, list: &MachineList) -> bool {
+        self.run_id().is_none() || list.run.as_deref() == self.run_id()
+    }
+
+    /// What of the environment exists, whoever made it: its Vagrant project,
+    /// and on the docker provider its containers and network.
+    pub fn existing(&self, env: &EnvName) -> Result<Option<String>, VagrantError> {
+        let names = self.docker.names(env);
+        let dir = self.dir(&names);
+        let mut found = Vec::new();
+        if MachineList::file(&dir).exists() {
+            found.push(format!("Vagrant project {}", dir.display()));
+        }
+        if matches!(
+            provider::resolve(self.docker.settings.vagrant.provider),
+            Ok(Provider::Docker)
+        ) && let Some(objects) = self.docker.existing(env)?
+        {
+            found.push(objects);
+        }
+        Ok((!found.is_empty()).then(|| found.join(", ")))
+    }
+
     fn machines(&self, names: &EnvNames) -> Result<Option<MachineList>, VagrantError> {
         MachineList::read(&self.dir(names)).map_err(VagrantError::io("reading machines.json"))
     }
@@ -194,6 +224,7 @@ impl VagrantBackend {
         let list = MachineList {
             format: machines::FORMAT,
             stack: names.stack(),
+            run: self.run_id().map(str::to_owned),
             provider,
             boot_timeout: BOOT_TIMEOUT.as_secs(),
             ssh: machines::SshLogin {
@@ -323,12 +354,25 @@ impl VagrantBackend {
     }
 
     /// `vagrant destroy -f`, then whatever the provider left (found by the
-    /// environment's labels), then the folder. Idempotent.
+    /// environment's labels), then the folder. Idempotent. For a run, the
+    /// Vagrant project is destroyed only when its machine list carries the
+    /// run's id, and only the run's labelled objects go.
     pub fn decommission(&self, env: &EnvName) -> Result<usize, VagrantError> {
         let names = self.docker.names(env);
         let dir = self.dir(&names);
+        let machines = self.machines(&names);
+        if let Ok(Some(list)) = &machines
+            && !self.owns(list)
+        {
+            self.docker.progress.say(format!(
+                "vagrant: {} belongs to {}, not to this run: left as it is",
+                dir.display(),
+                list.run.as_deref().unwrap_or("an operator")
+            ));
+            return Ok(self.docker.decommission(env)?);
+        }
         // Machines Vagrant destroyed; None when it could not (then the labels do).
-        let destroyed = match self.machines(&names) {
+        let destroyed = match machines {
             Ok(Some(list)) => {
                 let outcome = self.vagrant(&dir).run_shown(
                     &["destroy", "-f"],
@@ -393,6 +437,10 @@ impl Backend for VagrantBackend {
 
     fn settings(&self) -> &Settings {
         &self.docker.settings
+    }
+
+    fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError> {
+        Ok(VagrantBackend::existing(self, env)?)
     }
 
     fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError> {

@@ -332,3 +332,116 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
         .success()
         .stdout(contains("sweep: nothing to delete"));
 }
+
+/// What of environment `env` the emulator holds: the stack's id and status,
+/// its instances and its databases.
+fn environment(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
+    let out = on(emulator, project)
+        .args([env, "status", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let ids = |key: &str, state: &str| {
+        let mut ids: Vec<String> = status[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["id"], i[state]))
+            .collect();
+        ids.sort();
+        ids
+    };
+    serde_json::json!({
+        "stack": status["stack"],
+        "instances": ids("instances", "state"),
+        "databases": ids("databases", "status"),
+    })
+}
+
+/// A scenario run with `--env staging` while `staging` exists: refused by
+/// name, and the run's teardown leaves the stack, its instances and its
+/// database as they were (it used to delete the stack by name).
+#[test]
+fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was_on_the_emulator() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["staging", "commission"])
+        .assert()
+        .success();
+    let before = environment(&emulator, &project, "staging");
+    assert_eq!(before["stack"]["status"], "CREATE_COMPLETE", "{before}");
+    assert!(
+        before["instances"].as_array().unwrap().len() >= 2,
+        "{before}"
+    );
+    assert_eq!(before["databases"].as_array().unwrap().len(), 1, "{before}");
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
+    let run = on(&emulator, &project)
+        .args(["--backend", "aws", "scenario", "run", "--env", "staging"])
+        .arg(&scenario)
+        .assert()
+        .failure();
+    let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert_eq!(environment(&emulator, &project, "staging"), before, "{out}");
+    run.stdout(
+        contains("environment argos-staging exists already (stack argos-staging")
+            .and(contains("this run made nothing and leaves it as it is"))
+            .and(contains("this run made nothing, so it removed nothing")),
+    );
+}
+
+/// An expired leftover the sweep cannot delete (here a snapshot tagged by a
+/// dead run but still used by the operator's image, which EC2 refuses to
+/// delete) does not stop a scenario run: the create step names it with the
+/// command that removes it, and the run passes. (It used to fail every run.)
+#[test]
+fn an_expired_leftover_that_cannot_be_deleted_does_not_stop_a_run_on_the_emulator() {
+    let emulator = emulator();
+    let project = TempProject::shipped();
+    on(&emulator, &project)
+        .args(["operator", "commission"])
+        .assert()
+        .success();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let snapshot = runtime.block_on(async {
+        let aws = argos_cloud::aws::Aws::connect(&emulator.aws_options("us-east-1")).await;
+        let images = aws.images(&[]).await.unwrap();
+        let image = images
+            .iter()
+            .find(|i| i.name == "argos-image")
+            .unwrap_or_else(|| panic!("no argos-image in {images:?}"));
+        let snapshot = image
+            .snapshot_ids
+            .first()
+            .expect("the image has a snapshot");
+        let dead = vec![
+            ("argos:run".to_owned(), "deadrun".to_owned()),
+            (
+                "argos:expires".to_owned(),
+                "2020-01-01T00:00:00Z".to_owned(),
+            ),
+            ("Env".to_owned(), "deadrun".to_owned()),
+        ];
+        aws.create_tags(std::slice::from_ref(snapshot), &dead)
+            .await
+            .unwrap();
+        snapshot.clone()
+    });
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
+    on(&emulator, &project)
+        .args(["--backend", "aws", "scenario", "run", "--env", "run1"])
+        .arg(&scenario)
+        .assert()
+        .success()
+        .stdout(
+            contains("kept 1 that could not be removed")
+                .and(contains(format!("snapshot {snapshot} (run deadrun")))
+                .and(contains(
+                    "remove it with `argos-cloud --backend aws deadrun sweep --run deadrun --yes`",
+                )),
+        );
+}

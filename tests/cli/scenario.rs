@@ -10,8 +10,14 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 
+use argos_cloud::backend::{self, Backend, LocalKind};
+use argos_cloud::names::{EnvName, Group};
+use argos_cloud::progress::Progress;
+use argos_cloud::project::Project;
+use argos_cloud::settings::{self, Overrides};
+
 use crate::argos;
-use crate::support::TempProject;
+use crate::support::{self, TempProject};
 
 /// `scenario check` on a file holding `text` fails, saying each of `expected`.
 fn check_refuses(project: &TempProject, text: &str, expected: &[&str]) {
@@ -504,5 +510,205 @@ fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them(
     assert!(
         !known_hosts.exists(),
         "the keys of hosts that are gone are forgotten"
+    );
+}
+
+/// An operator's Docker environment (no run id), decommissioned when the
+/// test is done with it, whatever happened.
+struct OperatorEnv {
+    backend: Box<dyn Backend>,
+    env: EnvName,
+}
+
+impl OperatorEnv {
+    /// Commission `env` on the repository's project with the sample settings.
+    fn commission(env: &str) -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let project = Project::open(root).unwrap();
+        let file = root.join(Project::SAMPLE_SETTINGS);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let settings = settings::parse(&file, &text, &Overrides::default()).unwrap();
+        let backend = backend::local(
+            LocalKind::Docker,
+            project,
+            settings,
+            Progress::stderr(),
+            None,
+        );
+        let env = EnvName::new(env).unwrap();
+        let made = Self { backend, env };
+        made.backend
+            .commission(&made.env, &[Group::Database, Group::App])
+            .unwrap();
+        made
+    }
+
+    /// Every container, network and volume of the environment, with its
+    /// id and state: what must not change.
+    fn objects(&self) -> Vec<String> {
+        let names = self.backend.names(&self.env);
+        let filters = [
+            format!("label=App={}", names.app),
+            format!("label=Env={}", names.env),
+        ];
+        let mut found = Vec::new();
+        for list in [
+            &[
+                "ps",
+                "-a",
+                "--format",
+                "container {{.ID}} {{.Names}} {{.State}}",
+            ][..],
+            &["network", "ls", "--format", "network {{.ID}} {{.Name}}"][..],
+            &["volume", "ls", "--format", "volume {{.Name}}"][..],
+        ] {
+            let mut command = Command::new("docker");
+            command.args(list);
+            for filter in &filters {
+                command.args(["--filter", filter]);
+            }
+            let out = command.output().unwrap();
+            assert!(out.status.success(), "docker {list:?}");
+            found.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        found.sort();
+        found
+    }
+
+    fn key(&self) -> PathBuf {
+        let stack = self.backend.names(&self.env).stack();
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".argos/docker")
+            .join(stack)
+            .join("id_ed25519")
+    }
+}
+
+impl Drop for OperatorEnv {
+    fn drop(&mut self) {
+        if let Err(error) = self.backend.decommission(&self.env) {
+            eprintln!(
+                "could not remove the test's environment {}: {error}",
+                self.env
+            );
+        }
+    }
+}
+
+/// `scenario run scenarios/database.yaml --env ENV` on Docker, which must
+/// fail; all it printed.
+fn database_scenario_fails_on(env: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"))
+        .arg("--root")
+        .arg(root)
+        .args(["--backend", "docker", "scenario", "run"])
+        .arg(root.join("scenarios/database.yaml"))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .args(["--env", env])
+        .env_remove("ARGOS_KEEP")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    text
+}
+
+/// `scenario run --env dev` while `dev` exists: the run is refused by name
+/// and its teardown leaves `dev` exactly as it was (it used to remove it,
+/// going by the environment's name instead of the run's id).
+#[test]
+fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
+    if !docker_here() || support::ansible().is_none() {
+        return;
+    }
+    let env = argos_cloud::scenario::run::unique_env_name("operator");
+    let operator = OperatorEnv::commission(env.as_str());
+    let before = operator.objects();
+    assert_eq!(
+        before.iter().filter(|o| o.ends_with(" running")).count(),
+        2,
+        "two running hosts: {before:?}"
+    );
+    let text = database_scenario_fails_on(env.as_str());
+    assert_eq!(operator.objects(), before, "{text}");
+    assert!(
+        operator.key().is_file(),
+        "the environment's SSH key is gone"
+    );
+    assert!(
+        text.contains(&format!(
+            "environment argos-{env} exists already (network argos-{env}-network"
+        )) && text.contains("this run made nothing and leaves it as it is"),
+        "{text}"
+    );
+}
+
+/// A Docker volume labelled as another's run's object, removed when the test
+/// is done with it.
+struct ForeignVolume(String);
+
+impl ForeignVolume {
+    fn exists(&self) -> bool {
+        Command::new("docker")
+            .args(["volume", "inspect", &self.0])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+impl Drop for ForeignVolume {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["volume", "rm", &self.0])
+            .output();
+    }
+}
+
+/// `scenario run --env X` when something of another environment already
+/// carries `argos:run=X` (a kept run of that name): refused before anything
+/// is made, and that object is left alone (teardown goes by the run id, so
+/// an id that is not this run's alone would take it along).
+#[test]
+fn a_scenario_run_whose_run_id_is_taken_leaves_what_carries_it() {
+    if !docker_here() || support::ansible().is_none() {
+        return;
+    }
+    let env = argos_cloud::scenario::run::unique_env_name("taken");
+    let volume = ForeignVolume(format!("argos-{env}-elsewhere"));
+    let expires =
+        argos_cloud::names::rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let made = Command::new("docker")
+        .args(["volume", "create"])
+        .args(["--label", &format!("argos:run={env}")])
+        .args(["--label", &format!("argos:expires={expires}")])
+        .args(["--label", "App=argos", "--label", "Env=elsewhere"])
+        .arg(&volume.0)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let text = database_scenario_fails_on(env.as_str());
+    assert!(volume.exists(), "the other run's volume is gone:\n{text}");
+    assert!(
+        text.contains(&format!(
+            "the run id {env} is taken: volume {} already tagged argos:run={env}",
+            volume.0
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        labelled(env.as_str()),
+        [format!("volume {}", volume.0)],
+        "{text}"
     );
 }

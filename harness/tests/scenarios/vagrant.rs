@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use argos_cloud::backend::LocalKind;
 use argos_cloud::docker::DockerBackend;
-use argos_cloud::names::{Group, RunTags};
+use argos_cloud::names::{EnvName, Group, RunTags};
 use argos_cloud::progress::Progress;
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
@@ -151,4 +151,75 @@ async fn a_missing_provider_fails_create_and_makes_nothing() {
             .path(&format!(".argos/vagrant/{}", report.environment))
             .exists()
     );
+}
+
+/// An operator's Vagrant environment (no run id), destroyed when the test
+/// is done with it, whatever happened.
+struct OperatorMachines {
+    backend: VagrantBackend,
+    env: EnvName,
+}
+
+impl Drop for OperatorMachines {
+    fn drop(&mut self) {
+        if let Err(error) = self.backend.decommission(&self.env) {
+            eprintln!(
+                "could not remove the test's environment {}: {error}",
+                self.env
+            );
+        }
+    }
+}
+
+/// `scenario run --env dev` on Vagrant while the operator's `dev` exists:
+/// refused by name, and `vagrant destroy` never runs on it (it used to:
+/// teardown went by the environment's folder, not the run's id).
+#[tokio::test]
+async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was() {
+    if !scenarios::available(LocalKind::Vagrant) {
+        return;
+    }
+    let scenario = shipped("database.yaml");
+    let mut options = scenarios::options_on(LocalKind::Vagrant);
+    let env = unique_env_name("vagrantop");
+    let operator = OperatorMachines {
+        backend: VagrantBackend::new(DockerBackend {
+            project: options.project.clone(),
+            settings: scenario_settings(&scenario, &options).unwrap().settings,
+            progress: Progress::stderr(),
+            run: None,
+        }),
+        env: env.clone(),
+    };
+    operator
+        .backend
+        .commission(&env, &[Group::Database])
+        .unwrap();
+    let before = operator.backend.status(&env).unwrap();
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0].state, "running", "{before:?}");
+
+    options.env = Some(env.clone());
+    let report = scenarios::run_with(&scenario, &options).await;
+    let after = operator.backend.status(&env).unwrap();
+    assert_eq!(
+        after
+            .iter()
+            .map(|h| (&h.name, &h.state))
+            .collect::<Vec<_>>(),
+        before
+            .iter()
+            .map(|h| (&h.name, &h.state))
+            .collect::<Vec<_>>(),
+        "{report}"
+    );
+    match &report.step(Step::Create).unwrap().outcome {
+        Outcome::Failed(reason) => assert!(
+            reason.contains(&format!(
+                "environment argos-{env} exists already (Vagrant project"
+            )),
+            "{reason}"
+        ),
+        other => panic!("create should be refused: {other:?}\n{report}"),
+    }
 }

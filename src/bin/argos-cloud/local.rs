@@ -141,11 +141,20 @@ pub fn command(
                 for object in &report.removed {
                     println!("removed {object}");
                 }
+                for failure in &report.failed {
+                    println!("NOT removed {failure}");
+                }
                 println!(
                     "sweep: removed {} object(s); {} of live runs kept",
                     report.removed.len(),
                     report.kept
                 );
+                if !report.failed.is_empty() {
+                    return Err(format!(
+                        "sweep: {} expired object(s) could not be removed (see above)",
+                        report.failed.len()
+                    ));
+                }
             } else {
                 let now = SystemTime::now();
                 let all = backend.labelled(run.as_deref()).map_err(fail)?;
