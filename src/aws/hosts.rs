@@ -99,19 +99,28 @@ impl AwsHosts {
         &self.engine
     }
 
-    fn block<'a, F, T>(&'a self, call: impl FnOnce(&'a AwsBackend) -> F + Send) -> T
+    /// Run `call` to its end on the adapter's runtime. A signal ends it at
+    /// once (unless it is cleanup): its future is dropped, and the engine's
+    /// guards delete what it had started (a half-made stack, a bake).
+    fn block<'a, F, T>(
+        &'a self,
+        call: impl FnOnce(&'a AwsBackend) -> F + Send,
+    ) -> Result<T, BackendError>
     where
-        F: Future<Output = T> + 'a,
+        F: Future<Output = Result<T, EngineError>> + 'a,
         T: Send,
     {
         let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
         let engine = &self.engine;
+        let stoppable = crate::signal::Stoppable::here();
         std::thread::scope(|scope| {
             scope
-                .spawn(|| runtime.block_on(call(engine)))
+                .spawn(|| runtime.block_on(stoppable.run(call(engine))))
                 .join()
                 .expect("an AWS call panicked")
         })
+        .map_err(|signal| BackendError::Interrupted { signal })?
+        .map_err(BackendError::Aws)
     }
 
     /// What `filter` finds (a dry run), as labelled objects.

@@ -61,9 +61,14 @@ impl EnvironmentGuard {
     }
 
     /// Decommission, then look for anything of this run still there.
-    /// Returns the leftovers (empty when all is gone).
+    /// Returns the leftovers (empty when all is gone). This is cleanup: a
+    /// signal (the usual reason it runs) does not stop it.
     pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
         self.done = true;
+        crate::signal::cleanup(|| self.remove())
+    }
+
+    fn remove(&self) -> Result<Vec<Labelled>, String> {
         self.backend
             .decommission(&self.env)
             .map_err(|e| e.to_string())?;
@@ -87,8 +92,12 @@ impl EnvironmentGuard {
         self.how_to_reach()
     }
 
-    /// What to tell a user about a kept environment.
+    /// What to tell a user about a kept environment (read even after a signal).
     pub fn how_to_reach(&self) -> String {
+        crate::signal::cleanup(|| self.reach())
+    }
+
+    fn reach(&self) -> String {
         let names = self.backend.names(&self.env);
         let mut text = format!(
             "kept environment {} for debugging (keep-on-failure):\n",
