@@ -2,10 +2,13 @@
 //!
 //! [`emulator`]: a local AWS API (moto's server) that the AWS backend runs
 //! against unchanged. [`scenarios`]: the shipped scenario files run on a
-//! local backend, as the `roles` test suite runs them.
+//! local backend, as the `roles` test suite runs them. [`tools`]: the
+//! Python tools both need (moto, Ansible, cfn-lint), in one venv made on
+//! first use.
 
 pub mod emulator;
 pub mod scenarios;
+pub mod tools;
 
 pub use argos_cloud as engine;
 pub use emulator::{Emulator, EmulatorError, EmulatorKind};

@@ -15,7 +15,7 @@ use argos_cloud::project::Project;
 use serde_json::json;
 
 use crate::argos;
-use crate::support::{Running, TempProject, ansible, argos_command};
+use crate::support::{Running, TempProject, ansible, argos_command, docker_here};
 
 const APP_PLAYBOOK: &str = r#"---
 - name: Runner test app
@@ -222,16 +222,7 @@ impl Drop for OperatorEnv<'_> {
 /// ssh (connection masters included) outlive argos-cloud.
 #[test]
 fn sigint_to_deploy_ends_ansible_and_its_ssh() {
-    let docker = std::process::Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !docker {
-        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
-        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
-        return;
-    }
-    if ansible().is_none() {
+    if !docker_here() || ansible().is_none() {
         return;
     }
     let project = TempProject::runnable();

@@ -11,7 +11,7 @@ use argos_cloud::backend::LocalKind;
 use predicates::str::contains;
 
 use crate::argos;
-use crate::support::{Running, TempProject, argos_command};
+use crate::support::{Running, TempProject, argos_command, docker_here};
 
 /// `scenario check` on a file holding `text` fails, saying each of `expected`.
 fn check_refuses(project: &TempProject, text: &str, expected: &[&str]) {
@@ -106,18 +106,6 @@ fn labelled(run: &str) -> Vec<String> {
     found
 }
 
-fn docker_here() -> bool {
-    let ok = Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
-        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
-    }
-    ok
-}
-
 /// `argos-cloud --backend BACKEND scenario run` of a shipped scenario on the
 /// real project, with the sample settings.
 fn run_scenario(backend: &str, scenario: &str, extra: &[&str]) -> Running {
@@ -135,7 +123,7 @@ fn run_scenario(backend: &str, scenario: &str, extra: &[&str]) -> Running {
 /// stop cleanly: exit 130 at once, no ansible-playbook or ssh left, nothing
 /// labelled left.
 fn a_signal_while_converging_removes_the_environment(signal: &str) {
-    if !docker_here() {
+    if !argos_harness::scenarios::available(LocalKind::Docker) {
         return;
     }
     let mut run = run_scenario("docker", "knowledge.yaml", &[]);
@@ -204,7 +192,7 @@ fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
 
 #[test]
 fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
-    if !docker_here() {
+    if !argos_harness::scenarios::available(LocalKind::Docker) {
         return;
     }
     // A short life: long enough that no other run's sweep takes the

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use argos_cloud::deploy::AnsiblePlaybook;
 use argos_cloud::lint::CfnLint;
 use argos_cloud::project::Project;
+use argos_harness::tools::Venv;
 
 /// A copy of the shipped formations and sample settings in a temporary folder,
 /// so a test may break them (and `all.yml` is made there, not in the repo).
@@ -37,7 +38,7 @@ impl TempProject {
 
     /// [`Self::shipped`] that commands can run on: the playbooks (copied:
     /// `all.yml` is made beside them), the host image's build files and
-    /// the Vagrantfile, and the repository's `.venv`.
+    /// the Vagrantfile.
     pub fn runnable() -> Self {
         let project = Self::shipped();
         let source = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -49,7 +50,7 @@ impl TempProject {
             .unwrap();
         assert!(status.success(), "copying the playbooks");
         let _ = std::fs::remove_file(project.root().join(Project::SETTINGS));
-        for linked in ["docker", "Vagrantfile", ".venv"] {
+        for linked in ["docker", "Vagrantfile"] {
             if source.join(linked).exists() {
                 std::os::unix::fs::symlink(source.join(linked), project.root().join(linked))
                     .unwrap();
@@ -77,6 +78,7 @@ impl TempProject {
 
 /// cfn-lint, or a loud skip of the lint assertions. Under CI it must be there.
 pub fn cfn_lint(project: &TempProject) -> Option<CfnLint> {
+    argos_harness::tools::venv_or_skip()?;
     let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
     let found =
         CfnLint::locate(&repo).or_else(|| CfnLint::locate(&Project::open(project.root()).unwrap()));
@@ -91,8 +93,10 @@ pub fn cfn_lint(project: &TempProject) -> Option<CfnLint> {
 }
 
 /// The `ansible-playbook` deploy would use (its folder holds the other
-/// Ansible commands); `None`, said loudly, where there is none, never in CI.
+/// Ansible commands), from the project's venv, made on first use; `None`,
+/// said loudly, where it cannot be made, never in CI.
 pub fn ansible() -> Option<AnsiblePlaybook> {
+    argos_harness::tools::venv_or_skip()?;
     let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
     match AnsiblePlaybook::locate(&repo) {
         Ok(found) => Some(found),
@@ -198,16 +202,24 @@ pub fn left_alive(seen: &[Process], marker: &str) -> Vec<Process> {
         .collect()
 }
 
-/// `argos-cloud ARGS` for a test that watches it run: no overrides from
-/// the developer's shell, stdout dropped.
+/// `argos-cloud --root ROOT` for a test that watches it run (see [`isolate`]).
 pub fn argos_command(root: &Path) -> std::process::Command {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"));
     command.arg("--root").arg(root);
+    isolate(&mut command);
+    command
+}
+
+/// What the binary under test sees of its environment: no overrides from
+/// the developer's shell, and the project's venv (`ARGOS_VENV`) for its
+/// Python tools, never whatever else is on `PATH`.
+pub fn isolate(command: &mut std::process::Command) {
     for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
         command.env_remove(name);
     }
-    command.env_remove("AWS_ENDPOINT_URL");
     command
+        .env_remove("AWS_ENDPOINT_URL")
+        .env(Project::VENV_VAR, Venv::project().dir());
 }
 
 /// A running `argos-cloud`, its stderr read line by line.
@@ -352,4 +364,17 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether Docker's engine runs here; a loud skip where not, never in CI.
+pub fn docker_here() -> bool {
+    let ok = std::process::Command::new("docker")
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
+        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
+    }
+    ok
 }
