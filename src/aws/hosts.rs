@@ -177,7 +177,7 @@ impl Backend for AwsHosts {
     fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {
         let names = self.engine.names(env);
         let project = &self.project;
-        Ok(self.block(|engine| async move { engine.inventory(project, &names, expect).await })?)
+        self.block(|engine| async move { engine.inventory(project, &names, expect).await })
     }
 
     fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError> {
