@@ -23,7 +23,7 @@ use argos_cloud::project::Project;
 
 /// How long one install may take (pip from PyPI: a minute or two).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
-/// Holds the requirements the venv was installed from.
+/// Holds the pins of the requirements the venv was installed from.
 const STAMP: &str = ".argos-requirements";
 const LOCK: &str = ".argos-install.lock";
 /// pip's output, for when an install fails.
@@ -84,7 +84,7 @@ impl Venv {
         }
     }
 
-    /// Whether it holds exactly what `wanted` (the requirements' text) pins.
+    /// Whether it holds exactly what `wanted` (the requirements' [`pins`]) pins.
     fn ready(&self, wanted: &str) -> bool {
         self.bin().join("python").is_file()
             && std::fs::read_to_string(self.dir.join(STAMP)).is_ok_and(|stamp| stamp == wanted)
@@ -94,6 +94,7 @@ impl Venv {
     /// a time, across processes); its `bin` folder.
     pub fn ensure(&self) -> Result<PathBuf, ToolsError> {
         let wanted = std::fs::read_to_string(&self.requirements)
+            .map(|text| pins(&text))
             .map_err(|e| self.error(format!("reading the requirements: {e}")))?;
         if self.ready(&wanted) {
             return Ok(self.bin());
@@ -212,6 +213,16 @@ impl Venv {
     }
 }
 
+/// The lines of a requirements file that say what to install (comments
+/// and blank lines left out, so editing a comment installs nothing).
+fn pins(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// The project's venv ([`Venv::project`]), made ready once per process;
 /// its `bin` folder.
 pub fn ensure_venv() -> Result<PathBuf, ToolsError> {
@@ -238,5 +249,18 @@ pub fn venv_or_skip() -> Option<PathBuf> {
             eprintln!("SKIPPED: {error}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pins;
+
+    #[test]
+    fn only_the_pins_decide_whether_a_venv_is_up_to_date() {
+        let text = "# tools\ncfn-lint==1.58.0\n\n  moto[server]==5.2.5  \n";
+        assert_eq!(pins(text), "cfn-lint==1.58.0\nmoto[server]==5.2.5\n");
+        assert_eq!(pins(&format!("# edited comment\n{text}")), pins(text));
+        assert_ne!(pins("cfn-lint==1.59.0\n"), pins(text));
     }
 }
