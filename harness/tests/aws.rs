@@ -714,3 +714,48 @@ async fn the_emulator_makes_its_venv_and_never_runs_a_foreign_moto() {
         "one install for both callers:\n{log}"
     );
 }
+
+/// A signal while a scenario's AWS step is in flight (here a commission
+/// whose endpoint accepts the connection and never answers, so the SDK
+/// would wait out its 30 s attempt timeout, and retry): the synchronous
+/// step returns "interrupted" at once, and cleanup after it is not stopped.
+#[test]
+fn a_signal_ends_a_synchronous_aws_step_at_once() {
+    use argos_cloud::backend::{Backend, BackendError};
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let project = Project::open(workspace()).unwrap();
+    let name = env("sigaws");
+    let hosts = argos_cloud::aws::AwsHosts::connect(
+        project,
+        settings(&[]),
+        &name,
+        Some(endpoint),
+        Progress::silent(),
+        Some(RunTags::new("sigaws", Duration::from_secs(600))),
+        Default::default(),
+    )
+    .unwrap();
+    // The signal comes once the engine's first request has arrived.
+    let signaller = std::thread::spawn(move || {
+        let (connection, _) = silent.accept().unwrap();
+        argos_cloud::signal::stop("SIGINT");
+        connection
+    });
+    let started = std::time::Instant::now();
+    let outcome = hosts.commission(&name, &[Group::App]);
+    let took = started.elapsed();
+    let _connection = signaller.join().unwrap();
+    assert!(
+        matches!(outcome, Err(BackendError::Interrupted { signal: "SIGINT" })),
+        "{outcome:?}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // Teardown after the signal is cleanup: it is not stopped (it fails
+    // here only because nothing answers, after its own timeouts).
+    let cleanup = argos_cloud::signal::cleanup(|| hosts.labelled(Some("sigaws")));
+    assert!(
+        !matches!(cleanup, Err(BackendError::Interrupted { .. })),
+        "{cleanup:?}"
+    );
+}
