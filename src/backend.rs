@@ -27,6 +27,8 @@ pub enum BackendError {
     Vagrant(#[from] VagrantError),
     #[error(transparent)]
     Aws(#[from] crate::aws::EngineError),
+    #[error("stopped by {signal}")]
+    Interrupted { signal: &'static str },
 }
 
 /// One host as `status` shows it.

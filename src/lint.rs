@@ -12,7 +12,8 @@ use crate::project::Project;
 use crate::template::{Section, Template};
 
 /// Where cfn-lint is looked for, in order: this variable, the project's
-/// `.venv` (made by `.ci/run`), then `PATH`.
+/// venv (`.venv` or `ARGOS_VENV`, made by `.ci/run` or the test harness),
+/// then `PATH`.
 pub const CFN_LINT_VAR: &str = "ARGOS_CFN_LINT";
 
 #[derive(Debug, Clone)]
@@ -92,7 +93,7 @@ impl CfnLint {
         let candidates = std::env::var_os(CFN_LINT_VAR)
             .map(PathBuf::from)
             .into_iter()
-            .chain([project.root().join(".venv/bin/cfn-lint")])
+            .chain([project.venv().join("bin/cfn-lint")])
             .chain(std::env::var_os("PATH").into_iter().flat_map(|paths| {
                 std::env::split_paths(&paths)
                     .map(|dir| dir.join("cfn-lint"))

@@ -25,6 +25,8 @@ impl Project {
     pub const SAMPLE_SETTINGS: &'static str = "playbooks/group_vars/all.sample.yml";
     /// The formation deployed on its own, as the `<app>-image` bake.
     pub const IMAGE_FORMATION: &'static str = "image.json";
+    /// Names the virtualenv of the project's Python tools (see [`Self::venv`]).
+    pub const VENV_VAR: &'static str = "ARGOS_VENV";
 
     /// A project at `root`, checked to hold `formations/` and `playbooks/`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, NotAProject> {
@@ -42,6 +44,15 @@ impl Project {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The virtualenv of the project's Python tools (ansible-playbook,
+    /// cfn-lint): `ARGOS_VENV`, else `.venv` in the project. The test
+    /// harness makes it from `.ci/requirements.txt` on first use.
+    pub fn venv(&self) -> PathBuf {
+        std::env::var_os(Self::VENV_VAR)
+            .filter(|dir| !dir.is_empty())
+            .map_or_else(|| self.root.join(".venv"), PathBuf::from)
     }
 
     /// `rel` inside the project, written as short as it can be for messages:

@@ -1,7 +1,7 @@
 //! An AWS API emulator on this machine, for tests and for the CLI's
 //! `--endpoint`: moto's server by default. Started on a free loopback port
-//! from the project's `.venv` (installed from `.ci/requirements.txt` when
-//! missing), probed for readiness over HTTP with a deadline, and stopped
+//! from the project's venv (`.venv`, made from `.ci/requirements.txt` on
+//! first use: [`crate::tools`]), probed for readiness over HTTP with a deadline, and stopped
 //! when dropped. Each `Emulator` is its own server, so tests never share
 //! state.
 //!
@@ -9,9 +9,8 @@
 //! (moto, or LocalStack with `ARGOS_EMULATOR=localstack`); it is never
 //! stopped or reset by the fixture.
 
-use std::fs::File;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -20,8 +19,6 @@ use argos_cloud::wait::{self, Backoff, Poll};
 
 /// How long an emulator may take to answer its readiness probe.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long installing the emulator into `.venv` may take.
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmulatorKind {
@@ -55,8 +52,8 @@ pub enum EmulatorError {
          RDS): start it yourself and set ARGOS_EMULATOR_URL"
     )]
     LocalStackNotStarted,
-    #[error("cannot install moto into {venv}: {reason}")]
-    Install { venv: PathBuf, reason: String },
+    #[error(transparent)]
+    Tools(#[from] crate::tools::ToolsError),
     #[error("cannot start {program}: {source}")]
     Spawn {
         program: PathBuf,
@@ -235,87 +232,15 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// moto's server: `ARGOS_MOTO_SERVER`, the project's `.venv`, `PATH`, or a
-/// fresh install into `.venv` from the pinned requirements.
+/// moto's server: `ARGOS_MOTO_SERVER`, else the project's venv (made from
+/// the pinned requirements on first use, see [`crate::tools`]), never
+/// whatever `moto_server` is on `PATH`.
 async fn moto_server() -> Result<PathBuf, EmulatorError> {
     if let Some(path) = std::env::var_os("ARGOS_MOTO_SERVER") {
         return Ok(PathBuf::from(path));
     }
-    let root = crate::workspace_root();
-    let venv = root.join(".venv");
-    let in_venv = venv.join("bin/moto_server");
-    if in_venv.is_file() {
-        return Ok(in_venv);
-    }
-    if let Some(on_path) = std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("moto_server"))
-        .find(|p| p.is_file())
-    {
-        return Ok(on_path);
-    }
-    install_moto(&root, &venv).await?;
-    Ok(in_venv)
-}
-
-/// Install the pinned requirements into `.venv`, one process at a time (tests
-/// run in parallel processes): the first takes a lock directory, the others
-/// wait for the server to appear.
-async fn install_moto(root: &Path, venv: &Path) -> Result<(), EmulatorError> {
-    let fail = |reason: String| EmulatorError::Install {
-        venv: venv.to_owned(),
-        reason,
-    };
-    let lock = root.join("target/.argos-venv-install.lock");
-    std::fs::create_dir_all(root.join("target"))?;
-    let server = venv.join("bin/moto_server");
-    if std::fs::create_dir(&lock).is_err() {
-        let what = format!("another process to install moto into {}", venv.display());
-        return wait::until(&what, INSTALL_TIMEOUT, Backoff::CONTROL_PLANE, || {
-            let done = server.is_file() || !lock.exists();
-            async move { Ok::<_, EmulatorError>(if done { Poll::Ready(()) } else { Poll::Pending }) }
-        })
+    let bin = tokio::task::spawn_blocking(crate::tools::ensure_venv)
         .await
-        .map_err(|e| fail(e.to_string()));
-    }
-    let log = File::create(root.join("target/argos-venv-install.log"))?;
-    let run = |program: &Path, args: &[&str]| -> Result<(), EmulatorError> {
-        let status = Command::new(program)
-            .args(args)
-            .stdout(log.try_clone()?)
-            .stderr(log.try_clone()?)
-            .status()
-            .map_err(|e| fail(format!("{}: {e}", program.display())))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(fail(format!(
-                "{} {} failed ({status}); see target/argos-venv-install.log",
-                program.display(),
-                args.join(" ")
-            )))
-        }
-    };
-    let result = (|| {
-        if !venv.join("bin/python").is_file() {
-            run(
-                Path::new("python3"),
-                &["-m", "venv", &venv.to_string_lossy()],
-            )?;
-        }
-        let requirements = root.join(".ci/requirements.txt");
-        run(
-            &venv.join("bin/pip"),
-            &[
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-                &requirements.to_string_lossy(),
-            ],
-        )
-    })();
-    let _ = std::fs::remove_dir(&lock);
-    result
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    Ok(bin.join("moto_server"))
 }

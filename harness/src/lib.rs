@@ -2,12 +2,15 @@
 //!
 //! [`emulator`]: a local AWS API (moto's server) that the AWS backend runs
 //! against unchanged. [`scenarios`]: the shipped scenario files run on a
-//! local backend, as the `roles` test suite runs them. [`StallingProxy`]:
-//! an emulator whose answers get lost, for retries.
+//! local backend, as the `roles` test suite runs them. [`tools`]: the
+//! Python tools both need (moto, Ansible, cfn-lint), in one venv made on
+//! first use. [`StallingProxy`]: an emulator whose answers get lost, for
+//! retries.
 
 pub mod emulator;
 pub mod scenarios;
 pub mod stalling_proxy;
+pub mod tools;
 
 pub use argos_cloud as engine;
 pub use emulator::{Emulator, EmulatorError, EmulatorKind};

@@ -77,14 +77,20 @@ pub fn observer(
 }
 
 /// Whether `kind` can run here: Docker's engine, and for vagrant the
-/// vagrant command too. Under CI an absence is a failure, not a skip.
+/// vagrant command too; and the Python tools a run needs (Ansible), which
+/// are installed into the project's venv if they are not there yet. Under
+/// CI an absence is a failure, not a skip.
 pub fn available(kind: LocalKind) -> bool {
     let mut missing = Vec::new();
+    let tools = crate::tools::ensure_venv();
+    if let Err(error) = &tools {
+        missing.push(error.to_string());
+    }
     if !succeeds("docker", &["info"]) {
-        missing.push("Docker is not available (docker info failed)");
+        missing.push("Docker is not available (docker info failed)".into());
     }
     if kind == LocalKind::Vagrant && !succeeds("vagrant", &["--version"]) {
-        missing.push("Vagrant is not installed (vagrant --version failed)");
+        missing.push("Vagrant is not installed (vagrant --version failed)".into());
     }
     if missing.is_empty() {
         return true;

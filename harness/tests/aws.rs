@@ -335,6 +335,7 @@ async fn a_failing_create_names_the_reason_and_leaves_no_stack_and_no_instance()
 /// `reach_timeout` to answer SSH; `None`, said loudly, without Ansible
 /// (never under CI).
 fn provisioner(reach_timeout: Duration) -> Option<Provisioner> {
+    argos_harness::tools::venv_or_skip()?;
     let project = Project::open(workspace()).unwrap();
     match AnsiblePlaybook::locate(&project) {
         Ok(ansible) => Some(Provisioner {
@@ -903,4 +904,112 @@ async fn a_half_open_endpoint_fails_within_its_timeouts_instead_of_hanging() {
     );
     assert!(error.to_string().contains("timeout"), "{error}");
     silent.abort();
+}
+
+/// A new user's machine: a stale `moto_server` elsewhere on `PATH`, no venv
+/// yet (here `ARGOS_VENV`, an empty folder but for the lock file an install
+/// killed half-way leaves). The emulator installs the pinned tools into the
+/// venv and runs moto from there, never the foreign one; a second caller
+/// meanwhile waits for that one install instead of starting its own.
+#[tokio::test]
+async fn the_emulator_makes_its_venv_and_never_runs_a_foreign_moto() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("venv");
+    std::fs::create_dir_all(&venv).unwrap();
+    std::fs::write(venv.join(".argos-install.lock"), "").unwrap();
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    let ran = dir.path().join("the-foreign-moto-ran");
+    let script = foreign.join("moto_server");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", ran.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(foreign.clone()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap();
+    // SAFETY: nothing else runs yet in this test's process (nextest gives
+    // every test a process of its own), so nothing reads the environment
+    // while it changes.
+    unsafe {
+        std::env::set_var("ARGOS_VENV", &venv);
+        std::env::set_var("PATH", path);
+        std::env::remove_var("ARGOS_MOTO_SERVER");
+        std::env::remove_var("ARGOS_EMULATOR_URL");
+        std::env::remove_var("ARGOS_EMULATOR");
+    }
+    let second = std::thread::spawn(|| argos_harness::tools::Venv::project().ensure());
+    let emulator = Emulator::start().await.unwrap_or_else(|e| panic!("{e}"));
+    emulator.reset().await.unwrap();
+    assert_eq!(second.join().unwrap().unwrap(), venv.join("bin"));
+    for tool in [
+        "moto_server",
+        "ansible-playbook",
+        "ansible-lint",
+        "cfn-lint",
+    ] {
+        assert!(
+            venv.join("bin").join(tool).is_file(),
+            "{tool} is not in the venv"
+        );
+    }
+    assert!(!ran.exists(), "the foreign moto_server on PATH was run");
+    let log = std::fs::read_to_string(venv.join("argos-install.log")).unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.starts_with("argos-harness: ") && l.contains("pip install"))
+            .count(),
+        1,
+        "one install for both callers:\n{log}"
+    );
+}
+
+/// A signal while a scenario's AWS step is in flight (here a commission
+/// whose endpoint accepts the connection and never answers, so the SDK
+/// would wait out its 30 s attempt timeout, and retry): the synchronous
+/// step returns "interrupted" at once, and cleanup after it is not stopped.
+#[test]
+fn a_signal_ends_a_synchronous_aws_step_at_once() {
+    use argos_cloud::backend::{Backend, BackendError};
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let project = Project::open(workspace()).unwrap();
+    let name = env("sigaws");
+    let hosts = argos_cloud::aws::AwsHosts::connect(
+        project,
+        settings(&[]),
+        &name,
+        Some(endpoint),
+        Progress::silent(),
+        Some(RunTags::new("sigaws", Duration::from_secs(600))),
+        Default::default(),
+    )
+    .unwrap();
+    // The signal comes once the engine's first request has arrived.
+    let signaller = std::thread::spawn(move || {
+        let (connection, _) = silent.accept().unwrap();
+        argos_cloud::signal::stop("SIGINT");
+        connection
+    });
+    let started = std::time::Instant::now();
+    let outcome = hosts.commission(&name, &[Group::App]);
+    let took = started.elapsed();
+    let _connection = signaller.join().unwrap();
+    assert!(
+        matches!(outcome, Err(BackendError::Interrupted { signal: "SIGINT" })),
+        "{outcome:?}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // Teardown after the signal is cleanup: it is not stopped (it fails
+    // here only because nothing answers, after its own timeouts).
+    let cleanup = argos_cloud::signal::cleanup(|| hosts.labelled(Some("sigaws")));
+    assert!(
+        !matches!(cleanup, Err(BackendError::Interrupted { .. })),
+        "{cleanup:?}"
+    );
 }

@@ -92,19 +92,28 @@ impl AwsHosts {
         &self.engine
     }
 
-    fn block<'a, F, T>(&'a self, call: impl FnOnce(&'a AwsBackend) -> F + Send) -> T
+    /// Run `call` to its end on the adapter's runtime. A signal ends it at
+    /// once (unless it is cleanup): its future is dropped, and the engine's
+    /// guards delete what it had started (a half-made stack, a bake).
+    fn block<'a, F, T>(
+        &'a self,
+        call: impl FnOnce(&'a AwsBackend) -> F + Send,
+    ) -> Result<T, BackendError>
     where
-        F: Future<Output = T> + 'a,
+        F: Future<Output = Result<T, EngineError>> + 'a,
         T: Send,
     {
         let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
         let engine = &self.engine;
+        let stoppable = crate::signal::Stoppable::here();
         std::thread::scope(|scope| {
             scope
-                .spawn(|| runtime.block_on(call(engine)))
+                .spawn(|| runtime.block_on(stoppable.run(call(engine))))
                 .join()
                 .expect("an AWS call panicked")
         })
+        .map_err(|signal| BackendError::Interrupted { signal })?
+        .map_err(BackendError::Aws)
     }
 
     /// What `filter` finds (a dry run), as labelled objects.
@@ -209,9 +218,7 @@ impl Backend for AwsHosts {
 
     fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError> {
         let name = self.engine.names(env).stack();
-        let stack = self
-            .block(|engine| async move { engine.aws.stack(&name).await })
-            .map_err(EngineError::from)?;
+        let stack = self.block(|engine| async move { Ok(engine.aws.stack(&name).await?) })?;
         Ok(stack.map(|s| format!("stack {} ({})", s.name, s.status)))
     }
 
@@ -225,7 +232,7 @@ impl Backend for AwsHosts {
     fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {
         let names = self.engine.names(env);
         let project = &self.project;
-        Ok(self.block(|engine| async move { engine.inventory(project, &names, expect).await })?)
+        self.block(|engine| async move { engine.inventory(project, &names, expect).await })
     }
 
     fn status(&self, env: &EnvName) -> Result<Vec<HostStatus>, BackendError> {

@@ -16,13 +16,13 @@ pub struct AnsiblePlaybook {
 }
 
 impl AnsiblePlaybook {
-    /// `ARGOS_ANSIBLE_PLAYBOOK`, the project's `.venv`, then `PATH`; the
+    /// `ARGOS_ANSIBLE_PLAYBOOK`, the project's venv ([`Project::venv`]), then `PATH`; the
     /// version must be at least [`MIN_ANSIBLE_CORE`].
     pub fn locate(project: &Project) -> Result<Self, DeployError> {
         let candidates = std::env::var_os("ARGOS_ANSIBLE_PLAYBOOK")
             .map(PathBuf::from)
             .into_iter()
-            .chain([project.root().join(".venv/bin/ansible-playbook")])
+            .chain([project.venv().join("bin/ansible-playbook")])
             .chain(
                 std::env::var_os("PATH")
                     .iter()

@@ -146,6 +146,7 @@ pub async fn deploy(
     }
     std::fs::create_dir_all(&request.log_dir)?;
     let work = tempfile::Builder::new().prefix("argos-deploy-").tempdir()?;
+    let masters = SshMasters::new(&request.inventory.env.stack())?;
     let inventory_file = work.path().join("inventory.json");
     std::fs::write(
         &inventory_file,
@@ -166,6 +167,7 @@ pub async fn deploy(
             &inventory_file,
             &extra_vars,
             work.path(),
+            &masters,
         )
         .await?;
         let failed = !result.succeeded();
@@ -189,6 +191,7 @@ async fn run_playbook(
     inventory_file: &Path,
     extra_vars: &Path,
     work: &Path,
+    masters: &SshMasters,
 ) -> Result<PlaybookReport, DeployError> {
     let playbooks = request.project.path(Project::PLAYBOOKS);
     let playbook = playbooks.join(format!("{role}.yml"));
@@ -220,13 +223,10 @@ async fn run_playbook(
             format!("-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=15 -o ServerAliveCountMax=4 {ssh_args}"),
         )
         .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_SSH_CONTROL_PATH_DIR", masters.dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // Its own process group: Ctrl-C reaches argos-cloud, which stops this
-    // run (kill_on_drop) and then cleans up in order.
-    command.process_group(0);
+        .stderr(Stdio::piped());
     let config = playbooks.join("ansible.cfg");
     if config.is_file() {
         command.env("ANSIBLE_CONFIG", config);
@@ -234,7 +234,9 @@ async fn run_playbook(
     request
         .progress
         .say(format!("deploy: {role}.yml (log: {})", log_path.display()));
-    let mut child = command.spawn()?;
+    // Its own process group, ended with Ansible's workers and their ssh when
+    // this run is dropped (Ctrl-C drops it; see crate::signal).
+    let (mut child, _group) = crate::signal::spawn_async(&mut command)?;
     // The log may quote what a failing task was given: its owner's only.
     let mut log = tokio::fs::File::from_std(crate::secret::private_file(&log_path)?);
     let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
@@ -260,6 +262,44 @@ async fn run_playbook(
     report.exit_code = status.code();
     report.log = log_path.display().to_string();
     Ok(report)
+}
+
+/// The folder of Ansible's SSH connection masters (ControlPersist) for one
+/// deploy. A master leaves its process group (it daemonizes), so ending
+/// the group does not end it: the masters are told to exit when the deploy
+/// ends or is dropped, rather than lingering on after it. The folder is
+/// short (a socket path holds at most 107 bytes, and ssh adds 57 to it)
+/// and carries the stack's name, so `ps` shows whose master one is.
+struct SshMasters {
+    dir: tempfile::TempDir,
+}
+
+impl SshMasters {
+    fn new(stack: &str) -> std::io::Result<Self> {
+        let stack: String = stack.chars().take(24).collect();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("argos-ssh-{stack}-"))
+            .tempdir_in("/tmp")?;
+        Ok(Self { dir })
+    }
+}
+
+impl Drop for SshMasters {
+    fn drop(&mut self) {
+        let Ok(sockets) = std::fs::read_dir(self.dir.path()) else {
+            return;
+        };
+        for socket in sockets.flatten() {
+            let _ = std::process::Command::new("ssh")
+                .arg("-o")
+                .arg(format!("ControlPath={}", socket.path().display()))
+                .args(["-O", "exit", "argos-deploy"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// The lines worth showing live: plays, tasks and anything that went wrong.

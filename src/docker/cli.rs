@@ -1,8 +1,7 @@
 //! Running the `docker` CLI (and helpers such as ssh-keygen) with errors that
 //! carry the command and its stderr.
 
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::inventory::InventoryError;
 
@@ -19,6 +18,12 @@ pub enum DockerError {
     Spawn {
         command: String,
         source: std::io::Error,
+    },
+    #[error("{what} was stopped by {signal}: `{command}` was ended")]
+    Interrupted {
+        what: String,
+        command: String,
+        signal: &'static str,
     },
     #[error("{what}: unexpected output: {detail}")]
     Output { what: String, detail: String },
@@ -55,15 +60,28 @@ fn describe(command: &Command) -> String {
         .join(" ")
 }
 
-/// Run a command; its stdout on success.
+/// Run a command; its stdout on success. It runs in a process group of its
+/// own, which a signal ends (see [`crate::signal`]): an image build or a
+/// `docker run` in flight stops at once, and the caller removes what it made.
 pub fn run(command: &mut Command, what: &str) -> Result<String, DockerError> {
-    // Its own process group: a Ctrl-C reaches argos-cloud alone, which lets
-    // the command in flight finish and then removes what it made.
-    command.process_group(0);
-    let output = command.output().map_err(|source| DockerError::Spawn {
-        command: describe(command),
+    let line = describe(command);
+    let spawn_error = |source| DockerError::Spawn {
+        command: line.clone(),
         source,
-    })?;
+    };
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (child, group) = crate::signal::spawn(command).map_err(spawn_error)?;
+    let output = child.wait_with_output().map_err(spawn_error)?;
+    if let Some(signal) = group.interrupted() {
+        return Err(DockerError::Interrupted {
+            what: what.to_owned(),
+            command: line,
+            signal,
+        });
+    }
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();

@@ -130,12 +130,17 @@ impl EnvironmentGuard {
 
     /// Decommission what this run made (by its run id), then look for
     /// anything of this run still there. Returns the leftovers (empty when
-    /// all is gone). A run that made nothing touches nothing.
+    /// all is gone). A run that made nothing touches nothing. This is
+    /// cleanup: a signal (the usual reason it runs) does not stop it.
     pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
         self.done = true;
         if !self.made {
             return Ok(Vec::new());
         }
+        crate::signal::cleanup(|| self.remove())
+    }
+
+    fn remove(&self) -> Result<Vec<Labelled>, String> {
         self.backend
             .decommission(&self.env)
             .map_err(|e| e.to_string())?;
@@ -159,8 +164,12 @@ impl EnvironmentGuard {
         self.how_to_reach()
     }
 
-    /// What to tell a user about a kept environment.
+    /// What to tell a user about a kept environment (read even after a signal).
     pub fn how_to_reach(&self) -> String {
+        crate::signal::cleanup(|| self.reach())
+    }
+
+    fn reach(&self) -> String {
         let names = self.backend.names(&self.env);
         let mut text = format!(
             "kept environment {} for debugging (keep-on-failure):\n",

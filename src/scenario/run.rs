@@ -205,6 +205,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 Step::Destroy => steps.destroy(&mut guard),
             }
         };
+        if crate::signal::received().is_some() {
+            // A signal cut the step short: no more steps; the guard, dropped
+            // below, removes the environment.
+            break;
+        }
         if let Outcome::Failed(reason) = &outcome {
             options.progress.say(format!(
                 "scenario {}: {step} FAILED: {reason}",

@@ -4,7 +4,6 @@
 //! provider, box or image.
 
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -59,11 +58,11 @@ impl Vagrant<'_> {
             .env("VAGRANT_NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group: Ctrl-C reaches argos-cloud alone, which
-            // lets this finish and then removes the environment.
-            .process_group(0);
-        let mut child = command.spawn().map_err(|source| {
+            .stderr(Stdio::piped());
+        // Its own process group, which a signal ends (see crate::signal):
+        // Ctrl-C reaches argos-cloud alone, which stops this at once and
+        // then removes the environment.
+        let (mut child, group) = crate::signal::spawn(&mut command).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 VagrantError::NotInstalled
             } else {
@@ -117,7 +116,9 @@ impl Vagrant<'_> {
             }
         }
         if let Some(error) = stop {
-            kill_group(&mut child);
+            // Ends vagrant and whatever it started (its process group).
+            drop(group);
+            let _ = child.wait();
             return Err(error);
         }
         for reader in readers {
@@ -127,6 +128,13 @@ impl Vagrant<'_> {
             what: "waiting for vagrant",
             source,
         })?;
+        if let Some(signal) = group.interrupted() {
+            return Err(VagrantError::Interrupted {
+                what: what.to_owned(),
+                command: command_line,
+                signal,
+            });
+        }
         if status.success() {
             Ok(stdout)
         } else {
@@ -162,15 +170,6 @@ fn refused_key(line: &str) -> Option<String> {
     let (machine, rest) = line.trim().split_once(':')?;
     rest.contains("Authentication failure")
         .then(|| machine.trim().trim_start_matches("==>").trim().to_owned())
-}
-
-/// Stop vagrant and whatever it started (its process group).
-fn kill_group(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 fn tail(lines: &[String]) -> String {

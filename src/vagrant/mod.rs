@@ -39,6 +39,12 @@ const QUICK_DEADLINE: Duration = Duration::from_secs(180);
 pub enum VagrantError {
     #[error("vagrant is not installed (Debian: apt-get install --no-install-recommends vagrant)")]
     NotInstalled,
+    #[error("{what} was stopped by {signal}: `{command}` and what it started were ended")]
+    Interrupted {
+        what: String,
+        command: String,
+        signal: &'static str,
+    },
     #[error("the Vagrant provider {provider} is not available here: {reason}")]
     ProviderMissing { provider: String, reason: String },
     #[error(

@@ -265,6 +265,7 @@ fn a_commission_on_aws_without_ansible_stops_before_any_call() {
         ])
         .env("PATH", "/nonexistent")
         .env_remove("ARGOS_ANSIBLE_PLAYBOOK")
+        .env_remove("ARGOS_VENV")
         .assert()
         .failure()
         .stderr(

@@ -1,6 +1,7 @@
 //! The Ansible runner with real `ansible-playbook`, on this machine through
 //! Ansible's local connection: converge, converge again with no change, and
-//! a failing task named with its host and message.
+//! a failing task named with its host and message. And `deploy` through the
+//! CLI on a Docker environment, stopped by Ctrl-C while Ansible runs.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +14,8 @@ use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use serde_json::json;
 
-use crate::support::ansible;
+use crate::argos;
+use crate::support::{Running, TempProject, ansible, argos_command, docker_here};
 
 const APP_PLAYBOOK: &str = r#"---
 - name: Runner test app
@@ -199,4 +201,57 @@ fn an_unreachable_host_is_named_before_ansible_runs() {
         .block_on(deploy::probe_ssh("127.0.0.1:9", Duration::from_millis(600)))
         .unwrap_err();
     assert!(error.contains("gave up after"), "{error}");
+}
+
+/// An operator's Docker environment, decommissioned when the test ends.
+struct OperatorEnv<'a> {
+    project: &'a TempProject,
+    env: String,
+}
+
+impl Drop for OperatorEnv<'_> {
+    fn drop(&mut self) {
+        let _ = argos(self.project)
+            .args(["--backend", "docker", &self.env, "decommission"])
+            .output();
+    }
+}
+
+/// Ctrl-C to `deploy` while ansible-playbook converges a host: exit 130
+/// within seconds, and neither ansible-playbook, nor its workers, nor their
+/// ssh (connection masters included) outlive argos-cloud.
+#[test]
+fn sigint_to_deploy_ends_ansible_and_its_ssh() {
+    if !docker_here() || ansible().is_none() {
+        return;
+    }
+    let project = TempProject::runnable();
+    let env = OperatorEnv {
+        project: &project,
+        env: format!("sigdeploy-{:x}", std::process::id()),
+    };
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "commission"])
+        .assert()
+        .success();
+    let mut command = argos_command(&project.root());
+    command.args([
+        "--backend",
+        "docker",
+        &env.env,
+        "deploy",
+        "--roles",
+        "knowledge",
+    ]);
+    let mut deploy = Running::start(command);
+    deploy.wait_for("TASK [knowledge", Duration::from_secs(300));
+    assert!(
+        deploy
+            .children()
+            .iter()
+            .any(|p| p.command.contains("ansible-playbook")),
+        "ansible-playbook runs: {:?}",
+        deploy.children()
+    );
+    deploy.stops_on("INT", &format!("argos-{}", env.env));
 }

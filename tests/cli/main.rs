@@ -13,14 +13,7 @@ use predicates::str::contains;
 use support::TempProject;
 
 pub(crate) fn argos(project: &TempProject) -> Command {
-    let mut cmd = Command::cargo_bin("argos-cloud").unwrap();
-    cmd.arg("--root").arg(project.root());
-    // Overrides from the developer's shell must not leak into the tests.
-    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
-        cmd.env_remove(name);
-    }
-    cmd.env_remove("AWS_ENDPOINT_URL");
-    cmd
+    Command::from_std(support::argos_command(&project.root()))
 }
 
 #[test]

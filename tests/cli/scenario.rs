@@ -1,11 +1,10 @@
 //! `argos-cloud scenario ...`: files checked before anything runs, and a run
-//! that is interrupted (SIGINT) or killed (SIGKILL, then the next sweep)
-//! leaving nothing on Docker.
+//! that is interrupted (SIGINT, SIGTERM: while Ansible converges, while
+//! Vagrant brings machines up) or killed (SIGKILL, then the next sweep)
+//! leaving nothing on Docker and no process behind.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
@@ -17,7 +16,7 @@ use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides};
 
 use crate::argos;
-use crate::support::{self, TempProject};
+use crate::support::{self, Running, TempProject, argos_command, docker_here};
 
 /// `scenario check` on a file holding `text` fails, saying each of `expected`.
 fn check_refuses(project: &TempProject, text: &str, expected: &[&str]) {
@@ -82,93 +81,6 @@ fn every_shipped_scenario_checks_and_the_schema_prints() {
         .stdout(contains("\"sparql-ask\""));
 }
 
-/// `argos-cloud scenario run` on the real project, its stderr read line by line.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(scenario: &str, extra: &[&str]) -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"));
-        command
-            .arg("--root")
-            .arg(root)
-            .args(["--backend", "docker", "scenario", "run"])
-            .arg(root.join("scenarios").join(scenario))
-            .args(["--settings", "playbooks/group_vars/all.sample.yml"])
-            .args(extra)
-            .env_remove("ARGOS_KEEP")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Read until a line contains `text`; the line.
-    fn wait_for(&mut self, text: &str, deadline: Duration) -> String {
-        let started = Instant::now();
-        while let Some(left) = deadline.checked_sub(started.elapsed()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "no line with {text:?} within {deadline:?}:\n{}",
-            self.seen.join("\n")
-        );
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn exit_code(&mut self, deadline: Duration) -> Option<i32> {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // The rest of stderr, for messages.
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                    self.seen.push(line);
-                }
-                return status.code();
-            }
-            assert!(
-                started.elapsed() < deadline,
-                "still running after {deadline:?}:\n{}",
-                self.seen.join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
 /// The environment a run named in its first step line: `(argos-t-...)`.
 fn env_of(line: &str) -> String {
     let stack = line
@@ -199,34 +111,79 @@ fn labelled(run: &str) -> Vec<String> {
     found
 }
 
-fn docker_here() -> bool {
-    let ok = Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
-        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
+/// `argos-cloud --backend BACKEND scenario run` of a shipped scenario on the
+/// real project, with the sample settings.
+fn run_scenario(backend: &str, scenario: &str, extra: &[&str]) -> Running {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = argos_command(root);
+    command
+        .args(["--backend", backend, "scenario", "run"])
+        .arg(root.join("scenarios").join(scenario))
+        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+        .args(extra);
+    Running::start(command)
+}
+
+/// SIG`signal` while Ansible is at work on the host, the hardest moment to
+/// stop cleanly: exit 130 at once, no ansible-playbook or ssh left, nothing
+/// labelled left.
+fn a_signal_while_converging_removes_the_environment(signal: &str) {
+    if !argos_harness::scenarios::available(LocalKind::Docker) {
+        return;
     }
-    ok
+    let mut run = run_scenario("docker", "knowledge.yaml", &[]);
+    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
+    run.wait_for("TASK [knowledge", Duration::from_secs(180));
+    assert!(!labelled(&env).is_empty(), "the run made its host");
+    assert!(
+        run.children()
+            .iter()
+            .any(|p| p.command.contains("ansible-playbook")),
+        "ansible-playbook runs: {:?}",
+        run.children()
+    );
+    run.stops_on(signal, &format!("argos-{env}"));
+    assert_eq!(
+        labelled(&env),
+        Vec::<String>::new(),
+        "left behind after SIG{signal}"
+    );
 }
 
 #[test]
-fn sigint_to_a_running_scenario_removes_its_environment() {
-    if !docker_here() {
+fn sigint_to_a_converging_scenario_removes_its_environment() {
+    a_signal_while_converging_removes_the_environment("INT");
+}
+
+#[test]
+fn sigterm_to_a_converging_scenario_removes_its_environment() {
+    a_signal_while_converging_removes_the_environment("TERM");
+}
+
+/// `vagrant up` is one synchronous call of minutes: a signal during it ends
+/// vagrant (and what it started) at once instead of waiting for it, and
+/// the run goes no further than create.
+#[test]
+fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
+    if !argos_harness::scenarios::available(LocalKind::Vagrant) {
         return;
     }
-    let mut run = Running::start("knowledge.yaml", &[]);
-    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
-    // Ansible is at work on the host: the hardest moment to stop cleanly.
-    run.wait_for("TASK [knowledge", Duration::from_secs(180));
-    assert!(!labelled(&env).is_empty(), "the run made its host");
-    run.signal("INT");
-    let code = run.exit_code(Duration::from_secs(120));
-    assert_eq!(code, Some(130), "{}", run.seen.join("\n"));
+    let mut run = run_scenario("vagrant", "database.yaml", &[]);
+    let env = env_of(&run.wait_for("scenario database: create (", Duration::from_secs(300)));
+    run.wait_for("vagrant: Bringing machine", Duration::from_secs(300));
     assert!(
-        run.seen.iter().any(|l| l.contains("interrupted by SIGINT")),
-        "{}",
+        run.children()
+            .iter()
+            .any(|p| p.command.contains("vagrant up")),
+        "vagrant up runs: {:?}",
+        run.children()
+    );
+    run.stops_on("INT", &format!("argos-{env}"));
+    assert!(
+        !run.seen
+            .iter()
+            .any(|l| l.contains("scenario database: converge")),
+        "the run went on after SIGINT:\n{}",
         run.seen.join("\n")
     );
     assert_eq!(
@@ -234,18 +191,20 @@ fn sigint_to_a_running_scenario_removes_its_environment() {
         Vec::<String>::new(),
         "left behind after SIGINT"
     );
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(".argos/vagrant/argos-{env}"));
+    assert!(!folder.exists(), "{} is left", folder.display());
 }
 
 #[test]
 fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
-    if !docker_here() {
+    if !argos_harness::scenarios::available(LocalKind::Docker) {
         return;
     }
     // A short life: long enough that no other run's sweep takes the
     // environment while this one is still being made, short enough that the
     // next sweep finds it expired soon after the kill.
     let time_to_live = Duration::from_secs(15);
-    let mut run = Running::start("knowledge.yaml", &["--ttl", "15"]);
+    let mut run = run_scenario("docker", "knowledge.yaml", &["--ttl", "15"]);
     let started = Instant::now();
     let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
     run.wait_for("docker: host ", Duration::from_secs(120));

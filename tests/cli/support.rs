@@ -1,10 +1,15 @@
 //! Throwaway project copies, and tools the tests need.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use argos_cloud::deploy::AnsiblePlaybook;
 use argos_cloud::lint::CfnLint;
 use argos_cloud::project::Project;
+use argos_harness::tools::Venv;
 
 /// A copy of the shipped formations and sample settings in a temporary folder,
 /// so a test may break them (and `all.yml` is made there, not in the repo).
@@ -31,24 +36,31 @@ impl TempProject {
         Self { dir }
     }
 
-    /// A copy of everything a scenario run reads (formations, playbooks,
-    /// scenarios, the host image's recipe), so that what the run writes
-    /// (`.argos/`) is this run's alone.
+    /// [`Self::shipped`] that commands and scenario runs can run on: the
+    /// playbooks and scenarios (copied: `all.yml` is made beside them, and
+    /// what a run writes, `.argos/`, is this copy's alone), the host
+    /// image's build files and the Vagrantfile.
     pub fn runnable() -> Self {
+        let project = Self::shipped();
         let source = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        for folder in ["formations", "playbooks", "scenarios", "docker"] {
+        for folder in ["playbooks", "scenarios"] {
             let status = std::process::Command::new("cp")
                 .arg("-a")
                 .arg(source.join(folder))
-                .arg(dir.path())
+                .arg(project.root())
                 .status()
                 .unwrap();
             assert!(status.success(), "copying {folder}");
         }
         // Settings the developer made are not the sample the tests start from.
-        let _ = std::fs::remove_file(dir.path().join(Project::SETTINGS));
-        Self { dir }
+        let _ = std::fs::remove_file(project.root().join(Project::SETTINGS));
+        for linked in ["docker", "Vagrantfile"] {
+            if source.join(linked).exists() {
+                std::os::unix::fs::symlink(source.join(linked), project.root().join(linked))
+                    .unwrap();
+            }
+        }
+        project
     }
 
     pub fn root(&self) -> PathBuf {
@@ -70,6 +82,7 @@ impl TempProject {
 
 /// cfn-lint, or a loud skip of the lint assertions. Under CI it must be there.
 pub fn cfn_lint(project: &TempProject) -> Option<CfnLint> {
+    argos_harness::tools::venv_or_skip()?;
     let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
     let found =
         CfnLint::locate(&repo).or_else(|| CfnLint::locate(&Project::open(project.root()).unwrap()));
@@ -84,8 +97,10 @@ pub fn cfn_lint(project: &TempProject) -> Option<CfnLint> {
 }
 
 /// The `ansible-playbook` deploy would use (its folder holds the other
-/// Ansible commands); `None`, said loudly, where there is none, never in CI.
+/// Ansible commands), from the project's venv, made on first use; `None`,
+/// said loudly, where it cannot be made, never in CI.
 pub fn ansible() -> Option<AnsiblePlaybook> {
+    argos_harness::tools::venv_or_skip()?;
     let repo = Project::open(env!("CARGO_MANIFEST_DIR")).unwrap();
     match AnsiblePlaybook::locate(&repo) {
         Ok(found) => Some(found),
@@ -98,4 +113,272 @@ pub fn ansible() -> Option<AnsiblePlaybook> {
             None
         }
     }
+}
+
+/// A process seen in /proc: its id, process group and command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub pid: u32,
+    pub group: u32,
+    pub command: String,
+}
+
+impl std::fmt::Display for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (group {}): {}", self.pid, self.group, self.command)
+    }
+}
+
+/// Every live process (zombies, which run nothing, left out), with its
+/// parent and working folder.
+fn processes() -> Vec<(Process, u32, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid pgrp ...: comm may hold spaces, so read after ')'.
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+            if fields.first() == Some(&"Z") {
+                return None;
+            }
+            let parent = fields.get(1)?.parse().ok()?;
+            let group = fields.get(2)?.parse().ok()?;
+            let command = std::fs::read(entry.path().join("cmdline"))
+                .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+                .unwrap_or_default();
+            let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
+            Some((
+                Process {
+                    pid,
+                    group,
+                    command: command.trim().to_owned(),
+                },
+                parent,
+                cwd,
+            ))
+        })
+        .collect()
+}
+
+/// The processes `root` started, and theirs (not `root` itself).
+pub fn descendants(root: u32) -> Vec<Process> {
+    let all = processes();
+    let mut found: Vec<Process> = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for (process, ppid, _) in &all {
+            if *ppid == parent && !found.iter().any(|p| p.pid == process.pid) {
+                parents.push(process.pid);
+                found.push(process.clone());
+            }
+        }
+    }
+    found
+}
+
+/// What is still alive of a run: processes in one of the process groups
+/// its children had (`seen`, the group of the test itself left out), and
+/// processes whose command line or working folder names `marker` (the
+/// environment's stack: ssh connection masters leave their group).
+pub fn left_alive(seen: &[Process], marker: &str) -> Vec<Process> {
+    let own = processes()
+        .into_iter()
+        .find(|(p, _, _)| p.pid == std::process::id())
+        .map(|(p, _, _)| p.group);
+    let groups: Vec<u32> = seen
+        .iter()
+        .map(|p| p.group)
+        .filter(|g| Some(*g) != own)
+        .collect();
+    processes()
+        .into_iter()
+        .filter(|(p, _, cwd)| {
+            p.pid != std::process::id()
+                && (groups.contains(&p.group)
+                    || p.command.contains(marker)
+                    || cwd.to_string_lossy().contains(marker))
+        })
+        .map(|(p, _, _)| p)
+        .collect()
+}
+
+/// `argos-cloud --root ROOT` for a test that watches it run (see [`isolate`]).
+pub fn argos_command(root: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("argos-cloud"));
+    command.arg("--root").arg(root);
+    isolate(&mut command);
+    command
+}
+
+/// What the binary under test sees of its environment: no overrides from
+/// the developer's shell, and the project's venv (`ARGOS_VENV`) for its
+/// Python tools, never whatever else is on `PATH`.
+pub fn isolate(command: &mut std::process::Command) {
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
+        command.env_remove(name);
+    }
+    command
+        .env_remove("AWS_ENDPOINT_URL")
+        .env(Project::VENV_VAR, Venv::project().dir());
+}
+
+/// A running `argos-cloud`, its stderr read line by line.
+pub struct Running {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn start(mut command: std::process::Command) -> Self {
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Read until a line contains `text`; the line.
+    pub fn wait_for(&mut self, text: &str, deadline: Duration) -> String {
+        let started = Instant::now();
+        while let Some(left) = deadline.checked_sub(started.elapsed()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {text:?} within {deadline:?}:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// What it has started so far, and what they started.
+    pub fn children(&self) -> Vec<Process> {
+        descendants(self.child.id())
+    }
+
+    /// Send `kill -NAME`.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    pub fn exit_code(&mut self, deadline: Duration) -> Option<i32> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The rest of stderr, for messages.
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
+                return status.code();
+            }
+            if started.elapsed() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "still running {deadline:?} after the signal:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Send SIG`name` and check the answer: exit 130 within 30 s, saying
+    /// so, and no process of the run left alive (its children's process
+    /// groups, and anything naming `marker`). How long it took.
+    pub fn stops_on(&mut self, name: &str, marker: &str) -> Duration {
+        let children = self.children();
+        let started = Instant::now();
+        self.signal(name);
+        let code = self.exit_code(Duration::from_secs(30));
+        let took = started.elapsed();
+        assert_eq!(code, Some(130), "{}", self.seen.join("\n"));
+        assert!(
+            self.seen
+                .iter()
+                .any(|l| l.contains(&format!("interrupted by SIG{name}"))),
+            "{}",
+            self.seen.join("\n")
+        );
+        // Killed processes are gone at once; a connection master told to
+        // exit takes a moment.
+        let mut left = left_alive(&children, marker);
+        while !left.is_empty() && started.elapsed() < took + Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(100));
+            left = left_alive(&children, marker);
+        }
+        assert!(
+            left.is_empty(),
+            "alive after SIG{name} ({} s): {}\nits children were:\n{}",
+            took.as_secs(),
+            left.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            children
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        eprintln!("SIG{name} answered in {took:.1?}");
+        took
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed assertion must not leave it running: stopped as a user
+        // would, so it removes what it made, and killed if that hangs.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.signal("INT");
+            let started = Instant::now();
+            while matches!(self.child.try_wait(), Ok(None))
+                && started.elapsed() < Duration::from_secs(120)
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether Docker's engine runs here; a loud skip where not, never in CI.
+pub fn docker_here() -> bool {
+    let ok = std::process::Command::new("docker")
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
+        eprintln!("SKIPPED: Docker is not available here (docker info failed)");
+    }
+    ok
 }

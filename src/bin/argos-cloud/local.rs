@@ -35,6 +35,37 @@ pub fn command(
         Progress::stderr(),
         None,
     );
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    // Ctrl-C (or SIGTERM) ends the command at once, synchronous steps too:
+    // the children in flight (vagrant, docker, ansible-playbook and their
+    // ssh) are ended with their process groups, then exit 130.
+    let outcome = runtime.block_on(argos_cloud::signal::until_signal(run(
+        cli,
+        project,
+        &env,
+        backend.as_ref(),
+    )));
+    outcome.unwrap_or_else(|signal| {
+        let command = cli.command.name();
+        eprintln!("argos-cloud: {command} {env} interrupted by {signal}");
+        if matches!(cli.command, Command::Commission { .. }) {
+            eprintln!(
+                "argos-cloud: what the commission made so far stays: \
+                 `argos-cloud --backend {} {env} decommission` removes it",
+                backend.kind()
+            );
+        }
+        Ok(ExitCode::from(130))
+    })
+}
+
+async fn run(
+    cli: &Cli,
+    project: &Project,
+    env: &EnvName,
+    backend: &dyn Backend,
+) -> Result<ExitCode, String> {
+    let env = env.clone();
     let kind = backend.kind();
     let fail = |e: argos_cloud::backend::BackendError| e.to_string();
     // Host keys are learnt on first contact and checked after; new hosts
@@ -113,9 +144,8 @@ pub fn command(
                 reach_timeout: Duration::from_secs(120),
                 progress: Progress::stderr(),
             };
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let report = runtime
-                .block_on(deploy::deploy(&ansible, &request))
+            let report = deploy::deploy(&ansible, &request)
+                .await
                 .map_err(|e| e.to_string())?;
             print!("{report}");
             if !report.succeeded() {
@@ -124,13 +154,13 @@ pub fn command(
         }
         Command::Check => {
             let inventory = backend.inventory(&env, Expect::groups(&[])).map_err(fail)?;
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let results = runtime.block_on(probe::check(
+            let results = probe::check(
                 &inventory,
                 DatabaseLogin::of(&backend.settings().database),
                 HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),
-            ))?;
+            )
+            .await?;
             println!("{}", probe::verdict(&results)?);
         }
         Command::Sweep { run, yes } => {
