@@ -1,6 +1,6 @@
 //! EC2: instances, images and snapshots, found by tag filters.
 
-use aws_sdk_ec2::types::{Filter as Ec2Filter, Tag};
+use aws_sdk_ec2::types::{Filter as Ec2Filter, ResourceType, Tag, TagSpecification};
 
 use crate::{Aws, AwsError, Filter, Tags};
 
@@ -137,18 +137,34 @@ impl Aws {
     }
 
     /// Start making an image of an instance; returns the image id.
+    /// Make an image of the instance, tagged with `tags` as CreateImage
+    /// makes it (the only tagging a least-privilege role may do), and its
+    /// snapshots too when `tag_snapshots`.
     pub async fn create_image(
         &self,
         instance_id: &str,
         name: &str,
         description: &str,
+        tags: &Tags,
+        tag_snapshots: bool,
     ) -> Result<String, AwsError> {
+        let spec = |kind: ResourceType| {
+            TagSpecification::builder()
+                .resource_type(kind)
+                .set_tags(Some(ec2_tags(tags)))
+                .build()
+        };
+        let mut specs = vec![spec(ResourceType::Image)];
+        if tag_snapshots {
+            specs.push(spec(ResourceType::Snapshot));
+        }
         let output = self
             .ec2
             .create_image()
             .instance_id(instance_id)
             .name(name)
             .description(description)
+            .set_tag_specifications(Some(specs))
             .send()
             .await
             .map_err(|e| AwsError::new("CreateImage", e))?;
@@ -208,14 +224,16 @@ impl Aws {
         self.ec2
             .create_tags()
             .set_resources(Some(resource_ids.to_vec()))
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(ec2_tags(tags)))
             .send()
             .await
             .map_err(|e| AwsError::new("CreateTags", e))?;
         Ok(())
     }
+}
+
+fn ec2_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }

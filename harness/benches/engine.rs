@@ -93,16 +93,24 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
         .expect("ImageInstanceId");
     let image_name = settings.app_name.image_name();
     let image = aws
-        .create_image(&instance, &image_name, "bench")
+        .create_image(
+            &instance,
+            &image_name,
+            "bench",
+            &image_plan.tag_pairs(),
+            false,
+        )
         .await
         .expect("CreateImage");
     let described = aws
         .images(&[filter("image-id", &[&image])])
         .await
         .expect("DescribeImages");
-    let mut tagged = vec![image.clone()];
-    tagged.extend(described.iter().flat_map(|i| i.snapshot_ids.clone()));
-    aws.create_tags(&tagged, &image_plan.tag_pairs())
+    let snapshots: Vec<String> = described
+        .iter()
+        .flat_map(|i| i.snapshot_ids.clone())
+        .collect();
+    aws.create_tags(&snapshots, &image_plan.tag_pairs())
         .await
         .expect("CreateTags");
     aws.delete_stack(&bake).await.expect("DeleteStack image");
@@ -140,7 +148,7 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
         Err(e) => panic!("DeleteStack env: {e}"),
     }
     aws.deregister_image(&image).await.expect("DeregisterImage");
-    for snapshot in &tagged[1..] {
+    for snapshot in &snapshots {
         aws.delete_snapshot(snapshot).await.expect("DeleteSnapshot");
     }
     started.elapsed()

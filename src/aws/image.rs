@@ -304,9 +304,19 @@ impl AwsBackend {
                     .unwrap_or_else(|| "no Ansible was given to run the image playbook".into())
             )),
         }
+        // Tagged as CreateImage makes them: the nightly role may tag images
+        // and snapshots no other way. moto fails a CreateImage that tags
+        // snapshots, so on an emulator they are tagged once they exist.
+        let snapshots_later = self.aws.endpoint().is_some_and(super::is_loopback);
         let image_id = match self
             .aws
-            .create_image(&instance_id, name, "Argos app image, baked by argos-cloud")
+            .create_image(
+                &instance_id,
+                name,
+                "Argos app image, baked by argos-cloud",
+                &self.image_tags(name),
+                !snapshots_later,
+            )
             .await
         {
             Ok(id) => id,
@@ -344,16 +354,14 @@ impl AwsBackend {
             },
         )
         .await?;
-        // Snapshots are tagged apart: CreateImage's TagSpecifications for
-        // snapshots are not honoured everywhere.
-        let mut tagged = vec![image_id.clone()];
-        tagged.extend(snapshots);
-        self.aws
-            .create_tags(&tagged, &self.image_tags(name))
-            .await?;
+        if snapshots_later {
+            self.aws
+                .create_tags(&snapshots, &self.image_tags(name))
+                .await?;
+        }
         self.say(format!(
             "image {name}: {image_id} available, tagged with {} snapshot(s)",
-            tagged.len() - 1
+            snapshots.len()
         ));
         Ok(image_id)
     }
