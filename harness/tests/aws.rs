@@ -63,8 +63,19 @@ async fn backend_with(
     formations: Formations,
 ) -> Fixture {
     let settings = settings(extra);
+    let options = emulator.aws_options(&settings.region);
+    backend_on(options, settings, run, formations).await
+}
+
+/// The fixture's backend on `options` (an emulator, or a proxy in front of one).
+async fn backend_on(
+    options: AwsOptions,
+    settings: Settings,
+    run: Option<RunTags>,
+    formations: Formations,
+) -> Fixture {
     let (progress, lines) = Progress::collect();
-    let aws = Aws::connect(&emulator.aws_options(&settings.region)).await;
+    let aws = Aws::connect(&options).await;
     let minute = Duration::from_secs(60);
     Fixture {
         backend: AwsBackend {
@@ -497,6 +508,14 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
     assert!(after.is_empty(), "left behind: {after:?}");
 }
 
+/// Options that reach `emulator` through `proxy`.
+fn proxied(emulator: &Emulator, proxy: &StallingProxy) -> AwsOptions {
+    AwsOptions {
+        endpoint: Some(proxy.endpoint().to_owned()),
+        ..emulator.aws_options("us-east-1")
+    }
+}
+
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
     // The first answer to each CreateStack (the bake's, then the
@@ -504,27 +523,17 @@ async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
     // after its attempt timeout, and moto answers AlreadyExists.
     let emulator = Emulator::start().await.unwrap();
     let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack").unwrap();
-    let settings = settings(&[]);
-    let mut options = emulator.aws_options(&settings.region);
-    options.endpoint = Some(proxy.endpoint().to_owned());
+    let mut options = proxied(&emulator, &proxy);
     options.timeouts.attempt = Duration::from_secs(2);
-    let (progress, lines) = Progress::collect();
     let run = RunTags::new("r-lost-answer", Duration::from_secs(3600));
-    let minute = Duration::from_secs(60);
-    let backend = AwsBackend {
-        run: Some(run.clone()),
-        timeouts: Timeouts {
-            stack: 2 * minute,
-            delete: 2 * minute,
-            image: 2 * minute,
-        },
-        ..AwsBackend::new(
-            Aws::connect(&options).await,
-            settings,
-            formations_in(&workspace()),
-            progress,
-        )
-    };
+    let fixture = backend_on(
+        options,
+        settings(&[]),
+        Some(run.clone()),
+        formations_in(&workspace()),
+    )
+    .await;
+    let (backend, lines) = (&fixture.backend, &fixture.lines);
     let lost = env("lost");
 
     let stack = backend.commission(&lost, false).await.unwrap();
@@ -563,16 +572,14 @@ async fn a_bake_dropped_while_its_create_is_in_flight_deletes_its_stack() {
     // commission is dropped (Ctrl-C) while CreateStack is still waiting.
     let emulator = Emulator::start().await.unwrap();
     let proxy = StallingProxy::start(emulator.endpoint(), "Action=CreateStack").unwrap();
-    let settings = settings(&[]);
-    let mut options = emulator.aws_options(&settings.region);
-    options.endpoint = Some(proxy.endpoint().to_owned());
-    let (progress, lines) = Progress::collect();
-    let backend = AwsBackend::new(
-        Aws::connect(&options).await,
-        settings,
+    let fixture = backend_on(
+        proxied(&emulator, &proxy),
+        settings(&[]),
+        None,
         formations_in(&workspace()),
-        progress,
-    );
+    )
+    .await;
+    let (backend, lines) = (&fixture.backend, &fixture.lines);
     let in_flight = wait::until(
         "CreateStack to be in flight",
         Duration::from_secs(60),
