@@ -150,7 +150,7 @@ impl CfnLint {
                 LintFinding {
                     level: m.level,
                     rule: m.rule.id,
-                    message: m.message,
+                    message: readable(&m.message),
                     location,
                     at: path.join("."),
                 }
@@ -161,7 +161,69 @@ impl CfnLint {
     }
 }
 
+/// How many items of a long list a finding keeps.
+const LIST_ITEMS_KEPT: usize = 5;
+
+/// A finding's message as one readable line: a list of values (cfn-lint
+/// quotes every EC2 instance type, some 10 KB, when one is not among them)
+/// keeps its first few items and says how many it left out.
+fn readable(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut rest = message.replace('\n', " ");
+    while let Some(open) = rest.find('[') {
+        let Some(len) = rest[open..].find(']') else {
+            break;
+        };
+        let inner = &rest[open + 1..open + len];
+        out.push_str(&rest[..=open]);
+        let items: Vec<&str> = inner.split(", ").collect();
+        if items.len() > 2 * LIST_ITEMS_KEPT {
+            out.push_str(&items[..LIST_ITEMS_KEPT].join(", "));
+            out.push_str(&format!(", … {} more", items.len() - LIST_ITEMS_KEPT));
+        } else {
+            out.push_str(inner);
+        }
+        out.push(']');
+        rest = rest[open + len + 1..].to_owned();
+    }
+    out.push_str(&rest);
+    out
+}
+
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn a_long_list_of_values_is_elided_to_a_readable_line() {
+        let types: Vec<String> = (0..900).map(|i| format!("'t{i}.large'")).collect();
+        let message = format!(
+            "'t9.huge' is not one of [{}] when 'Ref' is resolved",
+            types.join(", ")
+        );
+        assert!(message.len() > 10_000);
+        let short = readable(&message);
+        assert_eq!(
+            short,
+            "'t9.huge' is not one of ['t0.large', 't1.large', 't2.large', 't3.large', \
+             't4.large', … 895 more] when 'Ref' is resolved"
+        );
+    }
+
+    #[test]
+    fn short_lists_and_plain_messages_are_kept_as_they_are() {
+        for message in [
+            "Use dynamic references over parameters for secrets",
+            "'x' is not one of ['a', 'b', 'c']",
+            "unbalanced [ bracket",
+            "two lines\nbecome one",
+        ] {
+            assert_eq!(readable(message), message.replace('\n', " "));
+        }
+    }
 }

@@ -32,7 +32,7 @@ impl ParameterValue {
 
 #[derive(Debug, Clone)]
 pub struct Parameter {
-    pub key: &'static str,
+    pub key: std::borrow::Cow<'static, str>,
     pub value: ParameterValue,
 }
 
@@ -45,14 +45,14 @@ pub struct Plan {
 
 fn plain(key: &'static str, value: impl ToString) -> Parameter {
     Parameter {
-        key,
+        key: key.into(),
         value: ParameterValue::Plain(value.to_string()),
     }
 }
 
 fn secret(key: &'static str, value: &Secret) -> Parameter {
     Parameter {
-        key,
+        key: key.into(),
         value: ParameterValue::Secret(value.clone()),
     }
 }
@@ -127,11 +127,26 @@ impl Plan {
         }
     }
 
+    /// Also pass the parameters that name a group (a `Group` tag's `Ref`,
+    /// as the original Argos formations write it), each with its Default:
+    /// every parameter is passed explicitly, these included.
+    pub fn with_group_parameters(mut self, template: &Template) -> Self {
+        for (key, default) in crate::template::tagging::group_parameters(template) {
+            if self.get(&key).is_none() {
+                self.parameters.push(Parameter {
+                    key: key.into(),
+                    value: ParameterValue::Plain(default),
+                });
+            }
+        }
+        self
+    }
+
     /// The parameters as sent: every value, secrets included.
     pub fn parameter_values(&self) -> Vec<(String, String)> {
         self.parameters
             .iter()
-            .map(|p| (p.key.to_owned(), p.value.expose().to_owned()))
+            .map(|p| (p.key.to_string(), p.value.expose().to_owned()))
             .collect()
     }
 
@@ -185,7 +200,7 @@ impl Plan {
             }
         }
         for parameter in &self.parameters {
-            if !template.contains(Section::Parameters, parameter.key) {
+            if !template.contains(Section::Parameters, &parameter.key) {
                 findings.push(Finding {
                     location: "src/plan.rs".into(),
                     at: format!("Parameters.{}", parameter.key),

@@ -210,7 +210,8 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         (Some(settings), Some(names)) => {
             // The app image is baked at commission; its id is not known yet, so
             // the base image stands in for it (both are AMI ids).
-            let plan = Plan::environment(settings, names, &settings.access.base_ami, None);
+            let plan = Plan::environment(settings, names, &settings.access.base_ami, None)
+                .with_group_parameters(environment);
             let count = plan.parameters.len();
             report.push(
                 "parameters",
@@ -271,7 +272,8 @@ pub fn preflight(
     if let Err(e) = environment.check_size() {
         problems.push(e.to_string());
     }
-    let plan = Plan::environment(settings, names, &settings.access.base_ami, None);
+    let plan = Plan::environment(settings, names, &settings.access.base_ami, None)
+        .with_group_parameters(environment);
     problems.extend(plan.check(environment).iter().map(ToString::to_string));
     if let Outcome::Failed(image_problems) = image_outcome(&formations.image, Some(settings)) {
         problems.extend(image_problems);

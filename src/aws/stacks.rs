@@ -45,7 +45,8 @@ impl AwsBackend {
             });
         }
         let image_id = self.image_for_environments(env).await?;
-        let plan = Plan::environment(&self.settings, &names, &image_id, self.run.as_ref());
+        let plan = Plan::environment(&self.settings, &names, &image_id, self.run.as_ref())
+            .with_group_parameters(&self.formations.environment);
         let body = self.formations.environment.to_json();
         self.say(format!(
             "create stack {stack_name} ({} parameters, image {image_id})",
@@ -190,7 +191,8 @@ impl AwsBackend {
         }
         let image_id = self.image_for_environments(env).await?;
         // Harness tags stay as they were: an update changes the formation, not the run.
-        let plan = Plan::environment(&self.settings, &names, &image_id, None);
+        let plan = Plan::environment(&self.settings, &names, &image_id, None)
+            .with_group_parameters(&self.formations.environment);
         let before: HashSet<String> = self
             .aws
             .stack_events(&stack.id)

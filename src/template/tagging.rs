@@ -2,7 +2,9 @@
 //! parameters the engine passes, so Ansible and `sweep` find it by tag:
 //! `Name=<app>-<env>-<group>`, `Group`, `Env`, `App` (names.rs decides them).
 //! The image formation is shared by all environments: `Name=<app>-image`,
-//! `Group=image`, `App`, no `Env`.
+//! `Group=image`, `App`, no `Env`. A `Group` tag names its group as a
+//! literal, or as a `Ref` to a parameter whose `Default` is the group (as
+//! the original Argos formations write it: `{"Ref": "KnowledgeGroup"}`).
 
 use serde_json::{Value, json};
 
@@ -57,13 +59,13 @@ pub fn check(template: &Template, scope: Scope) -> TagReport {
         let path = format!("Resources.{id}.Properties");
         if kind == LAUNCH_TEMPLATE {
             report.checked += 1;
-            launch_template(properties, &path, scope, &mut problems);
+            launch_template(template, properties, &path, scope, &mut problems);
         } else if TAGGABLE_TYPES.contains(&kind) || properties.and_then(|p| p.get("Tags")).is_some()
         {
             report.checked += 1;
             let tags = properties.and_then(|p| p.get("Tags"));
             let at = format!("{path}.Tags");
-            if let Err(problem) = tag_list(tags, scope, kind == AUTOSCALING_GROUP) {
+            if let Err(problem) = tag_list(template, tags, scope, kind == AUTOSCALING_GROUP) {
                 problems.push((at, problem));
             }
         }
@@ -81,6 +83,7 @@ pub fn check(template: &Template, scope: Scope) -> TagReport {
 /// Launch templates tag themselves and, through their data, the instances
 /// and volumes launched from them.
 fn launch_template(
+    template: &Template,
     properties: Option<&Value>,
     path: &str,
     scope: Scope,
@@ -112,7 +115,7 @@ fn launch_template(
             None => Err(format!(
                 "no TagSpecification for ResourceType {resource_type:?}"
             )),
-            Some(spec) => tag_list(spec.get("Tags"), scope, false)
+            Some(spec) => tag_list(template, spec.get("Tags"), scope, false)
                 .map_err(|p| format!("ResourceType {resource_type:?}: {p}")),
         };
         if let Err(problem) = result {
@@ -122,7 +125,12 @@ fn launch_template(
 }
 
 /// Check one `Tags` list; `propagate` requires `PropagateAtLaunch: true`.
-fn tag_list(tags: Option<&Value>, scope: Scope, propagate: bool) -> Result<(), String> {
+fn tag_list(
+    template: &Template,
+    tags: Option<&Value>,
+    scope: Scope,
+    propagate: bool,
+) -> Result<(), String> {
     let required: &[&str] = match scope {
         Scope::Environment => &[
             tag_keys::NAME,
@@ -169,10 +177,17 @@ fn tag_list(tags: Option<&Value>, scope: Scope, propagate: bool) -> Result<(), S
     };
 
     let group_value = value(tag_keys::GROUP);
-    let group = group_value
-        .as_str()
-        .and_then(Group::parse)
-        .ok_or_else(|| format!("Group tag is {group_value}, not one of the known groups"))?;
+    let group = match group_name(template, &group_value) {
+        Ok(name) => Group::parse(&name).ok_or_else(|| {
+            let named = if group_value.is_string() {
+                String::new()
+            } else {
+                format!(" (its parameter's Default is {name:?})")
+            };
+            format!("Group tag is {group_value}{named}, not one of the known groups")
+        })?,
+        Err(problem) => return Err(format!("Group tag is {group_value}: {problem}")),
+    };
     if (group == Group::Image) != (scope == Scope::Image) {
         return Err(match scope {
             Scope::Image => "the image formation's resources belong to Group \"image\"".into(),
@@ -183,7 +198,7 @@ fn tag_list(tags: Option<&Value>, scope: Scope, propagate: bool) -> Result<(), S
     }
     let expected_name = expected_name(scope, group);
     let name = value(tag_keys::NAME);
-    if !name_matches(&name, scope, group) {
+    if !name_matches(&name, scope, group, &group_value) {
         return Err(format!("Name tag is {name}, expected {expected_name}"));
     }
     let app = value(tag_keys::APP);
@@ -212,11 +227,80 @@ fn expected_name(scope: Scope, group: Group) -> Value {
     }
 }
 
-/// The Join form, or the same name written with `Fn::Sub`.
-fn name_matches(name: &Value, scope: Scope, group: Group) -> bool {
+/// The Join form, or the same name written with `Fn::Sub`; in an
+/// environment the group part may be written as the `Group` tag writes it
+/// (`{"Ref": "KnowledgeGroup"}`, `${KnowledgeGroup}`).
+fn name_matches(name: &Value, scope: Scope, group: Group, group_tag: &Value) -> bool {
     let sub = match scope {
         Scope::Environment => format!("${{AppName}}-${{EnvironmentName}}-{group}"),
         Scope::Image => "${AppName}-image".to_owned(),
     };
-    *name == expected_name(scope, group) || *name == json!({ "Fn::Sub": sub })
+    if *name == expected_name(scope, group) || *name == json!({ "Fn::Sub": sub }) {
+        return true;
+    }
+    let Some(parameter) = group_tag.get("Ref").and_then(Value::as_str) else {
+        return false;
+    };
+    scope == Scope::Environment
+        && (*name
+            == json!({"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, group_tag]]})
+            || *name
+                == json!({ "Fn::Sub": format!("${{AppName}}-${{EnvironmentName}}-${{{parameter}}}") }))
+}
+
+/// The group a `Group` tag names: its literal value, or the `Default` of
+/// the parameter it `Ref`s.
+fn group_name(template: &Template, tag: &Value) -> Result<String, String> {
+    if let Some(literal) = tag.as_str() {
+        return Ok(literal.to_owned());
+    }
+    let Some(parameter) = tag
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.get("Ref"))
+        .and_then(Value::as_str)
+    else {
+        return Err("expected a group name, or a Ref to a parameter whose Default is one".into());
+    };
+    let Some(declared) = template.get(Section::Parameters, parameter) else {
+        return Err(format!("parameter {parameter} is not declared"));
+    };
+    declared
+        .get("Default")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "parameter {parameter} has no Default naming the group (the engine never passes it)"
+            )
+        })
+}
+
+/// The parameters that name a group: every `Group` tag's `Ref`, with the
+/// parameter's `Default` (the group), once each.
+pub fn group_parameters(template: &Template) -> Vec<(String, String)> {
+    fn walk(value: &Value, template: &Template, found: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(object) => {
+                if object.get("Key").and_then(Value::as_str) == Some(tag_keys::GROUP)
+                    && let Some(tag) = object.get("Value")
+                    && let Some(parameter) = tag.get("Ref").and_then(Value::as_str)
+                    && let Ok(group) = group_name(template, tag)
+                    && !found.iter().any(|(p, _)| p == parameter)
+                {
+                    found.push((parameter.to_owned(), group));
+                }
+                for inner in object.values() {
+                    walk(inner, template, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, template, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for (_, resource) in template.entries(Section::Resources) {
+        walk(resource, template, &mut found);
+    }
+    found
 }

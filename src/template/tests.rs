@@ -356,6 +356,79 @@ fn taggable_resources_must_carry_the_four_tags() {
     );
 }
 
+/// Tag findings of one resource tagged `tags`, beside parameter `KnowledgeGroup`.
+fn findings_with_group_parameter(
+    parameter: serde_json::Value,
+    tags: serde_json::Value,
+) -> Vec<String> {
+    let project = TempProject::new(&[(
+        "a.json",
+        json!({
+            "Parameters": {"KnowledgeGroup": parameter},
+            "Resources": {"Host": {"Type": "AWS::EC2::Instance", "Properties": {"Tags": tags}}}
+        }),
+    )]);
+    tagging::check(
+        &project.load().unwrap().environment,
+        tagging::Scope::Environment,
+    )
+    .findings
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+#[test]
+fn a_group_tag_may_ref_a_parameter_whose_default_names_the_group() {
+    // As the original Argos formations write it.
+    let by_ref = json!({"Ref": "KnowledgeGroup"});
+    let mut tags = four_tags("knowledge");
+    tags[1]["Value"] = by_ref.clone();
+    let knowledge = json!({"Type": "String", "Default": "knowledge"});
+    assert_eq!(
+        findings_with_group_parameter(knowledge.clone(), tags.clone()),
+        Vec::<String>::new()
+    );
+    // The Name may spell the group the same way.
+    let mut ref_named = tags.clone();
+    ref_named[0]["Value"] =
+        json!({"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, by_ref]]});
+    assert_eq!(
+        findings_with_group_parameter(knowledge.clone(), ref_named),
+        Vec::<String>::new()
+    );
+    let mut sub_named = tags.clone();
+    sub_named[0]["Value"] = json!({"Fn::Sub": "${AppName}-${EnvironmentName}-${KnowledgeGroup}"});
+    assert_eq!(
+        findings_with_group_parameter(knowledge, sub_named),
+        Vec::<String>::new()
+    );
+
+    let unknown = findings_with_group_parameter(
+        json!({"Type": "String", "Default": "frontend"}),
+        tags.clone(),
+    );
+    assert!(
+        unknown[0].contains(r#"Group tag is {"Ref":"KnowledgeGroup"} (its parameter's Default is "frontend"), not one of the known groups"#),
+        "{unknown:?}"
+    );
+    let no_default = findings_with_group_parameter(json!({"Type": "String"}), tags.clone());
+    assert!(
+        no_default[0].contains("parameter KnowledgeGroup has no Default naming the group"),
+        "{no_default:?}"
+    );
+    let mut undeclared = tags;
+    undeclared[1]["Value"] = json!({"Ref": "SomeGroup"});
+    let undeclared = findings_with_group_parameter(
+        json!({"Type": "String", "Default": "knowledge"}),
+        undeclared,
+    );
+    assert!(
+        undeclared[0].contains("parameter SomeGroup is not declared"),
+        "{undeclared:?}"
+    );
+}
+
 #[test]
 fn autoscaling_tags_must_propagate_and_launch_templates_tag_what_they_launch() {
     let asg = tag_findings(

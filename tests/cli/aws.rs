@@ -446,3 +446,70 @@ fn an_expired_leftover_that_cannot_be_deleted_does_not_stop_a_run_on_the_emulato
                 )),
         );
 }
+
+/// The knowledge formation rewritten as the original Argos formations write
+/// group tags: `"Group": {"Ref": "KnowledgeGroup"}`, the parameter
+/// defaulting to `knowledge`. How many tags it rewrote.
+fn knowledge_group_by_ref(project: &TempProject) -> usize {
+    fn rewrite(value: &mut serde_json::Value) -> usize {
+        match value {
+            serde_json::Value::Object(object) => {
+                let mut count = 0;
+                if object.get("Key") == Some(&"Group".into())
+                    && object.get("Value") == Some(&"knowledge".into())
+                {
+                    object.insert("Value".into(), serde_json::json!({"Ref": "KnowledgeGroup"}));
+                    count += 1;
+                }
+                count + object.values_mut().map(rewrite).sum::<usize>()
+            }
+            serde_json::Value::Array(items) => items.iter_mut().map(rewrite).sum(),
+            _ => 0,
+        }
+    }
+    let file = project.root().join("formations/knowledge.json");
+    let mut formation: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let rewritten = rewrite(&mut formation);
+    formation["Parameters"]["KnowledgeGroup"] = serde_json::json!({
+        "Type": "String",
+        "Default": "knowledge",
+        "Description": "The group of the knowledge host."
+    });
+    std::fs::write(&file, serde_json::to_string_pretty(&formation).unwrap()).unwrap();
+    rewritten
+}
+
+#[test]
+fn group_tags_written_as_a_ref_to_a_parameter_validate_and_find_their_hosts() {
+    let project = TempProject::shipped();
+    assert!(knowledge_group_by_ref(&project) > 0);
+    argos(&project)
+        .args(["staging", "validate", "--no-lint"])
+        .assert()
+        .success()
+        .stdout(
+            contains("tags        25 taggable resources carry").and(contains(
+                "parameters  28 passed explicitly, each within its formation's constraints",
+            )),
+        );
+
+    let emulator = emulator();
+    on(&emulator, &project)
+        .args(["refs", "commission"])
+        .assert()
+        .success();
+    let out = on(&emulator, &project)
+        .args(["refs", "inventory", "--list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let inventory: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        inventory["knowledge"]["hosts"].as_array().map(Vec::len),
+        Some(1),
+        "the knowledge host is found by the group its parameter names: {inventory}"
+    );
+}
