@@ -314,7 +314,12 @@ fn four_tags(group: &str) -> serde_json::Value {
 }
 
 fn tag_findings(resource: serde_json::Value) -> Vec<String> {
-    let project = TempProject::new(&[("a.json", json!({"Resources": {"Thing": resource}}))]);
+    formation_tag_findings(json!({"Resources": {"Thing": resource}}))
+}
+
+/// The tag findings of a project of one formation.
+fn formation_tag_findings(formation: serde_json::Value) -> Vec<String> {
+    let project = TempProject::new(&[("a.json", formation)]);
     tagging::check(
         &project.load().unwrap().environment,
         tagging::Scope::Environment,
@@ -361,21 +366,10 @@ fn findings_with_group_parameter(
     parameter: serde_json::Value,
     tags: serde_json::Value,
 ) -> Vec<String> {
-    let project = TempProject::new(&[(
-        "a.json",
-        json!({
-            "Parameters": {"KnowledgeGroup": parameter},
-            "Resources": {"Host": {"Type": "AWS::EC2::Instance", "Properties": {"Tags": tags}}}
-        }),
-    )]);
-    tagging::check(
-        &project.load().unwrap().environment,
-        tagging::Scope::Environment,
-    )
-    .findings
-    .iter()
-    .map(ToString::to_string)
-    .collect()
+    formation_tag_findings(json!({
+        "Parameters": {"KnowledgeGroup": parameter},
+        "Resources": {"Host": {"Type": "AWS::EC2::Instance", "Properties": {"Tags": tags}}}
+    }))
 }
 
 #[test]

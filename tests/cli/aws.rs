@@ -27,6 +27,18 @@ fn on(emulator: &Emulator, project: &TempProject) -> assert_cmd::Command {
     cmd
 }
 
+/// `argos-cloud ENV inventory --list` on the emulator, as JSON.
+fn inventory_list(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
+    let out = on(emulator, project)
+        .args([env, "inventory", "--list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 #[test]
 fn commission_status_decommission_and_clean_on_the_emulator() {
     let emulator = emulator();
@@ -64,14 +76,7 @@ fn commission_status_decommission_and_clean_on_the_emulator() {
         .failure()
         .stderr(contains("stack argos-clitest already exists"));
 
-    let out = on(&emulator, &project)
-        .args(["clitest", "inventory", "--list"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let inventory: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let inventory = inventory_list(&emulator, &project, "clitest");
     assert_eq!(
         inventory["knowledge"]["hosts"],
         serde_json::json!(["argos-clitest-knowledge"]),
@@ -499,14 +504,7 @@ fn group_tags_written_as_a_ref_to_a_parameter_validate_and_find_their_hosts() {
         .args(["refs", "commission"])
         .assert()
         .success();
-    let out = on(&emulator, &project)
-        .args(["refs", "inventory", "--list"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let inventory: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let inventory = inventory_list(&emulator, &project, "refs");
     assert_eq!(
         inventory["knowledge"]["hosts"].as_array().map(Vec::len),
         Some(1),
