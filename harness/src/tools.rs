@@ -17,7 +17,9 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use argos_cloud::project::Project;
 
@@ -185,22 +187,18 @@ impl Venv {
             .stderr(stderr)
             .spawn()
             .map_err(|e| self.error(format!("{line}: {e}")))?;
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > INSTALL_TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(self.error(format!(
-                        "`{line}` took longer than {} s; see {}",
-                        INSTALL_TIMEOUT.as_secs(),
-                        self.log().display()
-                    )));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-                Err(e) => return Err(self.error(format!("{line}: {e}"))),
+        let status = match child.wait_timeout(INSTALL_TIMEOUT) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(self.error(format!(
+                    "`{line}` took longer than {} s; see {}",
+                    INSTALL_TIMEOUT.as_secs(),
+                    self.log().display()
+                )));
             }
+            Err(e) => return Err(self.error(format!("{line}: {e}"))),
         };
         if status.success() {
             Ok(())

@@ -27,16 +27,21 @@ fn on(emulator: &Emulator, project: &TempProject) -> assert_cmd::Command {
     cmd
 }
 
-/// `argos-cloud ENV inventory --list` on the emulator, as JSON.
-fn inventory_list(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
+/// What a successful `argos-cloud ARGS...` on the emulator printed, as JSON.
+fn json_from(emulator: &Emulator, project: &TempProject, args: &[&str]) -> serde_json::Value {
     let out = on(emulator, project)
-        .args([env, "inventory", "--list"])
+        .args(args)
         .assert()
         .success()
         .get_output()
         .stdout
         .clone();
     serde_json::from_slice(&out).unwrap()
+}
+
+/// `argos-cloud ENV inventory --list` on the emulator.
+fn inventory_list(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
+    json_from(emulator, project, &[env, "inventory", "--list"])
 }
 
 #[test]
@@ -342,14 +347,7 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
 /// What of environment `env` the emulator holds: the stack's id and status,
 /// its instances and its databases.
 fn environment(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
-    let out = on(emulator, project)
-        .args([env, "status", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let status: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let status = json_from(emulator, project, &[env, "status", "--json"]);
     let ids = |key: &str, state: &str| {
         let mut ids: Vec<String> = status[key]
             .as_array()
