@@ -461,6 +461,19 @@ fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them(
         "no host key recorded in {}",
         known_hosts.display()
     );
+    // A commission refused because the environment exists changes nothing,
+    // its hosts' keys included.
+    argos(&project)
+        .args(["--backend", "docker", &env.env, "commission"])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .failure()
+        .stderr(contains("exists"));
+    assert_eq!(
+        std::fs::read_to_string(&known_hosts).unwrap_or_default(),
+        keys,
+        "a refused commission keeps the environment's host keys"
+    );
     argos(&project)
         .args(["--backend", "docker", &env.env, "decommission", "--yes"])
         .timeout(Duration::from_secs(300))

@@ -69,7 +69,9 @@ async fn run(
     let kind = backend.kind();
     let fail = |e: argos_cloud::backend::BackendError| e.to_string();
     // Host keys are learnt on first contact and checked after; new hosts
-    // (commission) and gone hosts (decommission) start the file afresh.
+    // (a commission that made them) and gone hosts (decommission) start the
+    // file afresh. A commission refused because the environment exists
+    // leaves its file as it is.
     let known_hosts = known_hosts_file(project, &backend.names(&env).stack());
     match &cli.command {
         Command::Commission { .. } => {
@@ -77,8 +79,8 @@ async fn run(
             if backend.settings().sizes.tasks_enabled {
                 groups.extend([Group::Broker, Group::Worker]);
             }
-            remove_known_hosts(&known_hosts);
             backend.commission(&env, &groups).map_err(fail)?;
+            remove_known_hosts(&known_hosts);
             println!("commissioned {} on {kind}", backend.names(&env).stack());
         }
         Command::Decommission { .. } => {
