@@ -4,6 +4,16 @@ use serde_json::Value;
 use super::*;
 use crate::names::{AppName, EnvName};
 
+/// The hosts and databases of environment `env` in recorded EC2 and RDS
+/// answers, reached where EC2 says, as user `admin`.
+fn aws_hosts(
+    env: &str,
+    instances: &[Instance],
+    databases: &[DbInstance],
+) -> (Vec<Host>, Vec<DatabaseEndpoint>) {
+    from_aws(&names(env), instances, databases, "admin", &ssh_address)
+}
+
 fn names(env: &str) -> EnvNames {
     EnvNames::new(AppName::new("argos").unwrap(), EnvName::new(env).unwrap())
 }
@@ -76,13 +86,7 @@ fn tasks_on() -> Expect {
 #[test]
 fn aws_hosts_are_grouped_by_tag_with_the_rds_endpoint_as_the_database() {
     let (instances, databases) = recorded_aws();
-    let (hosts, dbs) = from_aws(
-        &names("staging"),
-        &instances,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, dbs) = aws_hosts("staging", &instances, &databases);
     let inventory = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap();
     let list = inventory.list();
 
@@ -127,13 +131,7 @@ fn aws_hosts_are_grouped_by_tag_with_the_rds_endpoint_as_the_database() {
 #[test]
 fn another_environment_sees_none_of_these_hosts() {
     let (instances, databases) = recorded_aws();
-    let (hosts, dbs) = from_aws(
-        &names("production"),
-        &instances,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, dbs) = aws_hosts("production", &instances, &databases);
     assert!(hosts.is_empty() && dbs.is_empty());
     let error = Inventory::new(names("production"), hosts, dbs, tasks_on()).unwrap_err();
     let message = error.to_string();
@@ -157,13 +155,7 @@ fn a_doubled_singleton_group_is_an_error_naming_both_hosts() {
         .clone();
     second.id = "i-0second".into();
     instances.push(second);
-    let (hosts, dbs) = from_aws(
-        &names("staging"),
-        &instances,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, dbs) = aws_hosts("staging", &instances, &databases);
     let error = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap_err();
     assert!(
         matches!(&error, InventoryError::Doubled { group: Group::Knowledge, hosts, .. } if hosts.len() == 2),
@@ -182,13 +174,7 @@ fn a_missing_broker_only_matters_when_tasks_are_on() {
         .into_iter()
         .filter(|i| !i.tags.iter().any(|(k, v)| k == "Group" && v == "broker"))
         .collect();
-    let (hosts, dbs) = from_aws(
-        &names("staging"),
-        &without_broker,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, dbs) = aws_hosts("staging", &without_broker, &databases);
     Inventory::new(
         names("staging"),
         hosts.clone(),
@@ -212,13 +198,7 @@ fn a_missing_broker_only_matters_when_tasks_are_on() {
 #[test]
 fn the_static_file_holds_the_same_hosts_and_vars() {
     let (instances, databases) = recorded_aws();
-    let (hosts, dbs) = from_aws(
-        &names("staging"),
-        &instances,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, dbs) = aws_hosts("staging", &instances, &databases);
     let inventory = Inventory::new(names("staging"), hosts, dbs, tasks_on()).unwrap();
     let file = inventory.static_file();
     let knowledge = &file["all"]["children"]["knowledge"]["hosts"]["argos-staging-knowledge"];
@@ -302,13 +282,7 @@ fn a_partial_environment_needs_only_its_own_groups_but_never_two_of_one() {
         .into_iter()
         .filter(|i| i.tags.iter().any(|(k, v)| k == "Group" && v == "knowledge"))
         .collect();
-    let (hosts, _) = from_aws(
-        &names("staging"),
-        &knowledge_only,
-        &databases,
-        "admin",
-        &ssh_address,
-    );
+    let (hosts, _) = aws_hosts("staging", &knowledge_only, &databases);
     let inventory = Inventory::new(
         names("staging"),
         hosts.clone(),
