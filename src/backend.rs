@@ -17,6 +17,7 @@ use crate::names::{EnvName, EnvNames, Group, RunTags};
 use crate::progress::Progress;
 use crate::project::Project;
 use crate::settings::Settings;
+use crate::topology::Topology;
 use crate::vagrant::{VagrantBackend, VagrantError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,49 @@ pub enum BackendError {
     Aws(#[from] crate::aws::EngineError),
     #[error("stopped by {signal}")]
     Interrupted { signal: &'static str },
+}
+
+/// One host a local backend makes. Scenarios declare them (`hosts:`), or
+/// get one per group ([`HostSpec::for_group`]); on AWS the formations
+/// decide instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// The host's own name, the last part of its `Name` (`<app>-<env>-<name>`)
+    /// and its hostname: lowercase letters, digits and hyphens.
+    pub name: String,
+    /// Its `Group` tag.
+    pub group: Group,
+    /// Further Ansible groups it is in.
+    pub groups: Vec<Group>,
+    /// The image it runs; default the project's systemd host image.
+    pub image: Option<String>,
+    /// A Vagrant machine's memory, MiB.
+    pub memory_mb: u32,
+    /// Ports published on loopback, as `docker run -p` takes them
+    /// (`127.0.0.1:8080:80`); Docker and Vagrant's docker provider.
+    pub published_ports: Vec<String>,
+    /// Further `docker run` arguments (`--tmpfs /var/cache`, `-e KEY=VALUE`).
+    pub docker_args: Vec<String>,
+}
+
+impl HostSpec {
+    /// The one host of `group`, named after it, sized by the topology.
+    pub fn for_group(group: &Group, topology: &Topology) -> Self {
+        Self {
+            name: group.as_str().replace('_', "-"),
+            group: group.clone(),
+            groups: Vec::new(),
+            image: None,
+            memory_mb: topology.memory_mb(group),
+            published_ports: Vec::new(),
+            docker_args: Vec::new(),
+        }
+    }
+
+    /// Every group it is in, its `Group` tag first.
+    pub fn all_groups(&self) -> impl Iterator<Item = &Group> {
+        std::iter::once(&self.group).chain(&self.groups)
+    }
 }
 
 /// One host as `status` shows it.
@@ -58,8 +102,9 @@ pub trait Backend: Send + Sync {
     /// start on an environment that exists, and leaves it as it is.
     fn existing(&self, env: &EnvName) -> Result<Option<String>, BackendError>;
 
-    /// Make one host per group; an environment that exists is an error.
-    fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError>;
+    /// Make these hosts (AWS: what the formations say); an environment
+    /// that exists is an error.
+    fn commission(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), BackendError>;
 
     /// The running hosts, as Ansible and the probes reach them.
     fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError>;
@@ -91,7 +136,7 @@ pub trait Backend: Send + Sync {
     /// Ansible variables for this backend on top of `vars`. Local backends
     /// switch on the roles' named stand-ins for what needs the internet.
     fn ansible_vars(&self, vars: Map<String, Value>) -> Map<String, Value> {
-        crate::docker::with_standins(vars)
+        crate::argos::with_standins(vars)
     }
 
     /// Whether hosts can be reached (deploy, probes); the reason when not,

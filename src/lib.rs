@@ -6,6 +6,7 @@
 //! merge into a [`template`]; [`validate`] and [`lint`] check both before any
 //! backend is touched.
 
+pub mod argos;
 pub mod aws;
 pub mod backend;
 pub mod cli;
@@ -24,6 +25,7 @@ pub mod secret;
 pub mod settings;
 pub mod signal;
 pub mod template;
+pub mod topology;
 pub mod vagrant;
 pub mod validate;
 pub mod wait;

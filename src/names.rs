@@ -7,6 +7,7 @@
 //! all of them here, before any API call, so a bad name is an error that says
 //! which rule it breaks instead of a half-made environment.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,6 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// same bound, and it keeps `<app>-<env>-knowledge` (the longest resource
 /// name) within the 63 characters of an RDS identifier or a DNS label.
 pub const MAX_NAME_LEN: usize = 24;
+
+/// Longest group or host name: with the longest app and environment names,
+/// `<app>-<env>-<group>` is still within 63 characters.
+pub const MAX_PART_LEN: usize = 63 - 2 * MAX_NAME_LEN - 2;
 
 /// Tag keys. `Name`, `Group`, `Env` and `App` are on every resource;
 /// `argos:run` and `argos:expires` only on environments the harness makes.
@@ -24,6 +29,8 @@ pub mod tag_keys {
     pub const APP: &str = "App";
     pub const RUN: &str = "argos:run";
     pub const EXPIRES: &str = "argos:expires";
+    /// A local host's further Ansible groups, comma-separated (Docker label).
+    pub const GROUPS: &str = "argos:groups";
 }
 
 /// Words that cannot be environment names: every CLI command (so
@@ -47,51 +54,74 @@ pub const RESERVED_ENV_NAMES: &[&str] = &[
     "help",
 ];
 
-/// The groups an Argos environment is made of. The string form is the value of
-/// the `Group` tag and the last part of the `Name` tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Group {
-    Network,
-    App,
-    Database,
-    Knowledge,
-    Broker,
-    Worker,
-    /// The instance an image is baked on; shared by every environment.
-    Image,
-}
+/// A group of hosts: the value of the `Group` tag, an Ansible group, and the
+/// last part of the `Name` tag. Which groups a project has is data (its
+/// formations, playbooks and settings: see [`crate::topology`]); the engine
+/// itself knows only the two it makes: the environment's network and the
+/// image bake.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Group(Cow<'static, str>);
 
 impl Group {
-    pub const ALL: [Group; 7] = [
-        Group::Network,
-        Group::App,
-        Group::Database,
-        Group::Knowledge,
-        Group::Broker,
-        Group::Worker,
-        Group::Image,
-    ];
+    /// The environment's network (a Docker network, a VPC).
+    pub const NETWORK: Group = Group(Cow::Borrowed("network"));
+    /// The instance an image is baked on; shared by every environment.
+    pub const IMAGE: Group = Group(Cow::Borrowed("image"));
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Group::Network => "network",
-            Group::App => "app",
-            Group::Database => "database",
-            Group::Knowledge => "knowledge",
-            Group::Broker => "broker",
-            Group::Worker => "worker",
-            Group::Image => "image",
-        }
+    /// A group name: 1 to [`MAX_NAME_LEN`] lowercase letters, digits and
+    /// underscores, starting with a letter, so it is an Ansible group name
+    /// and fits a resource name.
+    pub fn new(value: &str) -> Result<Group, NameError> {
+        check_name(NameKind::Group, value).map(|()| Group(Cow::Owned(value.to_owned())))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A group read from a tag or a label: None when it is no group name.
     pub fn parse(value: &str) -> Option<Group> {
-        Group::ALL.into_iter().find(|g| g.as_str() == value)
+        Group::new(value).ok()
+    }
+}
+
+impl AsRef<str> for Group {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 
 impl fmt::Display for Group {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Group {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Group::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Group {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Group".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A group name: lowercase letters, digits and underscores, starting with a letter",
+            "pattern": "^[a-z][a-z0-9_]*$",
+            "maxLength": MAX_NAME_LEN,
+        })
     }
 }
 
@@ -100,6 +130,8 @@ impl fmt::Display for Group {
 pub enum NameKind {
     App,
     Env,
+    Group,
+    Host,
 }
 
 impl fmt::Display for NameKind {
@@ -107,6 +139,8 @@ impl fmt::Display for NameKind {
         f.write_str(match self {
             NameKind::App => "app name",
             NameKind::Env => "environment name",
+            NameKind::Group => "group name",
+            NameKind::Host => "host name",
         })
     }
 }
@@ -115,9 +149,9 @@ impl fmt::Display for NameKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameRule {
     Empty,
-    TooLong { len: usize },
+    TooLong { len: usize, longest: usize },
     MustStartWithLetter,
-    InvalidCharacter { found: char },
+    InvalidCharacter { found: char, kind: NameKind },
     TrailingHyphen,
     DoubleHyphen,
     Reserved,
@@ -127,16 +161,24 @@ impl fmt::Display for NameRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NameRule::Empty => f.write_str("it is empty"),
-            NameRule::TooLong { len } => write!(
+            NameRule::TooLong { len, longest } => write!(
                 f,
-                "it is {len} characters long; at most {MAX_NAME_LEN} keep `<app>-<env>-<group>` \
+                "it is {len} characters long; at most {longest} keep `<app>-<env>-<group>` \
                  within the 63 characters of RDS identifiers and DNS labels"
             ),
             NameRule::MustStartWithLetter => f.write_str(
                 "it must start with a lowercase letter (CloudFormation stack names and RDS \
                  identifiers begin with a letter)",
             ),
-            NameRule::InvalidCharacter { found } => write!(
+            NameRule::InvalidCharacter {
+                found,
+                kind: NameKind::Group,
+            } => write!(
+                f,
+                "{found:?} is not allowed: use lowercase letters, digits and underscores (a group \
+                 is an Ansible group name, where hyphens are invalid)"
+            ),
+            NameRule::InvalidCharacter { found, .. } => write!(
                 f,
                 "{found:?} is not allowed: use lowercase letters, digits and single hyphens \
                  (Docker and DNS names are lowercase, Ansible turns other characters into `_` \
@@ -175,19 +217,26 @@ fn check_name(kind: NameKind, value: &str) -> Result<(), NameError> {
     let Some(first) = value.chars().next() else {
         return fail(NameRule::Empty);
     };
-    if value.chars().count() > MAX_NAME_LEN {
+    let longest = match kind {
+        NameKind::App | NameKind::Env => MAX_NAME_LEN,
+        NameKind::Group | NameKind::Host => MAX_PART_LEN,
+    };
+    if value.chars().count() > longest {
         return fail(NameRule::TooLong {
             len: value.chars().count(),
+            longest,
         });
     }
     if !first.is_ascii_lowercase() {
         return fail(NameRule::MustStartWithLetter);
     }
+    // Groups are Ansible group names, where a hyphen is invalid.
+    let separator = if kind == NameKind::Group { '_' } else { '-' };
     if let Some(found) = value
         .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == separator))
     {
-        return fail(NameRule::InvalidCharacter { found });
+        return fail(NameRule::InvalidCharacter { found, kind });
     }
     if value.ends_with('-') {
         return fail(NameRule::TrailingHyphen);
@@ -199,6 +248,12 @@ fn check_name(kind: NameKind, value: &str) -> Result<(), NameError> {
         return fail(NameRule::Reserved);
     }
     Ok(())
+}
+
+/// A host's own name (a scenario's `hosts[].name`): like an environment
+/// name, at most [`MAX_PART_LEN`] characters, and no word is reserved.
+pub fn check_host_name(value: &str) -> Result<(), NameError> {
+    check_name(NameKind::Host, value)
 }
 
 /// A validated application name (`app_name` in the settings).
@@ -314,15 +369,20 @@ impl EnvNames {
         format!("{}-{}", self.app, self.env)
     }
 
-    /// A group's resources: `<app>-<env>-<group>`.
-    pub fn resource(&self, group: Group) -> String {
-        format!("{}-{}-{}", self.app, self.env, group)
+    /// A group's resources, or one host's: `<app>-<env>-<group or host>`.
+    pub fn resource(&self, part: impl AsRef<str>) -> String {
+        format!("{}-{}-{}", self.app, self.env, part.as_ref())
     }
 
     /// The four tags every resource of `group` carries.
-    pub fn tags(&self, group: Group) -> [Tag; 4] {
+    pub fn tags(&self, group: &Group) -> [Tag; 4] {
+        self.host_tags(group.as_str(), group)
+    }
+
+    /// The four tags of host `host` of `group`: its Name is the host's.
+    pub fn host_tags(&self, host: &str, group: &Group) -> [Tag; 4] {
         [
-            Tag::new(tag_keys::NAME, self.resource(group)),
+            Tag::new(tag_keys::NAME, self.resource(host)),
             Tag::new(tag_keys::GROUP, group.as_str()),
             Tag::new(tag_keys::ENV, self.env.as_str()),
             Tag::new(tag_keys::APP, self.app.as_str()),
@@ -427,22 +487,32 @@ mod tests {
         assert_eq!(
             env_rule(&"a".repeat(MAX_NAME_LEN + 1)),
             NameRule::TooLong {
-                len: MAX_NAME_LEN + 1
+                len: MAX_NAME_LEN + 1,
+                longest: MAX_NAME_LEN
             }
         );
         assert_eq!(env_rule("1staging"), NameRule::MustStartWithLetter);
         assert_eq!(env_rule("Staging"), NameRule::MustStartWithLetter);
         assert_eq!(
             env_rule("stag_ing"),
-            NameRule::InvalidCharacter { found: '_' }
+            NameRule::InvalidCharacter {
+                found: '_',
+                kind: NameKind::Env
+            }
         );
         assert_eq!(
             env_rule("stag.ing"),
-            NameRule::InvalidCharacter { found: '.' }
+            NameRule::InvalidCharacter {
+                found: '.',
+                kind: NameKind::Env
+            }
         );
         assert_eq!(
             env_rule("staGing"),
-            NameRule::InvalidCharacter { found: 'G' }
+            NameRule::InvalidCharacter {
+                found: 'G',
+                kind: NameKind::Env
+            }
         );
         assert_eq!(env_rule("staging-"), NameRule::TrailingHyphen);
         assert_eq!(env_rule("stag--ing"), NameRule::DoubleHyphen);
@@ -476,8 +546,12 @@ mod tests {
         );
         assert_eq!(names.stack(), "argos-staging");
         assert_eq!(names.app.image_name(), "argos-image");
-        assert_eq!(names.resource(Group::Knowledge), "argos-staging-knowledge");
-        let tags = names.tags(Group::Database);
+        let group = |name| Group::new(name).unwrap();
+        assert_eq!(
+            names.resource(group("knowledge")),
+            "argos-staging-knowledge"
+        );
+        let tags = names.tags(&group("database"));
         let pairs: Vec<_> = tags
             .iter()
             .map(|t| (t.key.as_str(), t.value.as_str()))
@@ -500,9 +574,9 @@ mod tests {
             AppName::new(&longest).unwrap(),
             EnvName::new(&longest).unwrap(),
         );
-        for group in Group::ALL {
-            assert!(names.resource(group).len() <= 63, "{group}");
-        }
+        let group = Group::new(&"g".repeat(MAX_PART_LEN)).unwrap();
+        assert_eq!(names.resource(&group).len(), 63, "{group}");
+        assert!(Group::new(&"g".repeat(MAX_PART_LEN + 1)).is_err());
     }
 
     #[test]

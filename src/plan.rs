@@ -101,6 +101,17 @@ impl Plan {
             plain("WorkerMinSize", s.worker_min_size),
             plain("WorkerMaxSize", s.worker_max_size),
         ];
+        // Groups the engine has no key for pass their formations' own
+        // parameters through the topology.
+        let parameters = parameters
+            .into_iter()
+            .chain(settings.topology.groups.iter().flat_map(|spec| {
+                spec.parameters.iter().map(|(key, value)| Parameter {
+                    key: key.clone().into(),
+                    value: ParameterValue::Plain(value.clone()),
+                })
+            }))
+            .collect();
         Self {
             stack_name: names.stack(),
             parameters,

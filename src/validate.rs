@@ -75,6 +75,28 @@ impl fmt::Display for Report {
     }
 }
 
+/// The settings' `topology` against the playbooks and the formations' groups.
+fn topology_outcome(
+    project: &Project,
+    settings: Option<&Settings>,
+    tags: &tagging::TagReport,
+) -> Outcome {
+    let Some(settings) = settings else {
+        return Outcome::Skipped("needs valid settings (topology)".into());
+    };
+    let topology = &settings.topology;
+    let problems = topology.check_against(&project.path(Project::PLAYBOOKS), &tags.groups);
+    if !problems.is_empty() {
+        return Outcome::Failed(problems.iter().map(ToString::to_string).collect());
+    }
+    let order: Vec<&str> = topology.deploy_order().map(|g| g.as_str()).collect();
+    Outcome::Passed(format!(
+        "{} groups, deployed in this order: {}; each has a playbook and every tagged group is listed",
+        order.len(),
+        order.join(", ")
+    ))
+}
+
 /// Whether to run cfn-lint when it is installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lint {
@@ -127,9 +149,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
                     "stack {}, image {}, resources {}",
                     names.stack(),
                     names.app.image_name(),
-                    names
-                        .resource(crate::names::Group::App)
-                        .replace("-app", "-<group>")
+                    names.resource("<group>")
                 )),
             );
             Some(names)
@@ -166,6 +186,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         for step in [
             "references",
             "tags",
+            "topology",
             "size",
             "parameters",
             "image",
@@ -186,6 +207,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
     );
 
     let tags = tagging::check(environment, tagging::Scope::Environment);
+    let topology = topology_outcome(project, settings.as_ref(), &tags);
     report.push(
         "tags",
         findings_outcome(tags.findings, || {
@@ -195,6 +217,8 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
             )
         }),
     );
+
+    report.push("topology", topology);
 
     report.push(
         "size",

@@ -156,3 +156,15 @@ pub fn assert_every_step_passed(scenario: &Scenario, report: &ScenarioReport) {
         panic!("{problem}");
     }
 }
+
+/// One host per group, named after it, as a scenario's `groups` makes them.
+pub fn hosts(groups: &[&str]) -> Vec<argos_cloud::backend::HostSpec> {
+    let topology = argos_cloud::topology::Topology::default();
+    groups
+        .iter()
+        .map(|g| {
+            let group = argos_cloud::names::Group::new(g).expect("a group name");
+            argos_cloud::backend::HostSpec::for_group(&group, &topology)
+        })
+        .collect()
+}

@@ -102,7 +102,7 @@ fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// The four tags `names.rs` decides, as key/value pairs.
 fn expected_tags(names: &EnvNames, group: Group) -> Vec<(String, String)> {
     names
-        .tags(group)
+        .tags(&group)
         .into_iter()
         .map(|t| (t.key, t.value))
         .collect()
@@ -261,7 +261,7 @@ async fn a_full_cycle_tags_everything_and_leaves_nothing_behind() {
     assert_eq!(status.databases.len(), 1);
     let database = &status.databases[0];
     assert_eq!(database.port, Some(5432));
-    for (key, value) in expected_tags(&names, Group::Database) {
+    for (key, value) in expected_tags(&names, Group::new("database").unwrap()) {
         assert_eq!(
             tag(&database.tags, &key),
             Some(value.as_str()),
@@ -1004,7 +1004,7 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
         connection
     });
     let started = std::time::Instant::now();
-    let outcome = hosts.commission(&name, &[Group::App]);
+    let outcome = hosts.commission(&name, &argos_harness::scenarios::hosts(&["app"]));
     let took = started.elapsed();
     let _connection = signaller.join().unwrap();
     assert!(

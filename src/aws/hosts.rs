@@ -14,10 +14,10 @@ use std::future::Future;
 use std::time::SystemTime;
 
 use super::{Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem};
-use crate::backend::{Backend, BackendError, HostStatus};
+use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::docker::{Labelled, NotRemoved, SweepReport};
 use crate::inventory::{Expect, Inventory};
-use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
+use crate::names::{EnvName, EnvNames, RunTags, tag_keys};
 use crate::progress::Progress;
 use crate::project::Project;
 use crate::settings::Settings;
@@ -224,7 +224,7 @@ impl Backend for AwsHosts {
 
     /// The whole environment the formations describe; `groups` only say
     /// which hosts the scenario looks at.
-    fn commission(&self, env: &EnvName, _groups: &[Group]) -> Result<(), BackendError> {
+    fn commission(&self, env: &EnvName, _hosts: &[HostSpec]) -> Result<(), BackendError> {
         self.block(|engine| async move { engine.commission(env, false).await })?;
         Ok(())
     }
@@ -255,16 +255,20 @@ impl Backend for AwsHosts {
                 ),
             })
             .collect();
-        hosts.extend(status.databases.iter().map(|db| HostStatus {
-            name: db.id.clone(),
-            group: Group::Database.as_str().into(),
-            state: db.status.clone(),
-            address: db.address.clone(),
-            login: format!(
-                "psql -h {} -p {} (from the app host)",
-                db.address.as_deref().unwrap_or("?"),
-                db.port.unwrap_or(5432)
-            ),
+        hosts.extend(status.databases.iter().map(|db| {
+            HostStatus {
+                name: db.id.clone(),
+                group: argos_aws::tag(&db.tags, tag_keys::GROUP)
+                    .unwrap_or("-")
+                    .to_owned(),
+                state: db.status.clone(),
+                address: db.address.clone(),
+                login: format!(
+                    "psql -h {} -p {} (from the app host)",
+                    db.address.as_deref().unwrap_or("?"),
+                    db.port.unwrap_or(5432)
+                ),
+            }
         }));
         Ok(hosts)
     }

@@ -57,7 +57,7 @@ impl AwsBackend {
     fn image_tags(&self, name: &str) -> Vec<(String, String)> {
         let mut tags = vec![
             (tag_keys::NAME.to_owned(), name.to_owned()),
-            (tag_keys::GROUP.to_owned(), Group::Image.as_str().to_owned()),
+            (tag_keys::GROUP.to_owned(), Group::IMAGE.as_str().to_owned()),
             (tag_keys::APP.to_owned(), self.settings.app_name.to_string()),
         ];
         if let Some(run) = &self.run {

@@ -11,7 +11,7 @@ use argos_aws::Instance;
 use serde_json::{Map, Value};
 
 use super::{AwsBackend, EngineError};
-use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, RunKnownHosts};
+use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, Playbooks, RunKnownHosts};
 use crate::inventory::{Expect, Host, Inventory};
 use crate::names::{EnvName, Group};
 use crate::project::Project;
@@ -73,7 +73,8 @@ impl AwsBackend {
         let key = self.key_pair_file(&provisioner.project);
         let host = Host {
             name: image.clone(),
-            group: Group::Image,
+            group: Group::IMAGE,
+            groups: Vec::new(),
             address: address.clone(),
             port,
             user: self.settings.access.ssh_user.clone(),
@@ -83,13 +84,9 @@ impl AwsBackend {
                 key.display().to_string(),
             )]),
         };
-        let inventory = Inventory::new(
-            self.names(env),
-            vec![host],
-            Vec::new(),
-            Expect::groups(&[Group::Image]),
-        )?
-        .reaching(self.resolver.destinations().clone());
+        let inventory =
+            Inventory::new(self.names(env), vec![host], Vec::new(), Expect::anything())?
+                .reaching(self.resolver.destinations().clone());
         self.say(format!(
             "provision: the image playbook on {instance_id} ({address})"
         ));
@@ -97,7 +94,10 @@ impl AwsBackend {
         let request = DeployRequest {
             project: &provisioner.project,
             inventory: &inventory,
-            roles: vec![Group::Image.as_str().to_owned()],
+            topology: &self.settings.topology,
+            playbooks: Playbooks::roles(&[Group::IMAGE.as_str()]),
+            roles_path: Vec::new(),
+            collections_path: Vec::new(),
             extra_vars: provisioner.extra_vars.clone(),
             host_keys: known_hosts.host_keys(),
             log_dir: provisioner.project.path(".argos/logs"),

@@ -32,15 +32,7 @@ use crate::inventory::Inventory;
 use crate::names::Group;
 use crate::progress::Progress;
 use crate::project::Project;
-
-/// The order playbooks run in: what others depend on first.
-pub const PLAYBOOK_ORDER: [Group; 5] = [
-    Group::Database,
-    Group::Knowledge,
-    Group::Broker,
-    Group::App,
-    Group::Worker,
-];
+use crate::topology::Topology;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -55,6 +47,8 @@ pub enum DeployError {
     OldAnsible { program: String, found: String },
     #[error("unknown role {role:?}: the roles are {}", known.join(", "))]
     UnknownRole { role: String, known: Vec<String> },
+    #[error("playbook {} does not exist", path.display())]
+    NoPlaybookFile { path: PathBuf },
     #[error("{} has no playbook {role}.yml", dir.display())]
     MissingPlaybook { dir: PathBuf, role: String },
     #[error("{}", unreachable.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
@@ -65,12 +59,39 @@ pub enum DeployError {
     Io(#[from] std::io::Error),
 }
 
+/// What a deploy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Playbooks {
+    /// The project's roles by name (`playbooks/<role>.yml`), in the
+    /// topology's deploy order; none named means every group with hosts.
+    Roles(Vec<String>),
+    /// These playbook files, in this order (a scenario's own).
+    Files(Vec<PathBuf>),
+}
+
+impl Playbooks {
+    /// Every group with hosts, in deploy order.
+    pub fn all() -> Self {
+        Playbooks::Roles(Vec::new())
+    }
+
+    pub fn roles(roles: &[&str]) -> Self {
+        Playbooks::Roles(roles.iter().map(|r| (*r).to_owned()).collect())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DeployRequest<'a> {
     pub project: &'a Project,
     pub inventory: &'a Inventory,
-    /// Roles to run (playbook names); empty means every role with hosts.
-    pub roles: Vec<String>,
+    /// The project's groups in deploy order.
+    pub topology: &'a Topology,
+    pub playbooks: Playbooks,
+    /// Folders searched for roles before the project's own `playbooks/roles`
+    /// (a scenario's role under test, its installed requirements).
+    pub roles_path: Vec<PathBuf>,
+    /// Folders searched for collections (a scenario's installed requirements).
+    pub collections_path: Vec<PathBuf>,
     /// Passed to Ansible as extra vars: settings overrides, backend switches.
     pub extra_vars: Map<String, Value>,
     pub host_keys: HostKeys,
@@ -81,52 +102,59 @@ pub struct DeployRequest<'a> {
     pub progress: Progress,
 }
 
-/// The playbooks to run, in dependency order: the requested roles, or every
-/// role whose group has hosts. A managed database (RDS) has no playbook to run.
+/// The playbook files to run, in order: the requested roles in the
+/// topology's deploy order (`image` is the bake's, last), every group with
+/// hosts when none is named, or the files as given.
 pub fn playbooks(
     project: &Project,
     inventory: &Inventory,
-    roles: &[String],
-) -> Result<Vec<String>, DeployError> {
+    topology: &Topology,
+    what: &Playbooks,
+) -> Result<Vec<PathBuf>, DeployError> {
     let dir = project.path(Project::PLAYBOOKS);
-    let has_hosts = |group: Group| inventory.hosts.iter().any(|h| h.group == group);
+    let roles = match what {
+        Playbooks::Files(files) => {
+            if let Some(path) = files.iter().find(|f| !f.is_file()) {
+                return Err(DeployError::NoPlaybookFile { path: path.clone() });
+            }
+            return Ok(files.clone());
+        }
+        Playbooks::Roles(roles) => roles,
+    };
+    let known: Vec<String> = topology
+        .deploy_order()
+        .chain([&Group::IMAGE])
+        .map(|g| g.as_str().to_owned())
+        .collect();
     let chosen: Vec<String> = if roles.is_empty() {
-        PLAYBOOK_ORDER
-            .iter()
-            .filter(|g| has_hosts(**g))
+        topology
+            .deploy_order()
+            .filter(|g| inventory.in_group(g).next().is_some())
             .map(|g| g.as_str().to_owned())
             .collect()
     } else {
-        let known: Vec<String> = PLAYBOOK_ORDER
-            .iter()
-            .map(|g| g.as_str().to_owned())
-            .chain(["image".to_owned()])
-            .collect();
-        let mut ordered: Vec<String> = Vec::new();
-        for role in roles {
-            if !known.contains(role) {
-                return Err(DeployError::UnknownRole {
-                    role: role.clone(),
-                    known,
-                });
-            }
-        }
-        for name in &known {
-            if roles.contains(name) {
-                ordered.push(name.clone());
-            }
-        }
-        ordered
-    };
-    for role in &chosen {
-        if !dir.join(format!("{role}.yml")).is_file() {
-            return Err(DeployError::MissingPlaybook {
-                dir,
+        if let Some(role) = roles.iter().find(|r| !known.contains(r)) {
+            return Err(DeployError::UnknownRole {
                 role: role.clone(),
+                known,
             });
         }
-    }
-    Ok(chosen)
+        known.into_iter().filter(|k| roles.contains(k)).collect()
+    };
+    chosen
+        .into_iter()
+        .map(|role| {
+            let path = dir.join(format!("{role}.yml"));
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(DeployError::MissingPlaybook {
+                    dir: dir.clone(),
+                    role,
+                })
+            }
+        })
+        .collect()
 }
 
 /// Probe every host, then run each playbook in turn; stop at the first that fails.
@@ -134,7 +162,12 @@ pub async fn deploy(
     ansible: &AnsiblePlaybook,
     request: &DeployRequest<'_>,
 ) -> Result<DeployReport, DeployError> {
-    let playbooks = playbooks(request.project, request.inventory, &request.roles)?;
+    let playbooks = playbooks(
+        request.project,
+        request.inventory,
+        request.topology,
+        &request.playbooks,
+    )?;
     let refused = request.inventory.refused();
     if !refused.is_empty() {
         return Err(DeployError::Refused { refused });
@@ -187,14 +220,21 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 async fn run_playbook(
     ansible: &AnsiblePlaybook,
     request: &DeployRequest<'_>,
-    role: &str,
+    playbook: &Path,
     inventory_file: &Path,
     extra_vars: &Path,
     work: &Path,
     masters: &SshMasters,
 ) -> Result<PlaybookReport, DeployError> {
     let playbooks = request.project.path(Project::PLAYBOOKS);
-    let playbook = playbooks.join(format!("{role}.yml"));
+    let file_name = playbook
+        .file_name()
+        .map_or_else(|| "playbook".into(), |n| n.to_string_lossy().into_owned());
+    let role = file_name
+        .strip_suffix(".yml")
+        .or_else(|| file_name.strip_suffix(".yaml"))
+        .unwrap_or(&file_name)
+        .to_owned();
     let events = work.join(format!("{role}.events.jsonl"));
     let stamp = crate::names::rfc3339(std::time::SystemTime::now()).replace(':', "");
     let log_path = request.log_dir.join(format!(
@@ -208,7 +248,7 @@ async fn run_playbook(
         .arg(inventory_file)
         .arg("-e")
         .arg(format!("@{}", extra_vars.display()))
-        .arg(&playbook)
+        .arg(playbook)
         .env(
             "ANSIBLE_CALLBACK_PLUGINS",
             playbooks.join("callback_plugins"),
@@ -231,9 +271,28 @@ async fn run_playbook(
     if config.is_file() {
         command.env("ANSIBLE_CONFIG", config);
     }
+    // A scenario's roles first, then the project's: ANSIBLE_ROLES_PATH
+    // replaces the config's roles_path, so the project's goes on the end.
+    if !request.roles_path.is_empty() {
+        let paths = request
+            .roles_path
+            .iter()
+            .cloned()
+            .chain([playbooks.join("roles")]);
+        command.env(
+            "ANSIBLE_ROLES_PATH",
+            std::env::join_paths(paths).map_err(std::io::Error::other)?,
+        );
+    }
+    if !request.collections_path.is_empty() {
+        command.env(
+            "ANSIBLE_COLLECTIONS_PATH",
+            std::env::join_paths(&request.collections_path).map_err(std::io::Error::other)?,
+        );
+    }
     request
         .progress
-        .say(format!("deploy: {role}.yml (log: {})", log_path.display()));
+        .say(format!("deploy: {file_name} (log: {})", log_path.display()));
     // Its own process group, ended with Ansible's workers and their ssh when
     // this run is dropped (Ctrl-C drops it; see crate::signal).
     let (mut child, _group) = crate::signal::spawn_async(&mut command)?;
@@ -258,7 +317,7 @@ async fn run_playbook(
     let status = child.wait().await?;
     log.flush().await?;
     let events_text = std::fs::read_to_string(&events).unwrap_or_default();
-    let mut report = PlaybookReport::from_events(&format!("{role}.yml"), &events_text);
+    let mut report = PlaybookReport::from_events(&file_name, &events_text);
     report.exit_code = status.code();
     report.log = log_path.display().to_string();
     Ok(report)

@@ -16,7 +16,7 @@ use serde_json::Value;
 pub use cli::DockerError;
 pub use sweep::{Labelled, NotRemoved, SweepReport};
 
-use crate::backend::{Backend, BackendError, HostStatus};
+use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
 use crate::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
 use crate::progress::Progress;
@@ -27,17 +27,6 @@ use crate::settings::Settings;
 pub const HOST_IMAGE: &str = "argos-host:bookworm";
 /// The user the host image lets in (the same as on Debian AMIs).
 pub const HOST_USER: &str = "admin";
-
-/// Switch on the roles' named stand-ins on a local backend: Fuseki, Stanford
-/// NER and the Argos app cannot be fetched here (the real ones stay the
-/// roles' defaults on AWS).
-pub fn with_standins(
-    mut extra_vars: serde_json::Map<String, Value>,
-) -> serde_json::Map<String, Value> {
-    extra_vars.insert("knowledge_standin".into(), Value::Bool(true));
-    extra_vars.insert("app_source".into(), Value::String("standin".into()));
-    extra_vars
-}
 
 #[derive(Debug, Clone)]
 pub struct DockerBackend {
@@ -94,7 +83,7 @@ impl DockerBackend {
             cli::docker_lines(&args)
         };
         let networks = ["network", "ls", "--format", "{{.Name}}"];
-        let by_name = format!("name=^{}$", names.resource(Group::Network));
+        let by_name = format!("name=^{}$", names.resource(Group::NETWORK));
         let mut found = list(&networks, vec![by_name])?;
         found.extend(list(&networks, Self::env_filters(names))?);
         found.sort();
@@ -115,13 +104,18 @@ impl DockerBackend {
         Ok((!found.is_empty()).then(|| found.join(", ")))
     }
 
-    /// The four tags of `group` and the harness tags, as `key=value` labels.
-    fn labels(&self, names: &EnvNames, group: Group) -> Vec<String> {
+    /// The four tags of host `name` of `group` and the harness tags, as
+    /// `key=value` labels; further groups in `argos:groups`.
+    fn labels(&self, names: &EnvNames, name: &str, group: &Group, groups: &[Group]) -> Vec<String> {
         let mut labels: Vec<(String, String)> = names
-            .tags(group)
+            .host_tags(name, group)
             .into_iter()
             .map(|t| (t.key, t.value))
             .collect();
+        if !groups.is_empty() {
+            let list: Vec<&str> = groups.iter().map(Group::as_str).collect();
+            labels.push((tag_keys::GROUPS.to_owned(), list.join(",")));
+        }
         labels.extend(
             self.run
                 .iter()
@@ -145,8 +139,8 @@ impl DockerBackend {
         Ok(())
     }
 
-    /// A network and one host per group; an environment that exists is an error.
-    pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), DockerError> {
+    /// A network and the hosts; an environment that exists is an error.
+    pub fn commission(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), DockerError> {
         let names = self.names(env);
         let remove_with = format!("argos-cloud --backend docker {env} decommission");
         if let Some(what) = self.existing(env)? {
@@ -160,14 +154,13 @@ impl DockerBackend {
         self.ensure_image()?;
         let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
         self.create_network(&names, &remove_with)?;
-        for group in groups {
-            let name = names.resource(*group);
-            let mut args: Vec<String> =
-                ["run", "-d", "--name", &name, "--hostname", group.as_str()]
-                    .map(str::to_owned)
-                    .to_vec();
-            args.extend(self.host_args(&names, *group, &authorized));
-            args.push(HOST_IMAGE.to_owned());
+        for host in hosts {
+            let name = names.resource(&host.name);
+            let mut args: Vec<String> = ["run", "-d", "--name", &name, "--hostname", &host.name]
+                .map(str::to_owned)
+                .to_vec();
+            args.extend(self.host_args(&names, host, &authorized));
+            args.push(host.image.clone().unwrap_or_else(|| HOST_IMAGE.to_owned()));
             cli::docker(&args)?;
             self.progress.say(format!("docker: host {name}"));
         }
@@ -181,7 +174,7 @@ impl DockerBackend {
         names: &EnvNames,
         remove_with: &str,
     ) -> Result<String, DockerError> {
-        let network = names.resource(Group::Network);
+        let network = names.resource(Group::NETWORK);
         if !cli::docker_lines(&[
             "network",
             "ls",
@@ -196,7 +189,7 @@ impl DockerBackend {
             });
         }
         let mut args = vec!["network".to_owned(), "create".to_owned()];
-        for label in self.labels(names, Group::Network) {
+        for label in self.labels(names, Group::NETWORK.as_str(), &Group::NETWORK, &[]) {
             args.extend(["--label".to_owned(), label]);
         }
         args.push(network.clone());
@@ -207,15 +200,16 @@ impl DockerBackend {
 
     /// What a host container needs besides its name and image: the
     /// environment's network, its labels, systemd as PID 1 without
-    /// --privileged (measured in DESIGN.md), and the authorized keys.
+    /// --privileged (measured in DESIGN.md), the authorized keys, then the
+    /// host's published ports and own arguments.
     pub(crate) fn host_args(
         &self,
         names: &EnvNames,
-        group: Group,
+        host: &HostSpec,
         authorized_keys: &Path,
     ) -> Vec<String> {
-        let mut args = vec!["--network".to_owned(), names.resource(Group::Network)];
-        for label in self.labels(names, group) {
+        let mut args = vec!["--network".to_owned(), names.resource(Group::NETWORK)];
+        for label in self.labels(names, &host.name, &host.group, &host.groups) {
             args.extend(["--label".to_owned(), label]);
         }
         args.extend(
@@ -235,6 +229,10 @@ impl DockerBackend {
             "-v".to_owned(),
             format!("{}:/etc/ssh/authorized_keys:ro", authorized_keys.display()),
         ]);
+        for port in &host.published_ports {
+            args.extend(["-p".to_owned(), port.clone()]);
+        }
+        args.extend(host.docker_args.iter().cloned());
         args
     }
 
@@ -285,7 +283,7 @@ impl DockerBackend {
             .iter()
             .map(|c| {
                 let address =
-                    c["NetworkSettings"]["Networks"][names.resource(Group::Network)]["IPAddress"]
+                    c["NetworkSettings"]["Networks"][names.resource(Group::NETWORK)]["IPAddress"]
                         .as_str()
                         .filter(|a| !a.is_empty())
                         .map(str::to_owned);
@@ -379,8 +377,8 @@ impl Backend for DockerBackend {
         Ok(DockerBackend::existing(self, env)?)
     }
 
-    fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError> {
-        Ok(DockerBackend::commission(self, env, groups)?)
+    fn commission(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), BackendError> {
+        Ok(DockerBackend::commission(self, env, hosts)?)
     }
 
     fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {

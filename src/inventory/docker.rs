@@ -9,7 +9,7 @@ use super::Host;
 use crate::names::{EnvNames, Group, tag_keys};
 
 pub fn from_docker_inspect(names: &EnvNames, containers: &[Value], user: &str) -> Vec<Host> {
-    let network = names.resource(Group::Network);
+    let network = names.resource(Group::NETWORK);
     containers
         .iter()
         .filter(|c| c["State"]["Running"] == Value::Bool(true))
@@ -22,12 +22,18 @@ pub fn from_docker_inspect(names: &EnvNames, containers: &[Value], user: &str) -
                 return None;
             }
             let group = Group::parse(label(tag_keys::GROUP)?)?;
+            let groups = label(tag_keys::GROUPS)
+                .into_iter()
+                .flat_map(|list| list.split(','))
+                .filter_map(Group::parse)
+                .collect();
             let address = c["NetworkSettings"]["Networks"][&network]["IPAddress"]
                 .as_str()
                 .filter(|a| !a.is_empty())?;
             Some(Host {
                 name: c["Name"].as_str()?.trim_start_matches('/').to_owned(),
                 group,
+                groups,
                 address: address.to_owned(),
                 port: 22,
                 user: user.to_owned(),

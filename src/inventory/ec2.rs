@@ -73,6 +73,7 @@ pub fn from_aws(
             Some(Host {
                 name,
                 group,
+                groups: Vec::new(),
                 address,
                 port,
                 user: user.to_owned(),
@@ -86,6 +87,7 @@ pub fn from_aws(
         .filter(|d| ours(&d.tags) && DB_SERVING.contains(&d.status.as_str()))
         .filter_map(|d| {
             Some(DatabaseEndpoint {
+                group: Group::parse(tag(&d.tags, tag_keys::GROUP)?)?,
                 address: d.address.clone()?,
                 port: u16::try_from(d.port?).ok()?,
             })

@@ -1,11 +1,12 @@
 //! The Ansible inventory of one environment: its hosts, found by their tags
 //! on whichever backend holds them, grouped by their `Group` tag.
 //!
-//! Groups are the group names (`app`, `knowledge`, ...). Every SSH host has
-//! `ansible_host`, `ansible_port`, `ansible_user` and `private_address` (how
-//! the other hosts reach it). On AWS the `database` group holds the RDS
-//! endpoint read from RDS itself, with `db_port` and a local connection: it
-//! is never reached over SSH.
+//! Groups are the project's group names (its topology). A host is in the
+//! group of its `Group` tag and in any further groups a scenario gave it.
+//! Every SSH host has `ansible_host`, `ansible_port`, `ansible_user` and
+//! `private_address` (how the other hosts reach it). On AWS a managed
+//! database (RDS) is in the group of its own `Group` tag, with `db_port` and
+//! a local connection: it is never reached over SSH.
 
 mod docker;
 mod ec2;
@@ -21,6 +22,7 @@ pub use vagrant::{SshConfigError, parse_ssh_config};
 
 use crate::destinations::{Destinations, Refused};
 use crate::names::{EnvNames, Group};
+use crate::topology::Topology;
 
 /// One host Ansible reaches over SSH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub struct Host {
     /// The inventory name, e.g. `argos-staging-app`.
     pub name: String,
     pub group: Group,
+    /// Further Ansible groups the host is in (a scenario's `hosts[].groups`).
+    pub groups: Vec<Group>,
     /// Where Ansible connects.
     pub address: String,
     pub port: u16,
@@ -41,6 +45,8 @@ pub struct Host {
 /// A managed database (RDS): an address, not a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseEndpoint {
+    /// The group of its `Group` tag.
+    pub group: Group,
     pub address: String,
     pub port: u16,
 }
@@ -61,36 +67,46 @@ pub enum InventoryError {
     },
 }
 
-/// Groups that never hold more than one host: the knowledge host, the
-/// database and the broker. App and worker groups may scale.
-pub const SINGLETONS: [Group; 3] = [Group::Knowledge, Group::Database, Group::Broker];
-
-/// Which singleton groups an environment must have (exactly one host each).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an environment must hold: the topology's singleton groups never
+/// hold more than one host, and the required ones exactly one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expect {
+    pub singletons: Vec<Group>,
     pub required: Vec<Group>,
 }
 
 impl Expect {
-    /// A whole Argos environment: knowledge and database, and the broker
-    /// when tasks are on.
-    pub fn environment(tasks_enabled: bool) -> Self {
-        let mut required = vec![Group::Knowledge, Group::Database];
-        if tasks_enabled {
-            required.push(Group::Broker);
+    /// A whole environment: every singleton group the settings switch on.
+    pub fn environment(topology: &Topology) -> Self {
+        let singletons = topology.singletons();
+        let required = topology
+            .environment_groups()
+            .into_iter()
+            .filter(|g| singletons.contains(g))
+            .collect();
+        Self {
+            singletons,
+            required,
         }
-        Self { required }
     }
 
-    /// Exactly these singleton groups (a partial environment, as a role test makes).
-    pub fn groups(groups: &[Group]) -> Self {
+    /// Exactly these groups' singletons (a partial environment, as a role test makes).
+    pub fn groups(topology: &Topology, groups: &[Group]) -> Self {
+        let singletons = topology.singletons();
+        let required = groups
+            .iter()
+            .filter(|g| singletons.contains(g))
+            .cloned()
+            .collect();
         Self {
-            required: groups
-                .iter()
-                .copied()
-                .filter(|g| SINGLETONS.contains(g))
-                .collect(),
+            singletons,
+            required,
         }
+    }
+
+    /// Whatever is there: no group is checked.
+    pub fn anything() -> Self {
+        Self::default()
     }
 }
 
@@ -102,6 +118,18 @@ pub struct Inventory {
     pub databases: Vec<DatabaseEndpoint>,
     /// Which of the hosts' addresses may be connected to.
     pub destinations: Destinations,
+    /// Variables a scenario gives: for every host, per group, per host
+    /// (by inventory name).
+    pub vars: InventoryVars,
+}
+
+/// Inventory variables beyond the connection's (a scenario's `vars`,
+/// `group_vars`, `host_vars`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventoryVars {
+    pub all: Map<String, Value>,
+    pub groups: BTreeMap<String, Map<String, Value>>,
+    pub hosts: BTreeMap<String, Map<String, Value>>,
 }
 
 impl Inventory {
@@ -113,27 +141,32 @@ impl Inventory {
         databases: Vec<DatabaseEndpoint>,
         expect: Expect,
     ) -> Result<Self, InventoryError> {
-        hosts.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
-        for group in SINGLETONS {
+        hosts.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+        for group in expect.singletons.iter().chain(&expect.required) {
+            let group = group.clone();
             let mut names: Vec<String> = hosts
                 .iter()
                 .filter(|h| h.group == group)
                 .map(|h| h.name.clone())
                 .collect();
-            if group == Group::Database {
-                names.extend(databases.iter().map(|d| d.address.clone()));
-            }
+            names.extend(
+                databases
+                    .iter()
+                    .filter(|d| d.group == group)
+                    .map(|d| d.address.clone()),
+            );
             match names.len() {
                 1 => {}
                 0 if !expect.required.contains(&group) => {}
+                n if n > 1 && !expect.singletons.contains(&group) => {}
                 0 => {
                     return Err(InventoryError::Missing {
                         env: env.stack(),
-                        group,
                         hint: format!(
                             "no running host is tagged App={}, Env={}, Group={group}; is the environment commissioned (`argos-cloud {} status`)?",
                             env.app, env.env, env.env
                         ),
+                        group,
                     });
                 }
                 _ => {
@@ -150,7 +183,13 @@ impl Inventory {
             hosts,
             databases,
             destinations: Destinations::Any,
+            vars: InventoryVars::default(),
         })
+    }
+
+    /// The same inventory with a scenario's variables.
+    pub fn with_vars(self, vars: InventoryVars) -> Self {
+        Self { vars, ..self }
     }
 
     /// The same inventory, reached only where `destinations` allow.
@@ -177,10 +216,22 @@ impl Inventory {
         vars.insert("ansible_user".into(), json!(host.user));
         vars.insert("private_address".into(), json!(host.private_address));
         vars.insert("argos_group".into(), json!(host.group.as_str()));
+        if !host.groups.is_empty() {
+            vars.insert("argos_groups".into(), json!(host.groups));
+        }
         for (key, value) in &host.vars {
             vars.insert(key.clone(), json!(value));
         }
         Value::Object(vars)
+    }
+
+    /// A host's variables with the scenario's own for it on top.
+    fn all_host_vars(&self, host: &Host) -> Value {
+        let mut vars = Self::host_vars(host);
+        if let (Value::Object(map), Some(own)) = (&mut vars, self.vars.hosts.get(&host.name)) {
+            map.extend(own.clone());
+        }
+        vars
     }
 
     fn database_vars(database: &DatabaseEndpoint) -> Value {
@@ -188,32 +239,41 @@ impl Inventory {
             "ansible_connection": "local",
             "db_port": database.port,
             "private_address": database.address,
-            "argos_group": Group::Database.as_str(),
+            "argos_group": database.group.as_str(),
         })
     }
 
     fn all_vars(&self) -> Value {
-        json!({
-            "app_name": self.env.app.as_str(),
-            "env_name": self.env.env.as_str(),
-        })
+        let mut vars = self.vars.all.clone();
+        vars.insert("app_name".into(), json!(self.env.app.as_str()));
+        vars.insert("env_name".into(), json!(self.env.env.as_str()));
+        Value::Object(vars)
     }
 
-    fn groups(&self) -> BTreeMap<&'static str, Vec<String>> {
-        let mut groups: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    fn groups(&self) -> BTreeMap<&str, Vec<String>> {
+        let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for host in &self.hosts {
-            groups
-                .entry(host.group.as_str())
-                .or_default()
-                .push(host.name.clone());
+            for group in std::iter::once(&host.group).chain(&host.groups) {
+                let members = groups.entry(group.as_str()).or_default();
+                if !members.contains(&host.name) {
+                    members.push(host.name.clone());
+                }
+            }
         }
         for db in &self.databases {
             groups
-                .entry(Group::Database.as_str())
+                .entry(db.group.as_str())
                 .or_default()
                 .push(db.address.clone());
         }
         groups
+    }
+
+    /// The hosts in `group`, by their `Group` tag or a further group.
+    pub fn in_group<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = &'a Host> + 'a {
+        self.hosts
+            .iter()
+            .filter(move |h| &h.group == group || h.groups.contains(group))
     }
 
     /// Ansible's dynamic-inventory answer to `--list`.
@@ -221,7 +281,11 @@ impl Inventory {
         let mut root = Map::new();
         let groups = self.groups();
         for (group, hosts) in &groups {
-            root.insert((*group).to_owned(), json!({ "hosts": hosts }));
+            let mut entry = json!({ "hosts": hosts });
+            if let Some(vars) = self.vars.groups.get(*group) {
+                entry["vars"] = Value::Object(vars.clone());
+            }
+            root.insert((*group).to_owned(), entry);
         }
         root.insert(
             "all".into(),
@@ -229,7 +293,7 @@ impl Inventory {
         );
         let mut hostvars = Map::new();
         for host in &self.hosts {
-            hostvars.insert(host.name.clone(), Self::host_vars(host));
+            hostvars.insert(host.name.clone(), self.all_host_vars(host));
         }
         for db in &self.databases {
             hostvars.insert(db.address.clone(), Self::database_vars(db));
@@ -242,7 +306,7 @@ impl Inventory {
     /// as the protocol wants).
     pub fn host(&self, name: &str) -> Value {
         if let Some(host) = self.hosts.iter().find(|h| h.name == name) {
-            return Self::host_vars(host);
+            return self.all_host_vars(host);
         }
         match self.databases.iter().find(|db| db.address == name) {
             Some(db) => Self::database_vars(db),
@@ -260,7 +324,11 @@ impl Inventory {
                 let vars = self.host(&name);
                 members.insert(name, vars);
             }
-            children.insert(group.to_owned(), json!({ "hosts": members }));
+            let mut entry = json!({ "hosts": members });
+            if let Some(vars) = self.vars.groups.get(group) {
+                entry["vars"] = Value::Object(vars.clone());
+            }
+            children.insert(group.to_owned(), entry);
         }
         json!({ "all": { "vars": self.all_vars(), "children": children } })
     }

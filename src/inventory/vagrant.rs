@@ -16,7 +16,7 @@ pub enum SshConfigError {
     #[error("vagrant ssh-config, line {line}: {problem}")]
     Malformed { line: usize, problem: String },
     #[error(
-        "vagrant machine {machine:?} is not named after a group (app, knowledge, database, ...)"
+        "vagrant machine {machine:?} is not named after a group, and no machine list says its group"
     )]
     UnknownMachine { machine: String },
 }
@@ -64,9 +64,13 @@ fn host(block: Block) -> Result<Host, SshConfigError> {
         Some((base, n)) if n.chars().all(|c| c.is_ascii_digit()) => base,
         _ => block.name.as_str(),
     };
-    let group = Group::parse(group_name).ok_or_else(|| SshConfigError::UnknownMachine {
-        machine: block.name.clone(),
-    })?;
+    // The machine list, when there is one, says the groups; the name is
+    // the group of a machine made for one (`app`, `app-2`).
+    let group = Group::parse(group_name)
+        .or_else(|| Group::parse(&group_name.replace('-', "_")))
+        .ok_or_else(|| SshConfigError::UnknownMachine {
+            machine: block.name.clone(),
+        })?;
     let field = |key: &str| block.fields.get(key).cloned();
     let address = field("HostName").ok_or_else(|| SshConfigError::Malformed {
         line: 0,
@@ -80,6 +84,7 @@ fn host(block: Block) -> Result<Host, SshConfigError> {
     Ok(Host {
         name: block.name.clone(),
         group,
+        groups: Vec::new(),
         private_address: address.clone(),
         address,
         port,

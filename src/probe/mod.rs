@@ -7,21 +7,24 @@
 //! Each probe is retried with a deadline (a service may still be starting),
 //! and every failure names the host it ran on, the probe and the reason.
 
+mod files;
 mod http;
 mod ner;
 mod postgres;
+mod spec;
 mod ssh;
 
 use std::fmt;
 use std::time::Duration;
 
+pub use spec::{Connection, Expectations, HealthProbe, HostRef, ProbeKind};
 pub use ssh::{SshHost, Tunnel};
 
 use crate::deploy::HostKeys;
 use crate::inventory::{Host, Inventory};
 use crate::names::Group;
-use crate::scenario::{Connection, Expectations, HealthProbe, HostGroup, ProbeKind};
 use crate::secret::Secret;
+use crate::topology::Topology;
 use crate::wait::{self, Backoff, Poll};
 
 /// The database login the postgres probe uses.
@@ -43,27 +46,40 @@ impl DatabaseLogin {
     }
 }
 
-/// `check`: the standard probes of an environment (every connection Argos
-/// depends on, among the groups it has). An error when it has no hosts.
+/// `check`: the standard probes of an environment: every connection Argos
+/// depends on among the groups it has, and the ports the topology says its
+/// groups listen on. An error when it has no hosts.
 pub async fn check(
     inventory: &Inventory,
+    topology: &Topology,
     login: DatabaseLogin,
     host_keys: HostKeys,
     deadline: Duration,
 ) -> Result<Vec<ProbeResult>, String> {
-    let mut groups: Vec<HostGroup> = inventory
+    let mut groups: Vec<String> = inventory
         .hosts
         .iter()
-        .filter_map(|h| HostGroup::from_group(h.group))
+        .map(|h| h.group.to_string())
+        .chain(inventory.databases.iter().map(|d| d.group.to_string()))
         .collect();
-    if !inventory.databases.is_empty() {
-        groups.push(HostGroup::Database);
-    }
+    groups.sort();
+    groups.dedup();
     if groups.is_empty() {
         return Err(format!(
             "{} has no hosts to check: `commission` it first",
             inventory.env.stack()
         ));
+    }
+    let mut expect = crate::argos::standard_expectations(&groups);
+    for spec in &topology.groups {
+        for host in inventory.in_group(&spec.group) {
+            for port in &spec.ports {
+                expect.health.push(HealthProbe::Tcp {
+                    host: host.name.clone(),
+                    port: *port,
+                });
+            }
+        }
     }
     let context = ProbeContext {
         inventory,
@@ -71,7 +87,7 @@ pub async fn check(
         login,
         deadline,
     };
-    Ok(context.run_all(&Expectations::standard(&groups)).await)
+    Ok(context.run_all(&expect).await)
 }
 
 /// The results one per line, then the verdict; an error when any failed.
@@ -134,12 +150,21 @@ const PROBE_BACKOFF: Backoff = Backoff {
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl ProbeContext<'_> {
-    fn host(&self, group: Group) -> Result<&Host, String> {
-        self.inventory
-            .hosts
+    /// The host `name` means: the inventory host of that name (its own,
+    /// or `<app>-<env>-<name>`), else the first host of group `name`.
+    fn host(&self, name: &str) -> Result<&Host, String> {
+        let full = self.inventory.env.resource(name);
+        let hosts = &self.inventory.hosts;
+        hosts
             .iter()
-            .find(|h| h.group == group)
-            .ok_or_else(|| format!("the environment has no {group} host"))
+            .find(|h| h.name == name || h.name == full)
+            .or_else(|| {
+                let group = Group::parse(name)?;
+                hosts
+                    .iter()
+                    .find(|h| h.group == group || h.groups.contains(&group))
+            })
+            .ok_or_else(|| format!("the environment has no host or group {name}"))
             .and_then(|host| {
                 self.inventory
                     .destinations
@@ -149,15 +174,18 @@ impl ProbeContext<'_> {
             })
     }
 
-    /// Where other hosts reach `group`: a host's private address, or a
-    /// managed database's endpoint.
-    fn target(&self, group: Group) -> Result<(String, Option<u16>), String> {
-        if group == Group::Database
-            && let Some(endpoint) = self.inventory.databases.first()
+    /// Where other hosts reach `name`: a host's private address, or a
+    /// managed database's endpoint (RDS) in that group.
+    fn target(&self, name: &str) -> Result<(String, Option<u16>), String> {
+        if let Some(endpoint) = self
+            .inventory
+            .databases
+            .iter()
+            .find(|d| d.group.as_str() == name)
         {
             return Ok((endpoint.address.clone(), Some(endpoint.port)));
         }
-        Ok((self.host(group)?.private_address.clone(), None))
+        Ok((self.host(name)?.private_address.clone(), None))
     }
 
     /// Run every probe of `expect`, health first; all of them, not only
@@ -174,17 +202,19 @@ impl ProbeContext<'_> {
     }
 
     pub async fn health(&self, probe: &HealthProbe) -> ProbeResult {
-        let group = probe.host().group();
+        let target = probe.host();
         let described = match probe {
             HealthProbe::Http {
                 port, path, status, ..
-            } => format!("http {group}:{port}{path} answers {status}"),
-            HealthProbe::Unit { name, .. } => format!("unit {name} on {group} is active"),
-            HealthProbe::Tcp { port, .. } => format!("tcp {group}:{port} is open"),
+            } => format!("http {target}:{port}{path} answers {status}"),
+            HealthProbe::Unit { name, .. } => format!("unit {name} on {target} is active"),
+            HealthProbe::Tcp { port, .. } => format!("tcp {target}:{port} is open"),
+            HealthProbe::Command { run, .. } => format!("command `{run}` on {target}"),
+            HealthProbe::File { path, .. } => format!("file {path} on {target}"),
         };
-        let host = match self.host(group) {
+        let host = match self.host(target) {
             Ok(host) => host,
-            Err(reason) => return failed(group.as_str(), described, reason),
+            Err(reason) => return failed(target, described, reason),
         };
         let ssh = SshHost::new(host, self.host_keys.clone());
         let outcome = self
@@ -211,6 +241,42 @@ impl ProbeContext<'_> {
                     HealthProbe::Tcp { port, .. } => {
                         tcp_open(&ssh, &host.private_address, *port).await
                     }
+                    HealthProbe::Command {
+                        run,
+                        exit_code,
+                        stdout_contains,
+                        stdout_matches,
+                        sudo,
+                        ..
+                    } => {
+                        files::command(
+                            &ssh,
+                            run,
+                            *exit_code,
+                            stdout_contains.as_deref(),
+                            stdout_matches.as_deref(),
+                            *sudo,
+                        )
+                        .await
+                    }
+                    HealthProbe::File {
+                        path,
+                        exists,
+                        mode,
+                        owner,
+                        group,
+                        contains,
+                        ..
+                    } => {
+                        let want = files::FileWant {
+                            exists: *exists,
+                            mode: mode.as_deref(),
+                            owner: owner.as_deref(),
+                            group: group.as_deref(),
+                            contains: contains.as_deref(),
+                        };
+                        files::file(&ssh, path, &want).await
+                    }
                 }
             })
             .await;
@@ -222,11 +288,11 @@ impl ProbeContext<'_> {
     }
 
     pub async fn connectivity(&self, connection: &Connection) -> ProbeResult {
-        let (from, to) = (connection.from.group(), connection.to.group());
+        let (from, to) = (connection.from.as_str(), connection.to.as_str());
         let kind = connection.probe;
         let source = match self.host(from) {
             Ok(host) => host,
-            Err(reason) => return failed(from.as_str(), format!("{kind} {from} -> {to}"), reason),
+            Err(reason) => return failed(from, format!("{kind} {from} -> {to}"), reason),
         };
         let (address, endpoint_port) = match self.target(to) {
             Ok(target) => target,
@@ -423,7 +489,7 @@ async fn ner_tags(ssh: &SshHost, address: &str, port: u16) -> Result<String, Str
 }
 
 /// The start of a body, on one line, for messages.
-fn excerpt(body: &str) -> String {
+pub(crate) fn excerpt(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > 160 {
         format!("{}...", flat.chars().take(160).collect::<String>())

@@ -13,9 +13,9 @@
 //! Once the run makes something, the backend tears down by the run's
 //! `argos:run` id, never by the environment's name.
 
-use crate::backend::{Backend, BackendError};
+use crate::backend::{Backend, BackendError, HostSpec};
 use crate::docker::Labelled;
-use crate::names::{EnvName, Group, RunTags};
+use crate::names::{EnvName, RunTags};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -87,7 +87,7 @@ impl EnvironmentGuard {
 
     /// Make the environment's hosts, unless the environment exists: then
     /// nothing is made and the error names what is there.
-    pub fn commission(&mut self, groups: &[Group]) -> Result<(), CreateError> {
+    pub fn commission(&mut self, hosts: &[HostSpec]) -> Result<(), CreateError> {
         if let Some(what) = self.backend.existing(&self.env)? {
             return Err(CreateError::Exists {
                 stack: self.backend.names(&self.env).stack(),
@@ -109,7 +109,7 @@ impl EnvironmentGuard {
         }
         // From here on a failure may leave a half-made environment: ours.
         self.made = true;
-        Ok(self.backend.commission(&self.env, groups)?)
+        Ok(self.backend.commission(&self.env, hosts)?)
     }
 
     /// Whether this run made anything (its create found the environment free).

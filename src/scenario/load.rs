@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use super::locate::line_of;
-use super::{ProbeKind, Scenario, Step};
+use super::{HealthProbe, ProbeKind, Scenario, Step};
+use crate::names::Group;
 use crate::settings::keys;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,12 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // Absolute, so the scenario's paths mean the same from any directory.
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    scenario.dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
     check(&scenario).map_err(|(field, message)| invalid(field, message))?;
     Ok(scenario)
 }
@@ -89,35 +96,88 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
     if scenario.description.trim().is_empty() {
         return Err(("description".into(), "say what the scenario proves".into()));
     }
-    if scenario.groups.is_empty() {
-        return Err(("groups".into(), "name at least one group".into()));
+    if scenario.role.trim().is_empty() {
+        return Err(("role".into(), "name the role under test".into()));
+    }
+    match (scenario.groups.is_empty(), scenario.hosts.is_empty()) {
+        (true, true) => {
+            return Err((
+                "groups".into(),
+                "name at least one group (a host each), or give `hosts`".into(),
+            ));
+        }
+        (false, false) => {
+            return Err((
+                "hosts".into(),
+                "give `groups` (a host per group) or `hosts`, not both".into(),
+            ));
+        }
+        _ => {}
     }
     for (i, group) in scenario.groups.iter().enumerate() {
         if scenario.groups[..i].contains(group) {
             return Err((format!("groups[{i}]"), format!("{group} is listed twice")));
         }
     }
-    let in_groups = |role: super::Role| scenario.groups.iter().any(|g| g.role() == role);
-    if !in_groups(scenario.role) {
-        return Err((
-            "role".into(),
-            format!(
-                "the role under test, {}, needs its group in `groups`",
-                scenario.role
-            ),
-        ));
+    for (i, host) in scenario.hosts.iter().enumerate() {
+        let field = |name: &str| format!("hosts[{i}].{name}");
+        crate::names::check_host_name(&host.name).map_err(|e| {
+            (
+                field("name"),
+                format!("{:?} is not a host name: {}", host.name, e.rule),
+            )
+        })?;
+        if scenario.hosts[..i].iter().any(|h| h.name == host.name) {
+            return Err((field("name"), format!("{} is named twice", host.name)));
+        }
+        if host.groups.is_empty() {
+            return Err((field("groups"), "name at least one group".into()));
+        }
+        for (j, port) in host.published_ports.iter().enumerate() {
+            if !port.starts_with("127.0.0.1:") {
+                return Err((
+                    format!("hosts[{i}].published_ports[{j}]"),
+                    format!(
+                        "{port:?} must publish on loopback only: write 127.0.0.1:HOST_PORT:CONTAINER_PORT"
+                    ),
+                ));
+            }
+        }
+        for (j, arg) in host.docker_args.iter().enumerate() {
+            if ["--privileged", "--network", "--net"]
+                .iter()
+                .any(|refused| arg == refused || arg.starts_with(&format!("{refused}=")))
+            {
+                return Err((
+                    format!("hosts[{i}].docker_args[{j}]"),
+                    format!(
+                        "{arg} is refused: hosts run unprivileged on the environment's own network"
+                    ),
+                ));
+            }
+        }
     }
     for (i, role) in scenario.converge.iter().enumerate() {
-        if !in_groups(*role) {
+        if Group::parse(role).is_none_or(|g| !scenario.host_groups().contains(&g)) {
             return Err((
                 format!("converge[{i}]"),
                 format!("{role} has no host: add {role} to `groups`"),
             ));
         }
     }
-    check_steps(&scenario.steps)?;
+    for name in scenario.host_vars.keys() {
+        if !scenario.hosts.iter().any(|h| &h.name == name)
+            && !scenario.groups.iter().any(|g| g.as_str() == name)
+        {
+            return Err((
+                format!("host_vars.{name}"),
+                format!("{name} is not one of the scenario's hosts"),
+            ));
+        }
+    }
+    check_steps(scenario)?;
     for key in scenario.settings.keys() {
-        if keys::spec(key).is_none() {
+        if keys::spec(key).is_none_or(|k| k.structured()) {
             let hint = keys::suggest(key)
                 .map(|k| format!(" (did you mean {k}?)"))
                 .unwrap_or_default();
@@ -129,32 +189,41 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
             ));
         }
     }
+    let unknown_host = |host: &str| format!("{host} is not one of the scenario's hosts or groups");
     for (i, probe) in scenario.expect.health.iter().enumerate() {
-        if let super::HealthProbe::Unit { name, .. } = probe {
-            unit_name(name)
-                .map_err(|message| (format!("expect.health[{i}].unit.name"), message))?;
+        let kind = probe.kind();
+        let field = |name: &str| format!("expect.health[{i}].{kind}.{name}");
+        if let HealthProbe::Unit { name, .. } = probe {
+            unit_name(name).map_err(|message| (field("name"), message))?;
         }
-        let host = probe.host();
-        if !scenario.groups.contains(&host) {
-            let kind = match probe {
-                super::HealthProbe::Http { .. } => "http",
-                super::HealthProbe::Unit { .. } => "unit",
-                super::HealthProbe::Tcp { .. } => "tcp",
-            };
+        if let HealthProbe::Command {
+            stdout_matches: Some(pattern),
+            ..
+        } = probe
+        {
+            regex::Regex::new(pattern).map_err(|e| (field("stdout_matches"), e.to_string()))?;
+        }
+        if let HealthProbe::File {
+            mode: Some(mode), ..
+        } = probe
+            && (mode.is_empty()
+                || mode.len() > 4
+                || !mode.chars().all(|c| ('0'..='7').contains(&c)))
+        {
             return Err((
-                format!("expect.health[{i}].{kind}.host"),
-                format!("{host} is not one of the scenario's groups"),
+                field("mode"),
+                format!("{mode:?} is not an octal mode such as \"0640\""),
             ));
+        }
+        if !scenario.names_host(probe.host()) {
+            return Err((field("host"), unknown_host(probe.host())));
         }
     }
     for (i, connection) in scenario.expect.connectivity.iter().enumerate() {
         let field = |name: &str| format!("expect.connectivity[{i}].{name}");
-        for (name, group) in [("from", connection.from), ("to", connection.to)] {
-            if !scenario.groups.contains(&group) {
-                return Err((
-                    field(name),
-                    format!("{group} is not one of the scenario's groups"),
-                ));
+        for (name, host) in [("from", &connection.from), ("to", &connection.to)] {
+            if !scenario.names_host(host) {
+                return Err((field(name), unknown_host(host)));
             }
         }
         let kind = connection.probe;
@@ -211,28 +280,31 @@ fn unit_name(name: &str) -> Result<(), String> {
     ))
 }
 
-fn check_steps(steps: &[Step]) -> Result<(), (String, String)> {
-    if steps.is_empty() {
-        return Err(("steps".into(), "name at least one step".into()));
-    }
+fn check_steps(scenario: &Scenario) -> Result<(), (String, String)> {
+    let steps = &scenario.steps;
     for (i, step) in steps.iter().enumerate() {
         if steps[..i].contains(step) {
             return Err((format!("steps[{i}]"), format!("{step} is listed twice")));
         }
         if i > 0 && steps[i - 1] > *step {
+            let order: Vec<&str> = Step::ALL.iter().map(|s| s.as_str()).collect();
             return Err((
                 format!("steps[{i}]"),
                 format!(
-                    "{step} comes after {}: the order is create, converge, idempotence, verify, destroy",
-                    steps[i - 1]
+                    "{step} comes after {}: the order is {}",
+                    steps[i - 1],
+                    order.join(", ")
                 ),
             ));
         }
     }
-    if steps[0] != Step::Create {
+    let first_needing_hosts = steps.iter().position(|s| *s != Step::Dependency);
+    if let Some(i) = first_needing_hosts
+        && steps[i] != Step::Create
+    {
         return Err((
-            "steps[0]".into(),
-            "the first step must be create: the other steps need an environment".into(),
+            format!("steps[{i}]"),
+            "create must come before the other steps: they need an environment".into(),
         ));
     }
     if steps.contains(&Step::Idempotence) && !steps.contains(&Step::Converge) {
@@ -240,6 +312,28 @@ fn check_steps(steps: &[Step]) -> Result<(), (String, String)> {
             "steps".into(),
             "idempotence needs converge before it".into(),
         ));
+    }
+    let needs = [
+        (
+            Step::Dependency,
+            scenario.requirements.is_some(),
+            "requirements",
+        ),
+        (
+            Step::Prepare,
+            scenario.playbooks.prepare.is_some(),
+            "playbooks.prepare",
+        ),
+        (
+            Step::SideEffect,
+            scenario.playbooks.side_effect.is_some(),
+            "playbooks.side_effect",
+        ),
+    ];
+    for (step, given, field) in needs {
+        if steps.contains(&step) && !given {
+            return Err(("steps".into(), format!("{step} needs `{field}`")));
+        }
     }
     Ok(())
 }
@@ -263,9 +357,18 @@ mod tests {
     fn a_minimal_file_gets_the_default_steps_and_the_file_stem_as_name() {
         let scenario = parse(Path::new("scenarios/app.yaml"), HEAD).unwrap();
         assert_eq!(scenario.name, "app");
-        assert_eq!(scenario.steps, Step::ALL);
+        assert_eq!(
+            scenario.steps(),
+            [
+                Step::Create,
+                Step::Converge,
+                Step::Idempotence,
+                Step::Verify,
+                Step::Destroy
+            ]
+        );
         assert!(scenario.expect.tags);
-        assert_eq!(scenario.converge_roles().len(), 2);
+        assert!(scenario.dir.ends_with("scenarios"), "{:?}", scenario.dir);
     }
 
     #[test]
@@ -273,7 +376,7 @@ mod tests {
         let text = format!("{HEAD}steps: [create, verify, converge]\n");
         assert_eq!(
             error(&text),
-            "scenarios/x.yaml:4: steps[2]: converge comes after verify: the order is create, converge, idempotence, verify, destroy"
+            "scenarios/x.yaml:4: steps[2]: converge comes after verify: the order is dependency, create, prepare, converge, idempotence, side_effect, verify, destroy"
         );
         let text = format!(
             "{HEAD}expect:\n  connectivity:\n    - {{from: app, to: database, probe: tcp, port: 5432, password: x}}\n"
@@ -290,11 +393,28 @@ mod tests {
             "{}",
             error(&text)
         );
-        let text = "description: d\nrole: worker\ngroups: [app]\n";
+        let text = "description: d\nrole: ./motd\nhosts:\n  - {name: web_1, groups: [web]}\n";
         assert!(
-            error(text).contains("role: the role under test, worker, needs its group in `groups`"),
+            error(text)
+                .starts_with("scenarios/x.yaml:4: hosts[0].name: \"web_1\" is not a host name"),
             "{}",
             error(text)
+        );
+        let text = "description: d\nrole: ./motd\nhosts:\n  - {name: web, groups: [web]}\nexpect:\n  health:\n    - file: {host: db, path: /etc/motd}\n";
+        assert_eq!(
+            error(text),
+            "scenarios/x.yaml:7: expect.health[0].file.host: db is not one of the scenario's hosts or groups"
+        );
+        let text = "description: d\nrole: ./motd\nhosts:\n  - {name: web, groups: [web], published_ports: [\"8080:80\"]}\n";
+        assert!(
+            error(text).contains("must publish on loopback only"),
+            "{}",
+            error(text)
+        );
+        let text = format!("{HEAD}steps: [create, prepare]\n");
+        assert_eq!(
+            error(&text),
+            "scenarios/x.yaml:4: steps: prepare needs `playbooks.prepare`"
         );
     }
 
@@ -305,7 +425,9 @@ mod tests {
         assert!(message.starts_with("scenarios/x.yaml:6"), "{message}");
         assert!(message.contains("missing field `port`"), "{message}");
         let text = format!("{HEAD}expect:\n  health:\n    - {{}}\n");
-        assert!(error(&text).contains("a health probe needs one of http, unit, tcp"));
+        assert!(
+            error(&text).contains("a health probe needs one of http, unit, tcp, command, file")
+        );
         assert_eq!(ProbeKind::Ner.default_port(), Some(8080));
     }
 

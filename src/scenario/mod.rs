@@ -1,7 +1,7 @@
 //! Scenarios: short declarative files (`scenarios/*.yaml`) that say which
 //! role is under test, which hosts the environment needs, which steps run
-//! and what must hold afterwards. Molecule's step names: create, converge,
-//! idempotence, verify, destroy.
+//! and what must hold afterwards. Molecule's step names: dependency, create,
+//! prepare, converge, idempotence, side_effect, verify, destroy.
 //!
 //! [`load`] reads and checks a file (errors name file, line and field),
 //! [`schema`] makes the JSON Schema editors complete from, [`run`] drives the
@@ -12,17 +12,23 @@ pub mod guard;
 mod load;
 mod locate;
 pub mod report;
+mod requirements;
+pub mod role;
 pub mod run;
 pub mod schema;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::probe::{Connection, Expectations, HealthProbe, HostRef, ProbeKind};
 pub use load::{ScenarioError, load, parse};
 
+use crate::backend::HostSpec;
 use crate::names::Group;
+use crate::topology::Topology;
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -32,18 +38,47 @@ pub struct Scenario {
     /// The scenario's name; the file's stem when the file does not say.
     #[serde(skip)]
     pub name: String,
+    /// The folder the scenario's relative paths start from (its file's).
+    #[serde(skip)]
+    pub dir: PathBuf,
     /// What the scenario proves, in one line.
     pub description: String,
-    /// The role under test: the playbook whose idempotence is checked.
-    pub role: Role,
-    /// The groups the environment needs a host for.
-    pub groups: Vec<HostGroup>,
-    /// The steps, in order. Default: create, converge, idempotence, verify, destroy.
-    #[serde(default = "Step::all")]
-    pub steps: Vec<Step>,
-    /// The roles converged, in dependency order. Default: the role of every group.
+    /// The role under test: a project role (`app`, a group with a playbook
+    /// in `playbooks/`), a role on the roles path, or a path to a role
+    /// directory (`../my-roles/redis`).
+    pub role: String,
+    /// One host per group, named after it. Or give `hosts`.
     #[serde(default)]
-    pub converge: Vec<Role>,
+    pub groups: Vec<Group>,
+    /// The hosts to make, each with its groups.
+    #[serde(default)]
+    pub hosts: Vec<HostEntry>,
+    /// The steps, in order. Default: every step that has something to do.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// The project roles converged, in deploy order. Default: the role of
+    /// every group (project roles), or the role under test.
+    #[serde(default)]
+    pub converge: Vec<String>,
+    /// Playbooks by path, relative to the scenario file.
+    #[serde(default)]
+    pub playbooks: PlaybookFiles,
+    /// Variables for every host (inventory `all` vars).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Variables per group.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, BTreeMap<String, serde_json::Value>>")]
+    pub group_vars: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Variables per host (by `hosts[].name`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, BTreeMap<String, serde_json::Value>>")]
+    pub host_vars: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// A `requirements.yml` of roles and collections, installed offline
+    /// from local paths and tarballs into the run's own folder.
+    #[serde(default)]
+    pub requirements: Option<PathBuf>,
     /// Settings overrides for this scenario, as `--set KEY=VALUE` gives them.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
@@ -52,40 +87,87 @@ pub struct Scenario {
     pub expect: Expectations,
 }
 
+/// One host of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    /// Its name: lowercase letters, digits and hyphens (the last part of
+    /// `<app>-<env>-<name>`).
+    pub name: String,
+    /// Its groups; the first is its `Group` tag.
+    pub groups: Vec<Group>,
+    /// A locally built image (Docker); default the project's systemd host image.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// A Vagrant machine's memory, MiB.
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    /// Ports published on loopback: `127.0.0.1:HOST:CONTAINER`.
+    #[serde(default)]
+    pub published_ports: Vec<String>,
+    /// Further `docker run` arguments (Docker, Vagrant's docker provider).
+    #[serde(default)]
+    pub docker_args: Vec<String>,
+}
+
+/// Playbooks a scenario runs at its steps, by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybookFiles {
+    #[serde(default)]
+    pub prepare: Option<PathBuf>,
+    /// Default: the project roles, or a generated play applying the role under test.
+    #[serde(default)]
+    pub converge: Option<PathBuf>,
+    #[serde(default)]
+    pub side_effect: Option<PathBuf>,
+    /// Run at verify, after the probes.
+    #[serde(default)]
+    pub verify: Option<PathBuf>,
+}
+
 /// A step, named as Molecule names them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
 )]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Step {
-    /// Commission the environment: a host per group.
+    /// Install `requirements` (offline: local paths and tarballs).
+    Dependency,
+    /// Commission the environment: its hosts.
     Create,
-    /// Run the converge roles.
+    /// Run the `prepare` playbook.
+    Prepare,
+    /// Run the converge roles or playbook.
     Converge,
     /// Run the role under test again: it must change nothing.
     Idempotence,
-    /// Check tags, health and connectivity.
+    /// Run the `side_effect` playbook.
+    SideEffect,
+    /// Check tags, health and connectivity, and run the `verify` playbook.
     Verify,
     /// Decommission, then check that nothing the run made is left.
     Destroy,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 8] = [
+        Step::Dependency,
         Step::Create,
+        Step::Prepare,
         Step::Converge,
         Step::Idempotence,
+        Step::SideEffect,
         Step::Verify,
         Step::Destroy,
     ];
 
-    pub fn all() -> Vec<Step> {
-        Self::ALL.to_vec()
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::Dependency => "dependency",
             Step::Create => "create",
+            Step::Prepare => "prepare",
+            Step::SideEffect => "side_effect",
             Step::Converge => "converge",
             Step::Idempotence => "idempotence",
             Step::Verify => "verify",
@@ -100,389 +182,73 @@ impl std::fmt::Display for Step {
     }
 }
 
-/// A group that has hosts (the network is not one).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum HostGroup {
-    App,
-    Database,
-    Knowledge,
-    Broker,
-    Worker,
-    Image,
-}
-
-impl HostGroup {
-    pub fn group(self) -> Group {
-        match self {
-            HostGroup::App => Group::App,
-            HostGroup::Database => Group::Database,
-            HostGroup::Knowledge => Group::Knowledge,
-            HostGroup::Broker => Group::Broker,
-            HostGroup::Worker => Group::Worker,
-            HostGroup::Image => Group::Image,
-        }
-    }
-
-    /// The role (playbook) that converges this group's hosts.
-    pub fn role(self) -> Role {
-        match self {
-            HostGroup::App => Role::App,
-            HostGroup::Database => Role::Database,
-            HostGroup::Knowledge => Role::Knowledge,
-            HostGroup::Broker => Role::Broker,
-            HostGroup::Worker => Role::Worker,
-            HostGroup::Image => Role::Image,
-        }
-    }
-}
-
-impl std::fmt::Display for HostGroup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.group().as_str())
-    }
-}
-
-/// A role: one playbook in `playbooks/`, in the order deploy runs them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Database,
-    Knowledge,
-    Broker,
-    App,
-    Worker,
-    Image,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Database => "database",
-            Role::Knowledge => "knowledge",
-            Role::Broker => "broker",
-            Role::App => "app",
-            Role::Worker => "worker",
-            Role::Image => "image",
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What `verify` checks.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Expectations {
-    /// Every resource carries Name, Group, Env and App with the right values,
-    /// and the harness tags `argos:run` and `argos:expires`.
-    #[serde(default = "yes")]
-    pub tags: bool,
-    /// Checks run on one host, about that host.
-    #[serde(default)]
-    pub health: Vec<HealthProbe>,
-    /// Checks run from one host to another host's port.
-    #[serde(default)]
-    pub connectivity: Vec<Connection>,
-}
-
-impl Default for Expectations {
-    fn default() -> Self {
-        Self {
-            tags: true,
-            health: Vec::new(),
-            connectivity: Vec::new(),
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A check on one host, written as a one-key map: `http: {...}`,
-/// `unit: {...}` or `tcp: {...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase", try_from = "OneHealthProbe")]
-pub enum HealthProbe {
-    /// An HTTP GET on the host itself answers with this status.
-    Http {
-        host: HostGroup,
-        port: u16,
-        #[serde(default = "root_path")]
-        path: String,
-        #[serde(default = "ok_status")]
-        status: u16,
-        /// Text the body must contain.
-        #[serde(default)]
-        body_contains: Option<String>,
-    },
-    /// A systemd unit is active.
-    Unit { host: HostGroup, name: String },
-    /// Something listens on this port.
-    Tcp { host: HostGroup, port: u16 },
-}
-
-/// YAML's form of [`HealthProbe`]: a map with exactly one of the keys.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct OneHealthProbe {
-    #[serde(default)]
-    http: Option<HttpProbe>,
-    #[serde(default)]
-    unit: Option<UnitProbe>,
-    #[serde(default)]
-    tcp: Option<TcpProbe>,
-}
-
-/// An HTTP GET on the host itself answers with this status.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct HttpProbe {
-    host: HostGroup,
-    port: u16,
-    #[serde(default = "root_path")]
-    path: String,
-    #[serde(default = "ok_status")]
-    status: u16,
-    /// Text the body must contain.
-    #[serde(default)]
-    body_contains: Option<String>,
-}
-
-/// A systemd unit is active.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct UnitProbe {
-    host: HostGroup,
-    name: String,
-}
-
-/// Something listens on this port.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct TcpProbe {
-    host: HostGroup,
-    port: u16,
-}
-
-impl TryFrom<OneHealthProbe> for HealthProbe {
-    type Error = &'static str;
-
-    fn try_from(one: OneHealthProbe) -> Result<Self, Self::Error> {
-        match (one.http, one.unit, one.tcp) {
-            (Some(p), None, None) => Ok(HealthProbe::Http {
-                host: p.host,
-                port: p.port,
-                path: p.path,
-                status: p.status,
-                body_contains: p.body_contains,
-            }),
-            (None, Some(p), None) => Ok(HealthProbe::Unit {
-                host: p.host,
-                name: p.name,
-            }),
-            (None, None, Some(p)) => Ok(HealthProbe::Tcp {
-                host: p.host,
-                port: p.port,
-            }),
-            (None, None, None) => Err("a health probe needs one of http, unit, tcp"),
-            _ => Err("a health probe has exactly one of http, unit, tcp"),
-        }
-    }
-}
-
-impl HealthProbe {
-    pub fn host(&self) -> HostGroup {
-        match self {
-            HealthProbe::Http { host, .. }
-            | HealthProbe::Unit { host, .. }
-            | HealthProbe::Tcp { host, .. } => *host,
-        }
-    }
-}
-
-fn root_path() -> String {
-    "/".into()
-}
-
-fn ok_status() -> u16 {
-    200
-}
-
-/// A check from one host to another: the connection starts on `from`, so
-/// it proves what that host can reach, not what the test machine can.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Connection {
-    pub from: HostGroup,
-    pub to: HostGroup,
-    pub probe: ProbeKind,
-    /// Default: the probe's usual port (postgres 5432, sparql-ask 3030, ner 8080, http 80).
-    #[serde(default)]
-    pub port: Option<u16>,
-    /// http: the path to GET. sparql-ask: the SPARQL endpoint path.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// http: the status expected.
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// postgres: log in with this password instead of the settings' db_pass
-    /// (to prove a wrong password is refused).
-    #[serde(default)]
-    pub password: Option<String>,
-}
-
-/// How a connection is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProbeKind {
-    /// Log in with the settings' db_name, db_user and db_pass and run `SELECT 1`.
-    Postgres,
-    /// POST `ASK {}` to the SPARQL endpoint; the answer must be `true`.
-    SparqlAsk,
-    /// Send a sentence to a Stanford NER socket server; the answer must tag a PERSON and a LOCATION.
-    Ner,
-    /// The port accepts a TCP connection.
-    Tcp,
-    /// An HTTP GET answers with the expected status.
-    Http,
-}
-
-impl ProbeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProbeKind::Postgres => "postgres",
-            ProbeKind::SparqlAsk => "sparql-ask",
-            ProbeKind::Ner => "ner",
-            ProbeKind::Tcp => "tcp",
-            ProbeKind::Http => "http",
-        }
-    }
-
-    /// The port the probe uses when the scenario names none.
-    pub fn default_port(self) -> Option<u16> {
-        match self {
-            ProbeKind::Postgres => Some(5432),
-            ProbeKind::SparqlAsk => Some(3030),
-            ProbeKind::Ner => Some(8080),
-            ProbeKind::Http => Some(80),
-            ProbeKind::Tcp => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ProbeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl Scenario {
-    /// The roles converged: the scenario's list, or every group's role in
-    /// deploy order.
-    pub fn converge_roles(&self) -> Vec<Role> {
-        let mut roles = if self.converge.is_empty() {
-            self.groups.iter().map(|g| g.role()).collect()
-        } else {
-            self.converge.clone()
-        };
-        roles.sort();
-        roles.dedup();
-        roles
-    }
-
-    pub fn host_groups(&self) -> Vec<Group> {
-        self.groups.iter().map(|g| g.group()).collect()
-    }
-}
-
-impl Expectations {
-    /// What `check` probes on an environment with hosts in `groups`: every
-    /// connection Argos depends on, and the app's own health check.
-    pub fn standard(groups: &[HostGroup]) -> Self {
-        let has = |g: HostGroup| groups.contains(&g);
-        let connect = |from, to, probe, port: Option<u16>| Connection {
-            from,
-            to,
-            probe,
-            port,
-            path: None,
-            status: None,
-            password: None,
-        };
-        let mut expect = Expectations {
-            tags: false,
-            ..Default::default()
-        };
-        for client in [HostGroup::App, HostGroup::Worker] {
-            if !has(client) {
-                continue;
-            }
-            if has(HostGroup::Database) {
-                expect.connectivity.push(connect(
-                    client,
-                    HostGroup::Database,
-                    ProbeKind::Postgres,
-                    None,
-                ));
-            }
-            if has(HostGroup::Knowledge) {
-                expect.connectivity.push(connect(
-                    client,
-                    HostGroup::Knowledge,
-                    ProbeKind::SparqlAsk,
-                    None,
-                ));
-                expect.connectivity.push(connect(
-                    client,
-                    HostGroup::Knowledge,
-                    ProbeKind::Ner,
-                    None,
-                ));
-            }
-            if has(HostGroup::Broker) {
-                for port in [5672, 6379] {
-                    expect.connectivity.push(connect(
-                        client,
-                        HostGroup::Broker,
-                        ProbeKind::Tcp,
-                        Some(port),
-                    ));
+    /// The hosts to make: `hosts`, or one per group.
+    pub fn host_specs(&self, topology: &Topology) -> Vec<HostSpec> {
+        if self.hosts.is_empty() {
+            return self
+                .groups
+                .iter()
+                .map(|g| HostSpec::for_group(g, topology))
+                .collect();
+        }
+        self.hosts
+            .iter()
+            .map(|h| {
+                let mut groups = h.groups.iter().cloned();
+                let group = groups.next().expect("load checks a host has a group");
+                HostSpec {
+                    memory_mb: h.memory_mb.unwrap_or_else(|| topology.memory_mb(&group)),
+                    name: h.name.clone(),
+                    group,
+                    groups: groups.collect(),
+                    image: h.image.clone(),
+                    published_ports: h.published_ports.clone(),
+                    docker_args: h.docker_args.clone(),
                 }
+            })
+            .collect()
+    }
+
+    /// Every group a host is in, each once, in the order first named.
+    pub fn host_groups(&self) -> Vec<Group> {
+        let mut groups: Vec<Group> = Vec::new();
+        let named = self
+            .groups
+            .iter()
+            .chain(self.hosts.iter().flat_map(|h| h.groups.iter()));
+        for group in named {
+            if !groups.contains(group) {
+                groups.push(group.clone());
             }
         }
-        if has(HostGroup::App) {
-            expect.health.push(HealthProbe::Http {
-                host: HostGroup::App,
-                port: 80,
-                path: "/health".into(),
-                status: 200,
-                body_contains: None,
-            });
-        }
-        expect
+        groups
     }
-}
 
-impl HostGroup {
-    pub fn from_group(group: Group) -> Option<Self> {
-        Some(match group {
-            Group::App => HostGroup::App,
-            Group::Database => HostGroup::Database,
-            Group::Knowledge => HostGroup::Knowledge,
-            Group::Broker => HostGroup::Broker,
-            Group::Worker => HostGroup::Worker,
-            Group::Image => HostGroup::Image,
-            Group::Network => return None,
-        })
+    /// Whether `name` is a host's name or a group of the scenario.
+    pub fn names_host(&self, name: &str) -> bool {
+        self.hosts.iter().any(|h| h.name == name)
+            || self.host_groups().iter().any(|g| g.as_str() == name)
+    }
+
+    /// The steps run: the file's, or every step with something to do.
+    pub fn steps(&self) -> Vec<Step> {
+        if !self.steps.is_empty() {
+            return self.steps.clone();
+        }
+        Step::ALL
+            .into_iter()
+            .filter(|step| match step {
+                Step::Dependency => self.requirements.is_some(),
+                Step::Prepare => self.playbooks.prepare.is_some(),
+                Step::SideEffect => self.playbooks.side_effect.is_some(),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// A path of the scenario file, made absolute from its folder.
+    pub fn path(&self, relative: &std::path::Path) -> PathBuf {
+        self.dir.join(relative)
     }
 }

@@ -8,16 +8,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::guard::EnvironmentGuard;
 use super::report::{Outcome, ScenarioReport, StepReport};
-use super::{Scenario, Step};
-use crate::backend::{BackendChoice, LocalKind};
-use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, RunKnownHosts};
+use super::role::RoleUnderTest;
+use super::{Scenario, Step, requirements};
+use crate::backend::{BackendChoice, HostSpec, LocalKind};
+use crate::deploy::{
+    self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks, RunKnownHosts,
+};
 use crate::docker::Labelled;
-use crate::inventory::{Expect, Inventory};
-use crate::names::{EnvName, Group, RunTags, parse_rfc3339, tag_keys};
+use crate::inventory::{Expect, Inventory, InventoryVars};
+use crate::names::{EnvName, EnvNames, Group, RunTags, parse_rfc3339, tag_keys};
 use crate::probe::{DatabaseLogin, ProbeContext};
 use crate::progress::Progress;
 use crate::project::Project;
 use crate::settings::{self, Overrides, Settings};
+use crate::topology::Topology;
 
 /// How long a harness environment may live before any sweep removes it.
 pub const TIME_TO_LIVE: Duration = Duration::from_secs(3 * 3600);
@@ -69,6 +73,10 @@ pub enum RunError {
     Settings { file: PathBuf, message: String },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
+    /// The scenario does not fit the project (its role, its groups), said
+    /// before anything is made.
+    #[error("{}: {message}", file.display())]
+    Scenario { file: PathBuf, message: String },
     #[error("{0}")]
     Backend(String),
 }
@@ -140,6 +148,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         overrides,
         file_vars,
     } = scenario_settings(scenario, options)?;
+    let plan = RunPlan::new(scenario, options, &settings.topology)?;
     let env = options
         .env
         .clone()
@@ -158,8 +167,18 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
             extra_vars.clone(),
         )
         .map_err(RunError::Backend)?;
+    if backend.kind() == "aws" {
+        plan.check_on_aws(scenario, &options.project, &backend.settings().topology)?;
+    }
+    let steps_run = scenario.steps();
     // Without a data plane the converge steps are skipped: no Ansible needed.
-    let ansible = if scenario.steps.contains(&Step::Converge) && backend.data_plane().is_ok() {
+    let uses_ansible = steps_run.iter().any(|s| {
+        matches!(
+            s,
+            Step::Dependency | Step::Prepare | Step::Converge | Step::SideEffect
+        )
+    }) || scenario.playbooks.verify.is_some();
+    let ansible = if uses_ansible && backend.data_plane().is_ok() {
         Some(AnsiblePlaybook::locate(&options.project)?)
     } else {
         None
@@ -175,15 +194,18 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     let extra_vars = guard.backend().ansible_vars(extra_vars);
     // New hosts: their keys are learnt on first contact and checked after.
     let mut known_hosts = RunKnownHosts::new(&options.project, &stack);
+    let topology = guard.backend().settings().topology.clone();
     let steps = Steps {
         scenario,
         options,
         extra_vars,
         ansible: ansible.as_ref(),
         host_keys: known_hosts.host_keys(),
+        topology: &topology,
+        plan: &plan,
     };
     let mut failed = false;
-    for step in &scenario.steps {
+    for step in &steps_run {
         let started = Instant::now();
         let outcome = if failed && *step != Step::Destroy {
             Outcome::Skipped("an earlier step failed".into())
@@ -192,14 +214,29 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 .progress
                 .say(format!("scenario {}: {step} ({stack})", scenario.name));
             match step {
+                Step::Dependency => steps.dependency(),
                 Step::Create => steps.create(&mut guard),
-                Step::Converge | Step::Idempotence
+                Step::Prepare | Step::Converge | Step::Idempotence | Step::SideEffect
                     if let Err(reason) = guard.backend().data_plane() =>
                 {
                     Outcome::Skipped(reason)
                 }
+                Step::Prepare => {
+                    steps
+                        .playbook(&guard, "prepare", scenario.playbooks.prepare.as_deref())
+                        .await
+                }
                 Step::Converge => steps.converge(&guard).await,
                 Step::Idempotence => steps.idempotence(&guard).await,
+                Step::SideEffect => {
+                    steps
+                        .playbook(
+                            &guard,
+                            "side_effect",
+                            scenario.playbooks.side_effect.as_deref(),
+                        )
+                        .await
+                }
                 Step::Verify => steps.verify(&guard).await,
                 Step::Destroy if guard.keeps() => Outcome::Skipped(guard.keep()),
                 Step::Destroy => steps.destroy(&mut guard),
@@ -240,6 +277,104 @@ struct Steps<'a> {
     ansible: Option<&'a AnsiblePlaybook>,
     /// The run's own known_hosts file.
     host_keys: HostKeys,
+    topology: &'a Topology,
+    plan: &'a RunPlan,
+}
+
+/// What a run works with besides the environment, found before anything
+/// is made: the role under test, and a folder of its own for the roles,
+/// collections and generated playbooks it uses.
+pub struct RunPlan {
+    pub role: RoleUnderTest,
+    work: tempfile::TempDir,
+}
+
+impl RunPlan {
+    fn new(
+        scenario: &Scenario,
+        options: &RunOptions,
+        topology: &Topology,
+    ) -> Result<Self, RunError> {
+        let problem = |message: String| RunError::Scenario {
+            file: scenario.dir.join(format!("{}.yaml", scenario.name)),
+            message,
+        };
+        let dir = options.project.path(&scenario.dir.to_string_lossy());
+        let role = RoleUnderTest::find(&scenario.role, &dir, &options.project, topology)
+            .map_err(|e| problem(format!("role: {e}")))?;
+        if let RoleUnderTest::Project(name) = &role
+            && name != Group::IMAGE.as_str()
+            && !scenario.host_groups().iter().any(|g| g.as_str() == name)
+        {
+            return Err(problem(format!(
+                "role: the role under test, {name}, needs its group in `groups`"
+            )));
+        }
+        for (field, path) in [
+            ("playbooks.prepare", &scenario.playbooks.prepare),
+            ("playbooks.converge", &scenario.playbooks.converge),
+            ("playbooks.side_effect", &scenario.playbooks.side_effect),
+            ("playbooks.verify", &scenario.playbooks.verify),
+            ("requirements", &scenario.requirements),
+        ] {
+            if let Some(path) = path
+                && !dir.join(path).is_file()
+            {
+                return Err(problem(format!(
+                    "{field}: {} does not exist",
+                    dir.join(path).display()
+                )));
+            }
+        }
+        let work = tempfile::Builder::new()
+            .prefix("argos-scenario-")
+            .tempdir()
+            .map_err(|e| problem(format!("making the run's folder: {e}")))?;
+        role.link_into(&work.path().join("roles"))
+            .map_err(|e| problem(format!("linking the role: {e}")))?;
+        Ok(Self { role, work })
+    }
+
+    /// On AWS the formations make the hosts: a scenario asking for hosts
+    /// or groups they do not have is refused before any call.
+    fn check_on_aws(
+        &self,
+        scenario: &Scenario,
+        project: &Project,
+        topology: &Topology,
+    ) -> Result<(), RunError> {
+        let problem = |message: String| RunError::Scenario {
+            file: project.path(
+                &scenario
+                    .dir
+                    .join(format!("{}.yaml", scenario.name))
+                    .to_string_lossy(),
+            ),
+            message,
+        };
+        if !scenario.hosts.is_empty() {
+            return Err(problem(
+                "hosts: on aws the formations make the hosts; name their groups in `groups` instead"
+                    .into(),
+            ));
+        }
+        if let Some(group) = scenario.groups.iter().find(|g| !topology.knows(g)) {
+            let known: Vec<&str> = topology.deploy_order().map(Group::as_str).collect();
+            return Err(problem(format!(
+                "groups: no formation makes {group} hosts on aws (the groups are {})",
+                known.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    fn roles_dir(&self) -> PathBuf {
+        self.work.path().join("roles")
+    }
+
+    fn collections_dir(&self) -> PathBuf {
+        self.work.path().join("collections")
+    }
 }
 
 impl Steps<'_> {
@@ -247,11 +382,133 @@ impl Steps<'_> {
         self.scenario.host_groups()
     }
 
+    /// The scenario's variables, by inventory name. A role tested on its own
+    /// runs as root, as Molecule's containers do (hosts are reached as the
+    /// SSH user): `ansible_become` unless the scenario says otherwise.
+    fn vars(&self, names: &EnvNames) -> InventoryVars {
+        let mut all: serde_json::Map<String, serde_json::Value> =
+            self.scenario.vars.clone().into_iter().collect();
+        if !self.plan.role.is_project_role() {
+            all.entry("ansible_become")
+                .or_insert(serde_json::Value::Bool(true));
+        }
+        InventoryVars {
+            all,
+            groups: self
+                .scenario
+                .group_vars
+                .iter()
+                .map(|(g, vars)| (g.clone(), vars.clone().into_iter().collect()))
+                .collect(),
+            hosts: self
+                .scenario
+                .host_vars
+                .iter()
+                .map(|(h, vars)| (names.resource(h), vars.clone().into_iter().collect()))
+                .collect(),
+        }
+    }
+
     fn inventory(&self, guard: &EnvironmentGuard) -> Result<Inventory, String> {
+        let names = guard.backend().names(guard.env());
         guard
             .backend()
-            .inventory(guard.env(), Expect::groups(&self.groups()))
+            .inventory(guard.env(), Expect::groups(self.topology, &self.groups()))
+            .map(|inventory| inventory.with_vars(self.vars(&names)))
             .map_err(|e| e.to_string())
+    }
+
+    fn hosts(&self) -> Vec<HostSpec> {
+        self.scenario.host_specs(self.topology)
+    }
+
+    fn dependency(&self) -> Outcome {
+        let Some(file) = &self.scenario.requirements else {
+            return Outcome::Skipped("no requirements".into());
+        };
+        let Some(ansible) = self.ansible else {
+            return Outcome::Failed("no ansible-playbook was located".into());
+        };
+        let galaxy = ansible.program().with_file_name("ansible-galaxy");
+        let file = self
+            .options
+            .project
+            .path(&self.scenario.dir.join(file).to_string_lossy());
+        match requirements::install(
+            &file,
+            &self.plan.roles_dir(),
+            &self.plan.collections_dir(),
+            &galaxy,
+        ) {
+            Ok(installed) => Outcome::Passed(format!(
+                "installed offline: roles [{}], collections [{}]",
+                installed.roles.join(", "),
+                installed.collections.join(", ")
+            )),
+            Err(reason) => Outcome::Failed(reason),
+        }
+    }
+
+    /// The converge playbooks: the scenario's, the project roles, or a
+    /// generated play applying the role under test.
+    fn converge_playbooks(&self) -> Result<Playbooks, String> {
+        if let Some(file) = &self.scenario.playbooks.converge {
+            return Ok(Playbooks::Files(vec![self.scenario_path(file)]));
+        }
+        if self.plan.role.is_project_role() {
+            let roles: Vec<String> = if self.scenario.converge.is_empty() {
+                let groups = self.topology.in_deploy_order(&self.groups());
+                let project = self
+                    .options
+                    .project
+                    .path(crate::project::Project::PLAYBOOKS);
+                groups
+                    .iter()
+                    .filter(|g| {
+                        self.topology.knows(g) && project.join(format!("{g}.yml")).is_file()
+                    })
+                    .map(|g| g.to_string())
+                    .chain(
+                        (self.plan.role.play_name() == Group::IMAGE.as_str())
+                            .then(|| Group::IMAGE.to_string()),
+                    )
+                    .collect()
+            } else {
+                self.scenario.converge.clone()
+            };
+            return Ok(Playbooks::Roles(roles));
+        }
+        let file = self.plan.work.path().join("converge.yml");
+        self.plan
+            .role
+            .write_converge(&file)
+            .map_err(|e| format!("writing the converge play: {e}"))?;
+        Ok(Playbooks::Files(vec![file]))
+    }
+
+    fn scenario_path(&self, file: &Path) -> PathBuf {
+        self.options
+            .project
+            .path(&self.scenario.dir.join(file).to_string_lossy())
+    }
+
+    /// Run one of the scenario's own playbooks (prepare, side_effect).
+    async fn playbook(&self, guard: &EnvironmentGuard, step: &str, file: Option<&Path>) -> Outcome {
+        let Some(file) = file else {
+            return Outcome::Skipped(format!("no {step} playbook"));
+        };
+        let path = self.scenario_path(file);
+        match self.deploy(guard, Playbooks::Files(vec![path])).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => {
+                Outcome::Failed(format!("{step} failed:\n{report}"))
+            }
+            Ok(report) => Outcome::Passed(format!(
+                "{}: {} change(s)",
+                file.display(),
+                report.changed()
+            )),
+        }
     }
 
     fn create(&self, guard: &mut EnvironmentGuard) -> Outcome {
@@ -277,7 +534,7 @@ impl Steps<'_> {
             }
             Err(e) => format!("could not sweep expired leftovers of earlier runs: {e}"),
         };
-        if let Err(e) = guard.commission(&self.groups()) {
+        if let Err(e) = guard.commission(&self.hosts()) {
             return Outcome::Failed(e.to_string());
         }
         let backend = guard.backend();
@@ -295,7 +552,7 @@ impl Steps<'_> {
     async fn deploy(
         &self,
         guard: &EnvironmentGuard,
-        roles: Vec<String>,
+        playbooks: Playbooks,
     ) -> Result<DeployReport, String> {
         let Some(ansible) = self.ansible else {
             return Err("no ansible-playbook was located".into());
@@ -304,7 +561,14 @@ impl Steps<'_> {
         let request = DeployRequest {
             project: &self.options.project,
             inventory: &inventory,
-            roles,
+            topology: self.topology,
+            playbooks,
+            roles_path: vec![self.plan.roles_dir()],
+            collections_path: if self.plan.collections_dir().is_dir() {
+                vec![self.plan.collections_dir()]
+            } else {
+                Vec::new()
+            },
             extra_vars: self.extra_vars.clone(),
             host_keys: self.host_keys.clone(),
             log_dir: self.options.log_dir.clone(),
@@ -317,28 +581,34 @@ impl Steps<'_> {
     }
 
     async fn converge(&self, guard: &EnvironmentGuard) -> Outcome {
-        let roles: Vec<String> = self
-            .scenario
-            .converge_roles()
-            .iter()
-            .map(|r| r.as_str().to_owned())
-            .collect();
-        match self.deploy(guard, roles.clone()).await {
+        let playbooks = match self.converge_playbooks() {
+            Ok(playbooks) => playbooks,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let what = describe(&playbooks);
+        match self.deploy(guard, playbooks).await {
             Err(reason) => Outcome::Failed(reason),
             Ok(report) if !report.succeeded() => {
                 Outcome::Failed(format!("converge failed:\n{report}"))
             }
-            Ok(report) => Outcome::Passed(format!(
-                "{}: {} change(s)",
-                roles.join(", "),
-                report.changed()
-            )),
+            Ok(report) => Outcome::Passed(format!("{what}: {} change(s)", report.changed())),
         }
     }
 
     async fn idempotence(&self, guard: &EnvironmentGuard) -> Outcome {
-        let role = self.scenario.role.as_str();
-        match self.deploy(guard, vec![role.to_owned()]).await {
+        let role = self.plan.role.play_name();
+        // A project role runs its own playbook again; a role tested on its
+        // own runs the whole converge again, as Molecule does.
+        let playbooks =
+            if self.plan.role.is_project_role() && self.scenario.playbooks.converge.is_none() {
+                Playbooks::Roles(vec![role.to_owned()])
+            } else {
+                match self.converge_playbooks() {
+                    Ok(playbooks) => playbooks,
+                    Err(reason) => return Outcome::Failed(reason),
+                }
+            };
+        match self.deploy(guard, playbooks).await {
             Err(reason) => Outcome::Failed(reason),
             Ok(report) if !report.succeeded() => Outcome::Failed(format!(
                 "idempotence: the second run of {role} failed:\n{report}"
@@ -368,7 +638,7 @@ impl Steps<'_> {
         if self.scenario.expect.tags {
             match guard.backend().tagged_hosts(guard.run_id()) {
                 Ok(objects) => {
-                    let problems = tag_problems(guard, &objects, SystemTime::now());
+                    let problems = tag_problems(guard, &self.hosts(), &objects, SystemTime::now());
                     failures += problems.len();
                     if problems.is_empty() {
                         lines.push(format!(
@@ -409,6 +679,28 @@ impl Steps<'_> {
             }
             lines.push(result.to_string());
         }
+        if let Some(file) = &self.scenario.playbooks.verify {
+            let path = self.scenario_path(file);
+            match self.deploy(guard, Playbooks::Files(vec![path])).await {
+                Ok(report) if report.succeeded() => {
+                    lines.push(format!("ok    verify playbook {}", file.display()));
+                }
+                Ok(report) => {
+                    failures += 1;
+                    lines.push(format!(
+                        "FAIL  verify playbook {}:\n{report}",
+                        file.display()
+                    ));
+                }
+                Err(reason) => {
+                    failures += 1;
+                    lines.push(format!(
+                        "FAIL  verify playbook {}: {reason}",
+                        file.display()
+                    ));
+                }
+            }
+        }
         let text = lines.join("\n");
         if failures > 0 {
             Outcome::Failed(format!("{failures} check(s) failed:\n{text}"))
@@ -442,7 +734,12 @@ impl Steps<'_> {
 }
 
 /// What is wrong with the tags (Docker labels) of a run's objects.
-fn tag_problems(guard: &EnvironmentGuard, objects: &[Labelled], now: SystemTime) -> Vec<String> {
+fn tag_problems(
+    guard: &EnvironmentGuard,
+    hosts: &[HostSpec],
+    objects: &[Labelled],
+    now: SystemTime,
+) -> Vec<String> {
     let names = guard.backend().names(guard.env());
     let mut problems = Vec::new();
     for object in objects {
@@ -465,7 +762,15 @@ fn tag_problems(guard: &EnvironmentGuard, objects: &[Labelled], now: SystemTime)
         let group = object.label(tag_keys::GROUP).and_then(Group::parse);
         match group {
             Some(group) => {
-                wrong(tag_keys::NAME, Some(&names.resource(group)));
+                // A host is named after its group, or after itself
+                // (`hosts[].name`); what it is named must be one of those.
+                let name = object.label(tag_keys::NAME).unwrap_or_default();
+                let own_name = hosts
+                    .iter()
+                    .any(|h| h.group == group && names.resource(&h.name) == name);
+                if !own_name {
+                    wrong(tag_keys::NAME, Some(&names.resource(&group)));
+                }
             }
             None => wrong(tag_keys::GROUP, Some("a group name")),
         }
@@ -478,6 +783,21 @@ fn tag_problems(guard: &EnvironmentGuard, objects: &[Labelled], now: SystemTime)
         }
     }
     problems
+}
+
+/// What a deploy runs, in a few words for the report.
+fn describe(playbooks: &Playbooks) -> String {
+    match playbooks {
+        Playbooks::Roles(roles) => roles.join(", "),
+        Playbooks::Files(files) => files
+            .iter()
+            .map(|f| {
+                f.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// The settings file a scenario run starts from when none is named.

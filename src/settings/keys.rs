@@ -258,7 +258,20 @@ pub const KEYS: &[KeySpec] = &[
         Default("debian/bookworm64"),
         "the Vagrant box of the virtualbox and libvirt providers",
     ),
+    // Structure
+    key(
+        "topology",
+        Required,
+        "the groups of an environment in deploy order, e.g. `- {group: app}` (see all.sample.yml)",
+    ),
 ];
+
+impl KeySpec {
+    /// A key whose value is a structure (`topology`), read from the file only.
+    pub fn structured(&self) -> bool {
+        self.name == "topology"
+    }
+}
 
 pub fn spec(name: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|k| k.name == name)

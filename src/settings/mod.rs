@@ -17,6 +17,7 @@ pub use source::{Origin, Overrides};
 use crate::names::AppName;
 use crate::project::Project;
 use crate::secret::Secret;
+use crate::topology::{GroupSpec, Topology};
 use source::{Reader, SettingsFile};
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct Settings {
     pub database: Database,
     pub application: Application,
     pub vagrant: VagrantSettings,
+    /// The groups of an environment, in deploy order (the `topology` list).
+    pub topology: Topology,
 }
 
 /// How the Vagrant backend makes machines.
@@ -361,6 +364,7 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
     let database = database(&mut r);
     let application = application(&mut r);
     let vagrant = vagrant(&mut r);
+    let topology = topology(&mut r);
 
     let settings = (|| {
         Some(Settings {
@@ -372,12 +376,57 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
             database: database?,
             application: application?,
             vagrant: vagrant?,
+            topology: topology?,
         })
     })();
     match settings {
         Some(settings) if r.errors.is_empty() => Ok(settings),
         _ => Err(SettingsErrors(r.errors)),
     }
+}
+
+/// The `topology` list: structured, so read from the file only (no
+/// override can replace it), with the line of a problem within it.
+fn topology(r: &mut Reader<'_>) -> Option<Topology> {
+    const KEY: &str = "topology";
+    let file = r.file;
+    let Some(value) = file.get(KEY).filter(|v| !v.is_null()) else {
+        r.errors.push(SettingsError::Missing {
+            path: file.path.clone(),
+            key: KEY.into(),
+            help: keys::spec(KEY).map_or("", |k| k.help),
+        });
+        return None;
+    };
+    let origin = file.origin(KEY);
+    let groups: Vec<GroupSpec> = match serde_path_to_error::deserialize(value.clone()) {
+        Ok(groups) => groups,
+        Err(error) => {
+            // The path within the list: `[2].memory_mb`.
+            let at = error.path().to_string();
+            let at = if at == "." { String::new() } else { at };
+            r.errors.push(SettingsError::Invalid {
+                origin,
+                key: format!("{KEY}{at}"),
+                problem: error.into_inner().to_string(),
+            });
+            return None;
+        }
+    };
+    let mut topology = Topology::new(groups);
+    for spec in &mut topology.groups {
+        spec.enabled = spec.when.as_deref().is_none_or(|key| r.switch(key));
+    }
+    if let Err(problem) = topology.check(|key| file.get(key).is_some() || keys::spec(key).is_some())
+    {
+        r.errors.push(SettingsError::Invalid {
+            origin,
+            key: KEY.into(),
+            problem: problem.to_string(),
+        });
+        return None;
+    }
+    Some(topology)
 }
 
 fn vagrant(r: &mut Reader<'_>) -> Option<VagrantSettings> {

@@ -62,6 +62,7 @@ impl Overrides {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let env = keys::KEYS
             .iter()
+            .filter(|k| !k.structured())
             .filter_map(|k| {
                 let var = keys::env_var(k.name);
                 vars.iter()
@@ -179,6 +180,12 @@ impl Overrides {
 fn known_key(key: &str, origin: Origin) -> Result<String, SettingsError> {
     let key = key.trim();
     match keys::spec(key) {
+        Some(spec) if spec.structured() => Err(SettingsError::Invalid {
+            origin,
+            key: key.to_owned(),
+            problem: "is a list, written in the settings file; no flag or variable replaces it"
+                .into(),
+        }),
         Some(_) => Ok(key.to_owned()),
         None => Err(SettingsError::UnknownKey {
             origin,
@@ -285,6 +292,18 @@ impl<'a> Reader<'a> {
         match file.get(key) {
             None | Some(Value::Null) => None,
             Some(value) => Some((Raw::Yaml(value), file.origin(key))),
+        }
+    }
+
+    /// Whether `key` (any key, in the catalogue or not) is on: `true` in
+    /// the file or an override. A topology group's `when` reads it.
+    pub fn switch(&self, key: &str) -> bool {
+        match self.raw(key) {
+            Some((Raw::Text(text), _)) => text.trim() == "true",
+            Some((Raw::Yaml(value), _)) => {
+                value.as_bool() == Some(true) || value.as_str() == Some("true")
+            }
+            None => keys::spec(key).is_some_and(|k| k.presence == Presence::Default("true")),
         }
     }
 

@@ -48,6 +48,9 @@ pub enum Scope {
 pub struct TagReport {
     pub checked: usize,
     pub findings: Vec<Finding>,
+    /// The group each tagged resource belongs to, as (where, resource, group):
+    /// the topology is checked against them.
+    pub groups: Vec<(String, String, Group)>,
 }
 
 pub fn check(template: &Template, scope: Scope) -> TagReport {
@@ -65,8 +68,13 @@ pub fn check(template: &Template, scope: Scope) -> TagReport {
             report.checked += 1;
             let tags = properties.and_then(|p| p.get("Tags"));
             let at = format!("{path}.Tags");
-            if let Err(problem) = tag_list(template, tags, scope, kind == AUTOSCALING_GROUP) {
-                problems.push((at, problem));
+            match tag_list(template, tags, scope, kind == AUTOSCALING_GROUP) {
+                Ok(group) => report.groups.push((
+                    template.locate(Section::Resources, id),
+                    id.to_owned(),
+                    group,
+                )),
+                Err(problem) => problems.push((at, problem)),
             }
         }
         for (at, message) in problems {
@@ -116,6 +124,7 @@ fn launch_template(
                 "no TagSpecification for ResourceType {resource_type:?}"
             )),
             Some(spec) => tag_list(template, spec.get("Tags"), scope, false)
+                .map(drop)
                 .map_err(|p| format!("ResourceType {resource_type:?}: {p}")),
         };
         if let Err(problem) = result {
@@ -130,7 +139,7 @@ fn tag_list(
     tags: Option<&Value>,
     scope: Scope,
     propagate: bool,
-) -> Result<(), String> {
+) -> Result<Group, String> {
     let required: &[&str] = match scope {
         Scope::Environment => &[
             tag_keys::NAME,
@@ -178,17 +187,20 @@ fn tag_list(
 
     let group_value = value(tag_keys::GROUP);
     let group = match group_name(template, &group_value) {
-        Ok(name) => Group::parse(&name).ok_or_else(|| {
+        Ok(name) => Group::new(&name).map_err(|e| {
             let named = if group_value.is_string() {
                 String::new()
             } else {
                 format!(" (its parameter's Default is {name:?})")
             };
-            format!("Group tag is {group_value}{named}, not one of the known groups")
+            format!(
+                "Group tag is {group_value}{named}, not a group name: {}",
+                e.rule
+            )
         })?,
         Err(problem) => return Err(format!("Group tag is {group_value}: {problem}")),
     };
-    if (group == Group::Image) != (scope == Scope::Image) {
+    if (group == Group::IMAGE) != (scope == Scope::Image) {
         return Err(match scope {
             Scope::Image => "the image formation's resources belong to Group \"image\"".into(),
             Scope::Environment => {
@@ -196,9 +208,9 @@ fn tag_list(
             }
         });
     }
-    let expected_name = expected_name(scope, group);
+    let expected_name = expected_name(scope, &group);
     let name = value(tag_keys::NAME);
-    if !name_matches(&name, scope, group, &group_value) {
+    if !name_matches(&name, scope, &group, &group_value) {
         return Err(format!("Name tag is {name}, expected {expected_name}"));
     }
     let app = value(tag_keys::APP);
@@ -215,10 +227,10 @@ fn tag_list(
             ));
         }
     }
-    Ok(())
+    Ok(group)
 }
 
-fn expected_name(scope: Scope, group: Group) -> Value {
+fn expected_name(scope: Scope, group: &Group) -> Value {
     match scope {
         Scope::Environment => {
             json!({"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, group.as_str()]]})
@@ -230,7 +242,7 @@ fn expected_name(scope: Scope, group: Group) -> Value {
 /// The Join form, or the same name written with `Fn::Sub`; in an
 /// environment the group part may be written as the `Group` tag writes it
 /// (`{"Ref": "KnowledgeGroup"}`, `${KnowledgeGroup}`).
-fn name_matches(name: &Value, scope: Scope, group: Group, group_tag: &Value) -> bool {
+fn name_matches(name: &Value, scope: Scope, group: &Group, group_tag: &Value) -> bool {
     let sub = match scope {
         Scope::Environment => format!("${{AppName}}-${{EnvironmentName}}-{group}"),
         Scope::Image => "${AppName}-image".to_owned(),

@@ -343,12 +343,14 @@ fn taggable_resources_must_carry_the_four_tags() {
     let missing = tag_findings(json!({"Type": "AWS::EC2::Subnet", "Properties": {"Tags": three}}));
     assert!(missing[0].contains("missing tag(s) App"), "{missing:?}");
 
-    let unknown_group = tag_findings(
-        json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": four_tags("frontend")}}),
+    // Which groups exist is the topology's to say (validate's topology
+    // step); here a group must only be a group name.
+    let bad_group = tag_findings(
+        json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": four_tags("front-end")}}),
     );
     assert!(
-        unknown_group[0].contains("not one of the known groups"),
-        "{unknown_group:?}"
+        bad_group[0].contains("not a group name: '-' is not allowed"),
+        "{bad_group:?}"
     );
 
     let mut wrong_name = four_tags("app");
@@ -399,11 +401,11 @@ fn a_group_tag_may_ref_a_parameter_whose_default_names_the_group() {
     );
 
     let unknown = findings_with_group_parameter(
-        json!({"Type": "String", "Default": "frontend"}),
+        json!({"Type": "String", "Default": "Frontend"}),
         tags.clone(),
     );
     assert!(
-        unknown[0].contains(r#"Group tag is {"Ref":"KnowledgeGroup"} (its parameter's Default is "frontend"), not one of the known groups"#),
+        unknown[0].contains(r#"Group tag is {"Ref":"KnowledgeGroup"} (its parameter's Default is "Frontend"), not a group name"#),
         "{unknown:?}"
     );
     let no_default = findings_with_group_parameter(json!({"Type": "String"}), tags.clone());

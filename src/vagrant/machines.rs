@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::provider::Provider;
+use crate::names::Group;
 
 /// The version of the format below; the Vagrantfile refuses others.
 pub const FORMAT: u32 = 1;
@@ -47,9 +48,16 @@ pub struct DockerImage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
-    /// The Vagrant machine name: the group (`vagrant ssh app`).
+    /// The Vagrant machine name: the host's name (`vagrant ssh app`).
     pub name: String,
     pub hostname: String,
+    /// Its `Group` tag (absent in lists written before hosts had names of
+    /// their own: the name is the group then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
+    /// Further Ansible groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
     /// The container (or VM) name: `<app>-<env>-<group>`.
     pub container: String,
     /// Loopback port forwarded to the machine's SSH (docker provider).
@@ -140,6 +148,8 @@ mod tests {
             machines: vec![Machine {
                 name: "app".into(),
                 hostname: "app".into(),
+                group: None,
+                groups: Vec::new(),
                 container: "argos-dev-app".into(),
                 ssh_port: 2201,
                 private_ip: "192.168.56.11".into(),

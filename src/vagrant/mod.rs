@@ -16,10 +16,10 @@ use std::time::{Duration, SystemTime};
 pub use machines::{Machine, MachineList};
 pub use provider::Provider;
 
-use crate::backend::{Backend, BackendError, HostStatus};
+use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::docker::{self, DockerBackend, DockerError, Labelled, SweepReport};
 use crate::inventory::{self, Expect, Inventory, InventoryError, SshConfigError};
-use crate::names::{EnvName, EnvNames, Group};
+use crate::names::{EnvName, EnvNames};
 use crate::settings::Settings;
 use command::Vagrant;
 
@@ -198,7 +198,7 @@ impl VagrantBackend {
         Ok(provider)
     }
 
-    pub fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), VagrantError> {
+    pub fn commission(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), VagrantError> {
         let names = self.docker.names(env);
         let dir = self.dir(&names);
         if MachineList::file(&dir).exists() {
@@ -226,7 +226,7 @@ impl VagrantBackend {
             )?;
         }
         let ports =
-            machines::free_ports(groups.len()).map_err(VagrantError::io("choosing SSH ports"))?;
+            machines::free_ports(hosts.len()).map_err(VagrantError::io("choosing SSH ports"))?;
         let list = MachineList {
             format: machines::FORMAT,
             stack: names.stack(),
@@ -243,23 +243,21 @@ impl VagrantBackend {
                 image: self.image.clone(),
             },
             box_name: self.docker.settings.vagrant.box_name.clone(),
-            machines: groups
+            machines: hosts
                 .iter()
                 .zip(ports)
                 .enumerate()
-                .map(|(index, (group, port))| Machine {
-                    name: group.as_str().into(),
-                    hostname: group.as_str().into(),
-                    container: names.resource(*group),
+                .map(|(index, (host, port))| Machine {
+                    name: host.name.clone(),
+                    hostname: host.name.clone(),
+                    group: Some(host.group.clone()),
+                    groups: host.groups.clone(),
+                    container: names.resource(&host.name),
                     ssh_port: port,
                     private_ip: format!("192.168.56.{}", 11 + index),
-                    memory_mb: if *group == Group::Knowledge {
-                        3072
-                    } else {
-                        1024
-                    },
+                    memory_mb: host.memory_mb,
                     cpus: 1,
-                    docker_args: self.docker.host_args(&names, *group, &authorized),
+                    docker_args: self.docker.host_args(&names, host, &authorized),
                 })
                 .collect(),
         };
@@ -267,10 +265,9 @@ impl VagrantBackend {
             .map_err(VagrantError::io("locating the project's Vagrantfile"))?;
         list.write(&dir, &vagrantfile)
             .map_err(VagrantError::io("writing the machine list"))?;
-        self.docker.progress.say(format!(
-            "vagrant: {} machine(s) on {provider}",
-            groups.len()
-        ));
+        self.docker
+            .progress
+            .say(format!("vagrant: {} machine(s) on {provider}", hosts.len()));
         self.vagrant(&dir).run_shown(
             &["up", &format!("--provider={provider}")],
             "bringing the machines up",
@@ -297,7 +294,11 @@ impl VagrantBackend {
         let private = self.private_addresses(env, &list)?;
         for host in &mut hosts {
             if let Some(machine) = list.machine(&host.name) {
-                if let Some(address) = private.iter().find(|(g, _)| *g == host.group) {
+                if let Some(group) = &machine.group {
+                    host.group = group.clone();
+                }
+                host.groups = machine.groups.clone();
+                if let Some(address) = private.iter().find(|(name, _)| *name == machine.container) {
                     host.private_address = address.1.clone();
                 }
                 host.name = machine.container.clone();
@@ -306,24 +307,25 @@ impl VagrantBackend {
         Ok(Inventory::new(names, hosts, Vec::new(), expect)?)
     }
 
-    /// Each group's address on the environment's private network.
+    /// Each machine's address on the environment's private network, by
+    /// its container name (`<app>-<env>-<host>`).
     fn private_addresses(
         &self,
         env: &EnvName,
         list: &MachineList,
-    ) -> Result<Vec<(Group, String)>, VagrantError> {
+    ) -> Result<Vec<(String, String)>, VagrantError> {
         Ok(match list.provider {
             Provider::Docker => self
                 .docker
-                .inventory(env, Expect::groups(&[]))?
+                .inventory(env, Expect::anything())?
                 .hosts
                 .into_iter()
-                .map(|h| (h.group, h.private_address))
+                .map(|h| (h.name, h.private_address))
                 .collect(),
             Provider::Virtualbox | Provider::Libvirt => list
                 .machines
                 .iter()
-                .filter_map(|m| Some((Group::parse(&m.name)?, m.private_ip.clone())))
+                .map(|m| (m.container.clone(), m.private_ip.clone()))
                 .collect(),
         })
     }
@@ -343,18 +345,18 @@ impl VagrantBackend {
         Ok(list
             .machines
             .iter()
-            .map(|machine| {
-                let group = Group::parse(&machine.name);
-                HostStatus {
-                    name: machine.container.clone(),
-                    group: machine.name.clone(),
-                    state: machine_state(&text, &machine.name).unwrap_or_else(|| "unknown".into()),
-                    address: private
-                        .iter()
-                        .find(|(g, _)| Some(*g) == group)
-                        .map(|(_, a)| a.clone()),
-                    login: format!("(cd {} && vagrant ssh {})", dir.display(), machine.name),
-                }
+            .map(|machine| HostStatus {
+                name: machine.container.clone(),
+                group: machine
+                    .group
+                    .as_ref()
+                    .map_or_else(|| machine.name.clone(), |g| g.to_string()),
+                state: machine_state(&text, &machine.name).unwrap_or_else(|| "unknown".into()),
+                address: private
+                    .iter()
+                    .find(|(name, _)| *name == machine.container)
+                    .map(|(_, a)| a.clone()),
+                login: format!("(cd {} && vagrant ssh {})", dir.display(), machine.name),
             })
             .collect())
     }
@@ -449,8 +451,8 @@ impl Backend for VagrantBackend {
         Ok(VagrantBackend::existing(self, env)?)
     }
 
-    fn commission(&self, env: &EnvName, groups: &[Group]) -> Result<(), BackendError> {
-        Ok(VagrantBackend::commission(self, env, groups)?)
+    fn commission(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), BackendError> {
+        Ok(VagrantBackend::commission(self, env, hosts)?)
     }
 
     fn inventory(&self, env: &EnvName, expect: Expect) -> Result<Inventory, BackendError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use argos_cloud::deploy::{self, DeployRequest, HostKeys};
+use argos_cloud::deploy::{self, DeployRequest, HostKeys, Playbooks};
 use argos_cloud::inventory::{DatabaseEndpoint, Expect, Host, Inventory};
 use argos_cloud::names::{AppName, EnvName, EnvNames, Group};
 use argos_cloud::progress::Progress;
@@ -15,7 +15,11 @@ use argos_cloud::project::Project;
 use serde_json::json;
 
 use crate::argos;
-use crate::support::{Running, TempProject, ansible, argos_command, docker_here};
+use crate::support::{Running, TempProject, ansible, argos_command, docker_here, sample_topology};
+
+fn group(name: &str) -> Group {
+    Group::new(name).unwrap()
+}
 
 const APP_PLAYBOOK: &str = r#"---
 - name: Runner test app
@@ -47,6 +51,7 @@ fn local_host(name: &str, group: Group) -> Host {
         "/usr/bin/python3".to_owned(),
     );
     Host {
+        groups: Vec::new(),
         name: name.to_owned(),
         group,
         address: "127.0.0.1".into(),
@@ -81,23 +86,28 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
     let inventory = Inventory::new(
         names,
         vec![
-            local_host("app-local", Group::App),
-            local_host("knowledge-local", Group::Knowledge),
+            local_host("app-local", group("app")),
+            local_host("knowledge-local", group("knowledge")),
         ],
         vec![DatabaseEndpoint {
+            group: group("database"),
             address: "db.invalid".into(),
             port: 5432,
         }],
-        Expect::environment(false),
+        Expect::environment(&sample_topology(false)),
     )
     .unwrap();
     let marker_dir = dir.path().join("out");
     std::fs::create_dir_all(&marker_dir).unwrap();
     let (progress, lines) = Progress::collect();
+    let topology = sample_topology(false);
     let request = |roles: &[&str]| DeployRequest {
         project: &project,
         inventory: &inventory,
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        topology: &topology,
+        playbooks: Playbooks::roles(roles),
+        roles_path: Vec::new(),
+        collections_path: Vec::new(),
         extra_vars: json!({"marker_dir": marker_dir.display().to_string(), "reason": "because"})
             .as_object()
             .unwrap()
@@ -169,24 +179,37 @@ fn unknown_roles_and_missing_playbooks_are_named() {
     let inventory = Inventory::new(
         names,
         vec![
-            local_host("knowledge-local", Group::Knowledge),
-            local_host("broker-local", Group::Broker),
+            local_host("knowledge-local", group("knowledge")),
+            local_host("broker-local", group("broker")),
         ],
         vec![DatabaseEndpoint {
+            group: group("database"),
             address: "db.invalid".into(),
             port: 5432,
         }],
-        Expect::environment(true),
+        Expect::environment(&sample_topology(true)),
     )
     .unwrap();
-    let error = deploy::playbooks(&project, &inventory, &["frontend".to_owned()]).unwrap_err();
+    let error = deploy::playbooks(
+        &project,
+        &inventory,
+        &sample_topology(true),
+        &Playbooks::roles(&["frontend"]),
+    )
+    .unwrap_err();
     assert!(
         error
             .to_string()
             .starts_with("unknown role \"frontend\": the roles are database, knowledge"),
         "{error}"
     );
-    let error = deploy::playbooks(&project, &inventory, &[]).unwrap_err();
+    let error = deploy::playbooks(
+        &project,
+        &inventory,
+        &sample_topology(true),
+        &Playbooks::all(),
+    )
+    .unwrap_err();
     assert!(
         error.to_string().contains("has no playbook broker.yml"),
         "{error}"

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 
-use argos_cloud::backend::{self, Backend, LocalKind};
+use argos_cloud::backend::{self, Backend, HostSpec, LocalKind};
 use argos_cloud::names::{EnvName, Group};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides};
+use argos_cloud::topology::Topology;
 
 use crate::argos;
 use crate::support::{self, Running, TempProject, argos_command, docker_here};
@@ -510,7 +511,11 @@ impl OperatorEnv {
         let env = EnvName::new(env).unwrap();
         let made = Self { backend, env };
         made.backend
-            .commission(&made.env, &[Group::Database, Group::App])
+            .commission(
+                &made.env,
+                &["database", "app"]
+                    .map(|g| HostSpec::for_group(&Group::new(g).unwrap(), &Topology::default())),
+            )
             .unwrap();
         made
     }

@@ -382,3 +382,14 @@ pub fn docker_here() -> bool {
     }
     ok
 }
+
+/// The topology of the sample settings, with tasks on or off.
+pub fn sample_topology(tasks_enabled: bool) -> argos_cloud::topology::Topology {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/group_vars/all.sample.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut overrides = argos_cloud::settings::Overrides::default();
+    overrides.flag("tasks_enabled", &tasks_enabled.to_string());
+    argos_cloud::settings::parse(&file, &text, &overrides)
+        .unwrap()
+        .topology
+}

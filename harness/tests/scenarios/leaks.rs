@@ -32,7 +32,7 @@ fn a_panic_mid_scenario_leaves_nothing_behind() {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         let mut guard = EnvironmentGuard::new(backend, env, &run, false);
         guard
-            .commission(&[Group::Database, Group::Knowledge])
+            .commission(&scenarios::hosts(&["database", "knowledge"]))
             .unwrap();
         let made = guard.backend().labelled(Some(guard.run_id())).unwrap();
         assert_eq!(made.len(), 3, "two hosts and a network: {made:?}");
@@ -102,11 +102,11 @@ async fn an_expired_network_a_stranger_still_uses_does_not_stop_a_run() {
         expires: SystemTime::now() - Duration::from_secs(3600),
     };
     let leftover = Arc::new(StuckLeftover {
-        network: names.resource(Group::Network),
+        network: names.resource(Group::NETWORK),
         bystander: format!("argos-bystander-{dead}"),
     });
     let mut create = vec!["network".to_owned(), "create".to_owned()];
-    for tag in names.tags(Group::Network).iter().chain(&dead_run.tags()) {
+    for tag in names.tags(&Group::NETWORK).iter().chain(&dead_run.tags()) {
         create.extend(["--label".to_owned(), format!("{}={}", tag.key, tag.value)]);
     }
     create.push(leftover.network.clone());

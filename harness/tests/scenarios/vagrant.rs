@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use argos_cloud::backend::LocalKind;
 use argos_cloud::docker::DockerBackend;
-use argos_cloud::names::{EnvName, Group, RunTags};
+use argos_cloud::names::{EnvName, RunTags};
 use argos_cloud::progress::Progress;
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
@@ -98,7 +98,9 @@ fn a_refused_ssh_key_is_an_error_at_once_not_a_boot_timeout() {
     // argos-host has no vagrant user, so sshd refuses every key for it.
     backend.image = argos_cloud::docker::HOST_IMAGE.into();
     let started = Instant::now();
-    let error = backend.commission(&env, &[Group::Database]).unwrap_err();
+    let error = backend
+        .commission(&env, &scenarios::hosts(&["database"]))
+        .unwrap_err();
     let took = started.elapsed();
     backend.decommission(&env).unwrap();
     assert!(
@@ -193,7 +195,7 @@ async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was()
     };
     operator
         .backend
-        .commission(&env, &[Group::Database])
+        .commission(&env, &scenarios::hosts(&["database"]))
         .unwrap();
     let before = operator.backend.status(&env).unwrap();
     assert_eq!(before.len(), 1, "{before:?}");

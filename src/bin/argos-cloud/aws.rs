@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
-    self, AnsiblePlaybook, DeployRequest, HostKeys, known_hosts_file, remove_known_hosts,
+    self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::{EnvName, EnvNames};
@@ -154,7 +154,10 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let request = DeployRequest {
                     project,
                     inventory: &inventory,
-                    roles: roles.clone(),
+                    topology: &backend.settings.topology,
+                    playbooks: Playbooks::Roles(roles.clone()),
+                    roles_path: Vec::new(),
+                    collections_path: Vec::new(),
                     extra_vars,
                     host_keys: HostKeys::Record(known_hosts_file(project, &names.stack())),
                     log_dir: project.path(".argos/logs"),
@@ -174,6 +177,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let inventory = environment_inventory(&backend, project, &names).await?;
                 let results = probe::check(
                     &inventory,
+                    &backend.settings.topology,
                     DatabaseLogin::of(&backend.settings.database),
                     HostKeys::Record(known_hosts_file(project, &names.stack())),
                     Duration::from_secs(60),
@@ -231,7 +235,7 @@ async fn environment_inventory(
         .inventory(
             project,
             names,
-            Expect::environment(backend.settings.sizes.tasks_enabled),
+            Expect::environment(&backend.settings.topology),
         )
         .await
         .map_err(|e| e.to_string())

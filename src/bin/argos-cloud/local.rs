@@ -5,13 +5,13 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::backend::{self, Backend, LocalKind};
+use argos_cloud::backend::{self, Backend, HostSpec, LocalKind};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
-    self, AnsiblePlaybook, DeployRequest, HostKeys, known_hosts_file, remove_known_hosts,
+    self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
 use argos_cloud::inventory::Expect;
-use argos_cloud::names::{EnvName, Group};
+use argos_cloud::names::EnvName;
 use argos_cloud::probe::{self, DatabaseLogin};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
@@ -75,11 +75,14 @@ async fn run(
     let known_hosts = known_hosts_file(project, &backend.names(&env).stack());
     match &cli.command {
         Command::Commission { .. } => {
-            let mut groups = vec![Group::Database, Group::Knowledge, Group::App];
-            if backend.settings().sizes.tasks_enabled {
-                groups.extend([Group::Broker, Group::Worker]);
-            }
-            backend.commission(&env, &groups).map_err(fail)?;
+            // A host per group the settings' topology switches on.
+            let topology = &backend.settings().topology;
+            let hosts: Vec<HostSpec> = topology
+                .environment_groups()
+                .iter()
+                .map(|g| HostSpec::for_group(g, topology))
+                .collect();
+            backend.commission(&env, &hosts).map_err(fail)?;
             remove_known_hosts(&known_hosts);
             println!("commissioned {} on {kind}", backend.names(&env).stack());
         }
@@ -114,10 +117,7 @@ async fn run(
         }
         Command::Inventory { host, .. } => {
             let inventory = backend
-                .inventory(
-                    &env,
-                    Expect::environment(backend.settings().sizes.tasks_enabled),
-                )
+                .inventory(&env, Expect::environment(&backend.settings().topology))
                 .map_err(fail)?;
             let answer = host
                 .as_deref()
@@ -129,17 +129,17 @@ async fn run(
         }
         Command::Deploy { roles } => {
             let inventory = backend
-                .inventory(
-                    &env,
-                    Expect::environment(backend.settings().sizes.tasks_enabled),
-                )
+                .inventory(&env, Expect::environment(&backend.settings().topology))
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
             let extra_vars = backend.ansible_vars(overrides(cli)?.extra_vars());
             let request = DeployRequest {
                 project,
                 inventory: &inventory,
-                roles: roles.clone(),
+                topology: &backend.settings().topology,
+                playbooks: Playbooks::Roles(roles.clone()),
+                roles_path: Vec::new(),
+                collections_path: Vec::new(),
                 extra_vars,
                 host_keys: HostKeys::Record(known_hosts.clone()),
                 log_dir: project.path(".argos/logs"),
@@ -155,9 +155,10 @@ async fn run(
             }
         }
         Command::Check => {
-            let inventory = backend.inventory(&env, Expect::groups(&[])).map_err(fail)?;
+            let inventory = backend.inventory(&env, Expect::anything()).map_err(fail)?;
             let results = probe::check(
                 &inventory,
+                &backend.settings().topology,
                 DatabaseLogin::of(&backend.settings().database),
                 HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),
