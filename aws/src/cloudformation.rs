@@ -181,94 +181,77 @@ impl Aws {
 
     /// Every stack that is not deleted.
     pub async fn stacks(&self) -> Result<Vec<Stack>, AwsError> {
-        let mut all = Vec::new();
-        let mut token = None;
-        loop {
-            let output = self
-                .cloudformation
-                .describe_stacks()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeStacks", e))?;
-            all.extend(output.stacks().iter().map(stack));
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(all
-                    .into_iter()
-                    .filter(|s| s.status != "DELETE_COMPLETE")
-                    .collect());
-            }
-        }
+        let stacks = self
+            .cloudformation
+            .describe_stacks()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeStacks", e))?;
+        Ok(stacks
+            .iter()
+            .map(stack)
+            .filter(|s| s.status != "DELETE_COMPLETE")
+            .collect())
     }
 
     /// The stack's events, oldest first.
     pub async fn stack_events(&self, name_or_id: &str) -> Result<Vec<StackEvent>, AwsError> {
-        let mut events = Vec::new();
-        let mut token = None;
-        loop {
-            let output = self
-                .cloudformation
-                .describe_stack_events()
-                .stack_name(name_or_id)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeStackEvents", e))?;
-            events.extend(output.stack_events().iter().map(|e| {
-                StackEvent {
-                    id: e.event_id().unwrap_or_default().to_owned(),
-                    timestamp: e.timestamp().map(|t| t.secs()).unwrap_or_default(),
-                    logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
-                    resource_type: e.resource_type().unwrap_or_default().to_owned(),
-                    status: e
-                        .resource_status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    reason: e.resource_status_reason().map(str::to_owned),
-                    client_request_token: e.client_request_token().map(str::to_owned),
-                }
-            }));
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                events.reverse();
-                return Ok(events);
-            }
-        }
+        let events = self
+            .cloudformation
+            .describe_stack_events()
+            .stack_name(name_or_id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeStackEvents", e))?;
+        // AWS lists them newest first.
+        Ok(events
+            .iter()
+            .rev()
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().to_owned(),
+                timestamp: e.timestamp().map(|t| t.secs()).unwrap_or_default(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_owned),
+                client_request_token: e.client_request_token().map(str::to_owned),
+            })
+            .collect())
     }
 
     pub async fn stack_resources(&self, name_or_id: &str) -> Result<Vec<StackResource>, AwsError> {
-        let mut resources = Vec::new();
-        let mut token = None;
-        loop {
-            let output = self
-                .cloudformation
-                .list_stack_resources()
-                .stack_name(name_or_id)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("ListStackResources", e))?;
-            resources.extend(
-                output
-                    .stack_resource_summaries()
-                    .iter()
-                    // Emulators list resources a condition skipped as empty entries.
-                    .filter(|r| r.logical_resource_id().is_some_and(|id| !id.is_empty()))
-                    .map(|r| StackResource {
-                        logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
-                        physical_id: r.physical_resource_id().map(str::to_owned),
-                        resource_type: r.resource_type().unwrap_or_default().to_owned(),
-                        status: r
-                            .resource_status()
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                    }),
-            );
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(resources);
-            }
-        }
+        let resources = self
+            .cloudformation
+            .list_stack_resources()
+            .stack_name(name_or_id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("ListStackResources", e))?;
+        Ok(resources
+            .iter()
+            // Emulators list resources a condition skipped as empty entries.
+            .filter(|r| r.logical_resource_id().is_some_and(|id| !id.is_empty()))
+            .map(|r| StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+                physical_id: r.physical_resource_id().map(str::to_owned),
+                resource_type: r.resource_type().unwrap_or_default().to_owned(),
+                status: r
+                    .resource_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect())
     }
 }

@@ -59,41 +59,35 @@ fn non_empty(value: Option<&str>) -> Option<String> {
 
 impl Aws {
     pub async fn instances(&self, filter: &[Filter]) -> Result<Vec<Instance>, AwsError> {
-        let mut found = Vec::new();
-        let mut token = None;
-        loop {
-            let output = self
-                .ec2
-                .describe_instances()
-                .set_filters(Some(filters(filter)))
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeInstances", e))?;
-            for reservation in output.reservations() {
-                found.extend(reservation.instances().iter().map(|i| {
-                    Instance {
-                        id: i.instance_id().unwrap_or_default().to_owned(),
-                        state: i
-                            .state()
-                            .and_then(|s| s.name())
-                            .map(|n| n.as_str().to_owned())
-                            .unwrap_or_default(),
-                        tags: tag_pairs(i.tags()),
-                        image_id: non_empty(i.image_id()),
-                        instance_type: i.instance_type().map(|t| t.as_str().to_owned()),
-                        private_ip: non_empty(i.private_ip_address()),
-                        public_ip: non_empty(i.public_ip_address()),
-                        private_dns: non_empty(i.private_dns_name()),
-                        public_dns: non_empty(i.public_dns_name()),
-                    }
-                }));
-            }
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(found);
-            }
-        }
+        let reservations = self
+            .ec2
+            .describe_instances()
+            .set_filters(Some(filters(filter)))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeInstances", e))?;
+        Ok(reservations
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(|i| Instance {
+                id: i.instance_id().unwrap_or_default().to_owned(),
+                state: i
+                    .state()
+                    .and_then(|s| s.name())
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default(),
+                tags: tag_pairs(i.tags()),
+                image_id: non_empty(i.image_id()),
+                instance_type: i.instance_type().map(|t| t.as_str().to_owned()),
+                private_ip: non_empty(i.private_ip_address()),
+                public_ip: non_empty(i.public_ip_address()),
+                private_dns: non_empty(i.private_dns_name()),
+                public_dns: non_empty(i.public_dns_name()),
+            })
+            .collect())
     }
 
     pub async fn terminate_instances(&self, ids: &[String]) -> Result<(), AwsError> {
@@ -109,18 +103,20 @@ impl Aws {
         Ok(())
     }
 
-    /// Images this account owns that match `filter`.
+    /// Images this account owns that match `filter`, every page of them.
     pub async fn images(&self, filter: &[Filter]) -> Result<Vec<Image>, AwsError> {
-        let output = self
+        let images = self
             .ec2
             .describe_images()
             .owners("self")
             .set_filters(Some(filters(filter)))
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| AwsError::new("DescribeImages", e))?;
-        Ok(output
-            .images()
+        Ok(images
             .iter()
             .map(|i| Image {
                 id: i.image_id().unwrap_or_default().to_owned(),
@@ -183,28 +179,25 @@ impl Aws {
 
     /// Snapshots this account owns that match `filter`.
     pub async fn snapshots(&self, filter: &[Filter]) -> Result<Vec<Snapshot>, AwsError> {
-        let mut found = Vec::new();
-        let mut token = None;
-        loop {
-            let output = self
-                .ec2
-                .describe_snapshots()
-                .owner_ids("self")
-                .set_filters(Some(filters(filter)))
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeSnapshots", e))?;
-            found.extend(output.snapshots().iter().map(|s| Snapshot {
+        let snapshots = self
+            .ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .set_filters(Some(filters(filter)))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeSnapshots", e))?;
+        Ok(snapshots
+            .iter()
+            .map(|s| Snapshot {
                 id: s.snapshot_id().unwrap_or_default().to_owned(),
                 state: s.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
                 tags: tag_pairs(s.tags()),
-            }));
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(found);
-            }
-        }
+            })
+            .collect())
     }
 
     pub async fn delete_snapshot(&self, snapshot_id: &str) -> Result<(), AwsError> {

@@ -39,17 +39,18 @@ fn tag_pairs(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
 impl Aws {
     /// Every database instance, with its tags.
     pub async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        let mut found = Vec::new();
-        let mut marker = None;
-        loop {
-            let output = self
-                .rds
-                .describe_db_instances()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeDBInstances", e))?;
-            found.extend(output.db_instances().iter().map(|d| DbInstance {
+        let found = self
+            .rds
+            .describe_db_instances()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeDBInstances", e))?;
+        Ok(found
+            .iter()
+            .map(|d| DbInstance {
                 id: d.db_instance_identifier().unwrap_or_default().to_owned(),
                 arn: d.db_instance_arn().unwrap_or_default().to_owned(),
                 status: d.db_instance_status().unwrap_or_default().to_owned(),
@@ -57,12 +58,8 @@ impl Aws {
                 address: d.endpoint().and_then(|e| e.address()).map(str::to_owned),
                 port: d.endpoint().and_then(|e| e.port()),
                 tags: tag_pairs(d.tag_list()),
-            }));
-            marker = output.marker().map(str::to_owned);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+            })
+            .collect())
     }
 
     pub async fn delete_db_instance(&self, id: &str) -> Result<(), AwsError> {
@@ -78,26 +75,23 @@ impl Aws {
 
     /// Manual and final snapshots this account owns, with their tags.
     pub async fn db_snapshots(&self) -> Result<Vec<DbSnapshot>, AwsError> {
-        let mut found = Vec::new();
-        let mut marker = None;
-        loop {
-            let output = self
-                .rds
-                .describe_db_snapshots()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeDBSnapshots", e))?;
-            found.extend(output.db_snapshots().iter().map(|s| DbSnapshot {
+        let found = self
+            .rds
+            .describe_db_snapshots()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeDBSnapshots", e))?;
+        Ok(found
+            .iter()
+            .map(|s| DbSnapshot {
                 id: s.db_snapshot_identifier().unwrap_or_default().to_owned(),
                 status: s.status().unwrap_or_default().to_owned(),
                 tags: tag_pairs(s.tag_list()),
-            }));
-            marker = output.marker().map(str::to_owned);
-            if marker.is_none() {
-                return Ok(found);
-            }
-        }
+            })
+            .collect())
     }
 
     pub async fn delete_db_snapshot(&self, id: &str) -> Result<(), AwsError> {

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
 use super::Step;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,64 +65,52 @@ impl ScenarioReport {
 
     /// JUnit XML: a test suite for the scenario, a test case per step.
     pub fn junit(&self) -> String {
-        let failures = self
-            .steps
-            .iter()
-            .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
-            .count();
-        let skipped = self.skipped();
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        xml.push_str(&format!(
-            "<testsuites name=\"argos-cloud scenarios\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",
-            self.steps.len(),
-            self.total().as_secs_f64()
-        ));
-        xml.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",
-            escape(&format!("{} ({})", self.scenario, self.backend)),
-            self.steps.len(),
-            self.total().as_secs_f64()
-        ));
+        junit(std::slice::from_ref(self))
+    }
+
+    /// This run as a JUnit test suite: a test case per step, a failure or
+    /// a skip with its first line as the message and the whole as text.
+    fn junit_suite(&self) -> TestSuite {
+        let mut suite = TestSuite::new(format!("{} ({})", self.scenario, self.backend));
+        suite.set_time(self.total());
         for step in &self.steps {
-            xml.push_str(&format!(
-                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-                escape(&self.scenario),
-                step.step,
-                step.duration.as_secs_f64()
-            ));
-            match &step.outcome {
-                Outcome::Passed(detail) => xml.push_str(&format!(
-                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
-                    escape(detail)
-                )),
-                Outcome::Failed(reason) => xml.push_str(&format!(
-                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    escape(reason.lines().next().unwrap_or_default()),
-                    escape(reason)
-                )),
-                Outcome::Skipped(reason) => xml.push_str(&format!(
-                    ">\n      <skipped message=\"{}\">{}</skipped>\n    </testcase>\n",
-                    escape(reason.lines().next().unwrap_or_default()),
-                    escape(reason)
-                )),
+            let status = match &step.outcome {
+                Outcome::Passed(_) => TestCaseStatus::success(),
+                Outcome::Failed(reason) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status
+                        .set_message(reason.lines().next().unwrap_or_default())
+                        .set_description(reason);
+                    status
+                }
+                Outcome::Skipped(reason) => {
+                    let mut status = TestCaseStatus::skipped();
+                    status
+                        .set_message(reason.lines().next().unwrap_or_default())
+                        .set_description(reason);
+                    status
+                }
+            };
+            let mut case = TestCase::new(step.step.as_str(), status);
+            case.set_classname(&self.scenario).set_time(step.duration);
+            if let Outcome::Passed(detail) = &step.outcome {
+                case.set_system_out(detail);
             }
+            suite.add_test_case(case);
         }
-        xml.push_str("  </testsuite>\n</testsuites>\n");
-        xml
+        suite
     }
 }
 
-fn escape(text: &str) -> String {
-    text.chars()
-        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
+/// One JUnit XML document for several runs: their suites side by side.
+pub fn junit(reports: &[ScenarioReport]) -> String {
+    let mut junit = Report::new("argos-cloud scenarios");
+    junit.set_time(reports.iter().map(ScenarioReport::total).sum());
+    junit.add_test_suites(reports.iter().map(ScenarioReport::junit_suite));
+    // Only a failing writer fails serialization, and a String does not.
+    junit
+        .to_string()
+        .expect("JUnit XML is written to memory, which cannot fail")
 }
 
 impl fmt::Display for ScenarioReport {
@@ -166,7 +156,9 @@ impl fmt::Display for ScenarioReport {
 mod tests {
     use std::time::Duration;
 
-    use super::{Outcome, ScenarioReport, StepReport};
+    use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+
+    use super::{Outcome, ScenarioReport, StepReport, junit};
     use crate::scenario::Step;
 
     fn report() -> ScenarioReport {
@@ -196,6 +188,12 @@ mod tests {
         }
     }
 
+    /// The XML read back with the same library: it is well formed and says
+    /// what the run did, whatever order the attributes come in.
+    fn read_back(xml: &str) -> Report {
+        Report::deserialize_from_str(xml).unwrap_or_else(|e| panic!("{e}: {xml}"))
+    }
+
     #[test]
     fn a_failed_step_fails_the_run_and_shows_in_junit_with_durations() {
         let report = report();
@@ -203,16 +201,110 @@ mod tests {
         assert!(report.failure().unwrap().contains("postgres"));
         let xml = report.junit();
         assert!(
-            xml.contains("tests=\"3\" failures=\"1\" skipped=\"1\""),
-            "{xml}"
-        );
-        assert!(xml.contains("name=\"create\" time=\"1.500\""), "{xml}");
-        assert!(
             xml.contains("password &lt;authentication&gt; failed"),
             "{xml}"
         );
+        let junit = read_back(&xml);
+        assert_eq!(
+            (junit.tests, junit.failures, junit.skipped, junit.errors),
+            (3, 1, 1, 0),
+            "{xml}"
+        );
+        assert_eq!(junit.time, Some(Duration::from_millis(4500)), "{xml}");
+        let [suite] = junit.test_suites.as_slice() else {
+            panic!("one suite per scenario: {xml}");
+        };
+        assert_eq!(suite.name.as_str(), "app (docker)");
+        assert_eq!(
+            (suite.tests, suite.failures, suite.skipped),
+            (3, 1, 1),
+            "{xml}"
+        );
+        let cases: Vec<(&str, Option<&str>, Option<Duration>)> = suite
+            .test_cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.classname.as_deref(), c.time))
+            .collect();
+        assert_eq!(
+            cases,
+            [
+                ("create", Some("app"), Some(Duration::from_millis(1500))),
+                ("verify", Some("app"), Some(Duration::from_secs(2))),
+                ("destroy", Some("app"), Some(Duration::from_secs(1))),
+            ]
+        );
+        assert_eq!(
+            suite.test_cases[0].system_out.as_deref(),
+            Some("3 hosts"),
+            "{xml}"
+        );
+        match &suite.test_cases[1].status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                description,
+                ..
+            } => {
+                let reason = "FAIL postgres app -> database on argos-t-app-1-app: password <authentication> failed";
+                assert_eq!(message.as_deref(), Some(reason));
+                assert_eq!(description.as_deref(), Some(reason));
+            }
+            other => panic!("verify is not a failure: {other:?}"),
+        }
+        match &suite.test_cases[2].status {
+            TestCaseStatus::Skipped { message, .. } => {
+                assert_eq!(message.as_deref(), Some("kept"));
+            }
+            other => panic!("destroy is not skipped: {other:?}"),
+        }
         let text = report.to_string();
         assert!(text.contains("FAILED in 4.5 s"), "{text}");
         assert!(text.contains("verify"), "{text}");
+    }
+
+    #[test]
+    fn a_multi_line_reason_is_the_message_by_its_first_line_and_the_text_in_full() {
+        let mut report = report();
+        report.steps[1].outcome = Outcome::Failed(
+            "converge failed on app\nTASK [app : start] \u{1b}[31mfatal\u{1b}[0m".into(),
+        );
+        let xml = report.junit();
+        let junit = read_back(&xml);
+        match &junit.test_suites[0].test_cases[1].status {
+            TestCaseStatus::NonSuccess {
+                message,
+                description,
+                ..
+            } => {
+                assert_eq!(message.as_deref(), Some("converge failed on app"));
+                // Colour codes are no XML; the words stay.
+                assert_eq!(
+                    description.as_deref(),
+                    Some("converge failed on app\nTASK [app : start] fatal")
+                );
+            }
+            other => panic!("verify is not a failure: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn several_runs_are_one_document_with_a_suite_each() {
+        let mut passed = report();
+        passed.scenario = "database".into();
+        passed.steps.remove(1);
+        let xml = junit(&[report(), passed]);
+        assert_eq!(xml.matches("<?xml").count(), 1, "{xml}");
+        let junit = read_back(&xml);
+        let suites: Vec<(&str, usize, usize)> = junit
+            .test_suites
+            .iter()
+            .map(|s| (s.name.as_str(), s.tests, s.failures))
+            .collect();
+        assert_eq!(
+            suites,
+            [("app (docker)", 3, 1), ("database (docker)", 2, 0)],
+            "{xml}"
+        );
+        assert_eq!((junit.tests, junit.failures, junit.skipped), (5, 1, 2));
     }
 }
