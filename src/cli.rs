@@ -182,8 +182,11 @@ impl Command {
 pub enum ScenarioAction {
     /// Run scenario files: create, converge, idempotence, verify, destroy on
     /// a throwaway environment that is always removed (also on Ctrl-C).
+    /// A Molecule scenario runs as it is: its molecule.yml, its folder, or
+    /// the role's folder (molecule/default).
     Run {
-        /// Scenario files, e.g. scenarios/app.yaml.
+        /// Scenario files (scenarios/app.yaml), or Molecule scenarios
+        /// (../my-role/molecule/default/molecule.yml, ../my-role).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Keep a failed environment and print how to reach it.
@@ -210,10 +213,17 @@ pub enum ScenarioAction {
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
     },
-    /// Check scenario files without running them.
+    /// Check scenario files (or Molecule scenarios) without running them.
     Check {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Print the argos-cloud scenario equivalent to a Molecule scenario,
+    /// for switching for good (what changed is said on stderr).
+    Import {
+        /// molecule.yml, its folder, or the role's folder.
+        #[arg(value_name = "MOLECULE")]
+        path: PathBuf,
     },
     /// Print the JSON Schema of scenario files.
     Schema,

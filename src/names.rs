@@ -16,9 +16,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// name) within the 63 characters of an RDS identifier or a DNS label.
 pub const MAX_NAME_LEN: usize = 24;
 
-/// Longest group or host name: with the longest app and environment names,
-/// `<app>-<env>-<group>` is still within 63 characters.
-pub const MAX_PART_LEN: usize = 63 - 2 * MAX_NAME_LEN - 2;
+/// Longest group or host name: a host's name is its hostname, a DNS label.
+/// (Where a resource name `<app>-<env>-<group>` must fit an RDS identifier,
+/// on AWS, the formations' own constraints and CloudFormation check it.)
+pub const MAX_PART_LEN: usize = 63;
 
 /// Tag keys. `Name`, `Group`, `Env` and `App` are on every resource;
 /// `argos:run` and `argos:expires` only on environments the harness makes.
@@ -161,10 +162,14 @@ impl fmt::Display for NameRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NameRule::Empty => f.write_str("it is empty"),
-            NameRule::TooLong { len, longest } => write!(
+            NameRule::TooLong { len, longest } if *longest == MAX_NAME_LEN => write!(
                 f,
                 "it is {len} characters long; at most {longest} keep `<app>-<env>-<group>` \
                  within the 63 characters of RDS identifiers and DNS labels"
+            ),
+            NameRule::TooLong { len, longest } => write!(
+                f,
+                "it is {len} characters long; at most {longest}, the length of a DNS label"
             ),
             NameRule::MustStartWithLetter => f.write_str(
                 "it must start with a lowercase letter (CloudFormation stack names and RDS \
@@ -574,9 +579,16 @@ mod tests {
             AppName::new(&longest).unwrap(),
             EnvName::new(&longest).unwrap(),
         );
-        let group = Group::new(&"g".repeat(MAX_PART_LEN)).unwrap();
-        assert_eq!(names.resource(&group).len(), 63, "{group}");
-        assert!(Group::new(&"g".repeat(MAX_PART_LEN + 1)).is_err());
+        for group in ["database", "knowledge", "collector"] {
+            let group = Group::new(group).unwrap();
+            assert!(names.resource(&group).len() <= 63, "{group}");
+        }
+        assert!(Group::new(&"g".repeat(MAX_PART_LEN)).is_ok());
+        let error = Group::new(&"g".repeat(MAX_PART_LEN + 1)).unwrap_err();
+        assert!(
+            error.to_string().contains("the length of a DNS label"),
+            "{error}"
+        );
     }
 
     #[test]

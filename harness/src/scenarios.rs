@@ -140,7 +140,7 @@ pub async fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioRepo
 /// Whether every step of `scenario` ran and passed; the first that did not,
 /// with its outcome, when not.
 pub fn every_step_passed(scenario: &Scenario, report: &ScenarioReport) -> Result<(), String> {
-    for step in &scenario.steps {
+    for step in &scenario.steps() {
         match report.step(*step).map(|s| &s.outcome) {
             Some(Outcome::Passed(_)) => {}
             Some(other) => return Err(format!("{step}: {other:?}\n{report}")),

@@ -98,6 +98,7 @@ impl AwsBackend {
             playbooks: Playbooks::roles(&[Group::IMAGE.as_str()]),
             roles_path: Vec::new(),
             collections_path: Vec::new(),
+            environment: Vec::new(),
             extra_vars: provisioner.extra_vars.clone(),
             host_keys: known_hosts.host_keys(),
             log_dir: provisioner.project.path(".argos/logs"),

@@ -92,6 +92,9 @@ pub struct DeployRequest<'a> {
     pub roles_path: Vec<PathBuf>,
     /// Folders searched for collections (a scenario's installed requirements).
     pub collections_path: Vec<PathBuf>,
+    /// Further environment variables for Ansible (Molecule's `MOLECULE_*`,
+    /// which roles' playbooks read).
+    pub environment: Vec<(String, String)>,
     /// Passed to Ansible as extra vars: settings overrides, backend switches.
     pub extra_vars: Map<String, Value>,
     pub host_keys: HostKeys,
@@ -284,6 +287,7 @@ async fn run_playbook(
             std::env::join_paths(paths).map_err(std::io::Error::other)?,
         );
     }
+    command.envs(request.environment.iter().map(|(k, v)| (k, v)));
     if !request.collections_path.is_empty() {
         command.env(
             "ANSIBLE_COLLECTIONS_PATH",

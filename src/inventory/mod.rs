@@ -244,7 +244,9 @@ impl Inventory {
     }
 
     fn all_vars(&self) -> Value {
-        let mut vars = self.vars.all.clone();
+        // `group_vars: {all: ...}` is Ansible's way of writing `vars`.
+        let mut vars = self.vars.groups.get("all").cloned().unwrap_or_default();
+        vars.extend(self.vars.all.clone());
         vars.insert("app_name".into(), json!(self.env.app.as_str()));
         vars.insert("env_name".into(), json!(self.env.env.as_str()));
         Value::Object(vars)

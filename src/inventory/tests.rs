@@ -360,3 +360,70 @@ fn a_partial_environment_needs_only_its_own_groups_but_never_two_of_one() {
         "{error}"
     );
 }
+
+#[test]
+fn a_scenarios_hosts_groups_and_variables_reach_the_inventory() {
+    let host = |name: &str, group: &str, groups: &[&str]| Host {
+        name: format!("argos-dev-{name}"),
+        group: g(group),
+        groups: groups.iter().map(|x| g(x)).collect(),
+        address: "10.0.0.2".into(),
+        port: 22,
+        user: "admin".into(),
+        private_address: "10.0.0.2".into(),
+        vars: BTreeMap::new(),
+    };
+    let vars = |pairs: &[(&str, Value)]| -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    let inventory = Inventory::new(
+        names("dev"),
+        vec![
+            host("web-1", "web", &["cache_clients"]),
+            host("cache", "cache", &[]),
+        ],
+        Vec::new(),
+        Expect::anything(),
+    )
+    .unwrap()
+    .with_vars(InventoryVars {
+        all: vars(&[("port", json!(6380))]),
+        groups: BTreeMap::from([
+            (
+                "all".to_owned(),
+                vars(&[("motd", json!(["hi"])), ("port", json!(1))]),
+            ),
+            ("web".to_owned(), vars(&[("workers", json!(4))])),
+        ]),
+        hosts: BTreeMap::from([(
+            "argos-dev-cache".to_owned(),
+            vars(&[("role", json!("primary"))]),
+        )]),
+    });
+    let list = inventory.list();
+    assert_eq!(list["cache_clients"]["hosts"], json!(["argos-dev-web-1"]));
+    assert_eq!(list["web"]["vars"]["workers"], json!(4));
+    assert_eq!(
+        list["all"]["vars"]["motd"],
+        json!(["hi"]),
+        "group_vars.all is all's vars"
+    );
+    assert_eq!(
+        list["all"]["vars"]["port"],
+        json!(6380),
+        "vars win over group_vars.all"
+    );
+    assert_eq!(
+        list["_meta"]["hostvars"]["argos-dev-cache"]["role"],
+        json!("primary")
+    );
+    let file = inventory.static_file();
+    assert_eq!(file["all"]["children"]["web"]["vars"]["workers"], json!(4));
+    assert_eq!(
+        file["all"]["children"]["cache"]["hosts"]["argos-dev-cache"]["role"],
+        json!("primary")
+    );
+}

@@ -81,6 +81,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
+/// The rules beyond the types for a scenario read otherwise (Molecule's).
+pub(super) fn check_loaded(scenario: &Scenario, file: &Path) -> Result<(), ScenarioError> {
+    check(scenario).map_err(|(field, message)| ScenarioError::Invalid {
+        file: file.to_owned(),
+        line: None,
+        field,
+        message,
+    })
+}
+
 /// The rules beyond the types, as (field, message).
 fn check(scenario: &Scenario) -> Result<(), (String, String)> {
     if !scenario.name.chars().any(|c| c.is_ascii_alphanumeric()) {

@@ -7,10 +7,12 @@
 //! [`schema`] makes the JSON Schema editors complete from, [`run`] drives the
 //! steps on a backend through an [`guard::EnvironmentGuard`] that always
 //! cleans up, and [`report`] says what happened, per step, with durations.
+//! [`molecule`] reads a Molecule scenario into one of these.
 
 pub mod guard;
 mod load;
 mod locate;
+pub mod molecule;
 pub mod report;
 mod requirements;
 pub mod role;
@@ -25,6 +27,20 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::probe::{Connection, Expectations, HealthProbe, HostRef, ProbeKind};
 pub use load::{ScenarioError, load, parse};
+
+/// A scenario file or a Molecule scenario (see [`molecule::locate`]), with
+/// what reading a Molecule scenario changed or ignored.
+pub fn load_any(path: &std::path::Path) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    if molecule::is_molecule(path) {
+        let imported = molecule::load(path)?;
+        load::check_loaded(
+            &imported.scenario,
+            &imported.scenario.dir.join("molecule.yml"),
+        )?;
+        return Ok((imported.scenario, imported.notes));
+    }
+    Ok((load(path)?, Vec::new()))
+}
 
 use crate::backend::HostSpec;
 use crate::names::Group;

@@ -16,9 +16,12 @@ pub struct Installed {
     pub collections: Vec<String>,
 }
 
-/// Install every entry of `file`; `galaxy` is `ansible-galaxy`, for collections.
+/// Install every entry of `file`; `galaxy` is `ansible-galaxy`, for
+/// collections. A relative source is looked for from the file's folder,
+/// then from `also_from` (Molecule runs ansible-galaxy in the role's root).
 pub fn install(
     file: &Path,
+    also_from: Option<&Path>,
     roles_dir: &Path,
     collections_dir: &Path,
     galaxy: &Path,
@@ -27,7 +30,9 @@ pub fn install(
         .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
     let value: Value =
         serde_norway::from_str(&text).map_err(|e| format!("{}: not YAML: {e}", file.display()))?;
-    let base = file.parent().unwrap_or(Path::new("."));
+    let bases: Vec<&Path> = std::iter::once(file.parent().unwrap_or(Path::new(".")))
+        .chain(also_from)
+        .collect();
     // The old form is a list of roles; the new a map of roles and collections.
     let (roles, collections) = match &value {
         Value::Sequence(roles) => (roles.clone(), Vec::new()),
@@ -57,7 +62,7 @@ pub fn install(
     for (index, entry) in roles.iter().enumerate() {
         let at = format!("{}: roles[{index}]", file.display());
         let (name, source) = role_entry(entry).map_err(|e| format!("{at}: {e}"))?;
-        let Some(source) = source.and_then(|s| local_path(base, &s)) else {
+        let Some(source) = source.and_then(|s| local_path(&bases, &s)) else {
             let name = name.unwrap_or_default();
             return Err(format!(
                 "{at}: {name} would be fetched from Galaxy or Git, and there is no network \
@@ -93,7 +98,7 @@ pub fn install(
         let at = format!("{}: collections[{index}]", file.display());
         let (name, source) = collection_entry(entry).map_err(|e| format!("{at}: {e}"))?;
         let Some(source) = source
-            .and_then(|s| local_path(base, &s))
+            .and_then(|s| local_path(&bases, &s))
             .filter(|p| p.exists())
         else {
             return Err(format!(
@@ -145,16 +150,22 @@ fn looks_local(text: &str) -> bool {
 }
 
 /// A source that is on this machine: a path or `file://` URL, relative to
-/// the requirements file. None for Galaxy names and remote URLs.
-fn local_path(base: &Path, source: &str) -> Option<PathBuf> {
-    if let Some(path) = source.strip_prefix("file://") {
-        return Some(base.join(path));
+/// the first of `bases` where it exists. None for Galaxy names and remote URLs.
+fn local_path(bases: &[&Path], source: &str) -> Option<PathBuf> {
+    let path = match source.strip_prefix("file://") {
+        Some(path) => path,
+        None if source.contains("://") || source.starts_with("git+") || source.contains('@') => {
+            return None;
+        }
+        None => source,
+    };
+    let found = bases.iter().map(|b| b.join(path)).find(|p| p.exists());
+    match found {
+        Some(found) => Some(found),
+        // A path that exists nowhere is still a path: its error says so.
+        None if looks_local(source) || source.contains('/') => Some(bases[0].join(path)),
+        None => None,
     }
-    if source.contains("://") || source.starts_with("git+") || source.contains('@') {
-        return None;
-    }
-    let path = base.join(source);
-    (looks_local(source) || path.exists()).then_some(path)
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
@@ -184,6 +195,7 @@ mod tests {
         let roles = dir.path().join("run/roles");
         let installed = install(
             &file,
+            None,
             &roles,
             &dir.path().join("run/c"),
             Path::new("ansible-galaxy"),
@@ -195,6 +207,7 @@ mod tests {
         std::fs::write(&file, "- geerlingguy.ntp\n").unwrap();
         let error = install(
             &file,
+            None,
             &dir.path().join("run2"),
             &dir.path().join("c2"),
             Path::new("x"),
@@ -210,6 +223,7 @@ mod tests {
         std::fs::write(&file, "collections:\n  - community.general\n").unwrap();
         let error = install(
             &file,
+            None,
             &dir.path().join("run3"),
             &dir.path().join("c3"),
             Path::new("x"),

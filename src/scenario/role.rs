@@ -112,7 +112,14 @@ pub fn role_names(path: &Path) -> Vec<String> {
     let info = meta.as_ref().and_then(|m| m.get("galaxy_info"));
     let field = |key: &str| info.and_then(|i| i.get(key)).and_then(Value::as_str);
     if let Some(role_name) = field("role_name") {
-        if let Some(namespace) = field("namespace") {
+        // Molecule's rule (ansible-compat): the namespace, else the author.
+        let namespace = field("namespace").or_else(|| {
+            field("author").filter(|a| {
+                a.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+        });
+        if let Some(namespace) = namespace {
             names.push(format!("{namespace}.{role_name}"));
         }
         names.push(role_name.to_owned());

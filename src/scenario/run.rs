@@ -368,6 +368,35 @@ impl RunPlan {
         Ok(())
     }
 
+    /// What Molecule tells a role's playbooks about where they run; roles'
+    /// converge and verify playbooks read `MOLECULE_PROJECT_DIRECTORY`.
+    fn molecule_environment(&self, scenario: &Scenario) -> Vec<(String, String)> {
+        let RoleUnderTest::Directory { path, .. } = &self.role else {
+            return Vec::new();
+        };
+        vec![
+            (
+                "MOLECULE_PROJECT_DIRECTORY".into(),
+                path.display().to_string(),
+            ),
+            (
+                "MOLECULE_SCENARIO_DIRECTORY".into(),
+                scenario.dir.display().to_string(),
+            ),
+            (
+                "MOLECULE_SCENARIO_NAME".into(),
+                scenario
+                    .dir
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            ),
+            (
+                "MOLECULE_EPHEMERAL_DIRECTORY".into(),
+                self.work.path().display().to_string(),
+            ),
+        ]
+    }
+
     fn roles_dir(&self) -> PathBuf {
         self.work.path().join("roles")
     }
@@ -434,8 +463,13 @@ impl Steps<'_> {
             .options
             .project
             .path(&self.scenario.dir.join(file).to_string_lossy());
+        let role_root = match &self.plan.role {
+            RoleUnderTest::Directory { path, .. } => Some(path.as_path()),
+            _ => None,
+        };
         match requirements::install(
             &file,
+            role_root,
             &self.plan.roles_dir(),
             &self.plan.collections_dir(),
             &galaxy,
@@ -569,6 +603,7 @@ impl Steps<'_> {
             } else {
                 Vec::new()
             },
+            environment: self.plan.molecule_environment(self.scenario),
             extra_vars: self.extra_vars.clone(),
             host_keys: self.host_keys.clone(),
             log_dir: self.options.log_dir.clone(),

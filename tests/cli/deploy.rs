@@ -108,6 +108,7 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
         playbooks: Playbooks::roles(roles),
         roles_path: Vec::new(),
         collections_path: Vec::new(),
+        environment: Vec::new(),
         extra_vars: json!({"marker_dir": marker_dir.display().to_string(), "reason": "because"})
             .as_object()
             .unwrap()

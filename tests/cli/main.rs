@@ -4,6 +4,7 @@ mod aws;
 mod deploy;
 mod scenario;
 mod support;
+mod topology;
 mod workflows;
 
 use assert_cmd::Command;

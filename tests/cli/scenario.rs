@@ -40,7 +40,7 @@ fn check_names_the_file_the_line_and_the_field() {
         &project,
         "description: broken\nrole: app\ngroups: [app, database]\nexpect:\n  connectivity:\n    - {from: app, to: database, probe: postgres}\n    - from: app\n      to: knowledge\n      probe: ner\n",
         &[
-            "broken.yaml:8: expect.connectivity[1].to: knowledge is not one of the scenario's groups",
+            "broken.yaml:8: expect.connectivity[1].to: knowledge is not one of the scenario's hosts or groups",
         ],
     );
     check_refuses(

@@ -33,6 +33,17 @@ impl TempProject {
             dir.path().join(Project::SAMPLE_SETTINGS),
         )
         .unwrap();
+        // The playbooks themselves: validate checks the topology against them.
+        for entry in std::fs::read_dir(source.join("playbooks")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                std::fs::copy(
+                    &path,
+                    dir.path().join("playbooks").join(path.file_name().unwrap()),
+                )
+                .unwrap();
+            }
+        }
         Self { dir }
     }
 

@@ -4,6 +4,7 @@
 //! nothing is left behind. `cargo nextest run --profile roles` runs these.
 
 mod failing;
+mod galaxy;
 mod leaks;
 mod shipped;
 mod vagrant;

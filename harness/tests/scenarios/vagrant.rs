@@ -35,10 +35,13 @@ fn in_vagrant_index(stack: &str) -> Vec<String> {
 }
 
 async fn passes_on_vagrant(file: &str) {
+    passes_on_vagrant_as(shipped(file)).await;
+}
+
+async fn passes_on_vagrant_as(scenario: Scenario) {
     if !scenarios::available(LocalKind::Vagrant) {
         return;
     }
-    let scenario = shipped(file);
     let options = scenarios::options_on(LocalKind::Vagrant);
     let report = scenarios::run_with(&scenario, &options).await;
     assert_eq!(report.backend, "vagrant");
@@ -72,6 +75,14 @@ async fn app_on_vagrant() {
 #[tokio::test]
 async fn knowledge_on_vagrant() {
     passes_on_vagrant("knowledge.yaml").await;
+}
+
+/// A Galaxy-shaped role's own Molecule scenario, as it is, on Vagrant.
+#[tokio::test]
+async fn a_molecule_scenario_on_vagrant() {
+    let role = scenarios::workspace_root().join("tests/fixtures/galaxy/ansible-role-motd");
+    let (scenario, _) = argos_cloud::scenario::load_any(&role).unwrap_or_else(|e| panic!("{e}"));
+    passes_on_vagrant_as(scenario).await;
 }
 
 fn vagrant_backend(scenario: &Scenario, run: &RunTags) -> VagrantBackend {

@@ -158,6 +158,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     playbooks: Playbooks::Roles(roles.clone()),
                     roles_path: Vec::new(),
                     collections_path: Vec::new(),
+                    environment: Vec::new(),
                     extra_vars,
                     host_keys: HostKeys::Record(known_hosts_file(project, &names.stack())),
                     log_dir: project.path(".argos/logs"),

@@ -140,6 +140,7 @@ async fn run(
                 playbooks: Playbooks::Roles(roles.clone()),
                 roles_path: Vec::new(),
                 collections_path: Vec::new(),
+                environment: Vec::new(),
                 extra_vars,
                 host_keys: HostKeys::Record(known_hosts.clone()),
                 log_dir: project.path(".argos/logs"),

@@ -1,6 +1,5 @@
 //! `argos-cloud scenario run|check|schema`: the roles harness without cargo.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,17 +17,26 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             print!("{}", scenario::schema::json());
             Ok(ExitCode::SUCCESS)
         }
+        ScenarioAction::Import { path } => {
+            let (scenario, notes) = scenario::load_any(path).map_err(|e| e.to_string())?;
+            say_notes(&scenario.name, &notes);
+            print!("{}", scenario::molecule::to_yaml(&scenario));
+            Ok(ExitCode::SUCCESS)
+        }
         ScenarioAction::Check { files } => {
             // Every file is checked; all problems are shown at once.
             let mut problems = Vec::new();
             for file in files {
-                match scenario::load(file) {
-                    Ok(s) => println!(
-                        "ok: {} ({} steps, role {})",
-                        file.display(),
-                        s.steps.len(),
-                        s.role
-                    ),
+                match scenario::load_any(file) {
+                    Ok((s, notes)) => {
+                        say_notes(&s.name, &notes);
+                        println!(
+                            "ok: {} ({} steps, role {})",
+                            file.display(),
+                            s.steps().len(),
+                            s.role
+                        );
+                    }
                     Err(e) => problems.push(e.to_string()),
                 }
             }
@@ -57,8 +65,12 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             // Every file is read and checked before anything is created.
             let scenarios = files
                 .iter()
-                .map(|f| scenario::load(f).map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|f| {
+                    let (scenario, notes) = scenario::load_any(f).map_err(|e| e.to_string())?;
+                    say_notes(&scenario.name, &notes);
+                    Ok(scenario)
+                })
+                .collect::<Result<Vec<_>, String>>()?;
             let mut options = run::RunOptions::new(
                 project.clone(),
                 settings
@@ -80,7 +92,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             options.time_to_live = Duration::from_secs(*ttl);
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let mut failed = Vec::new();
-            let mut xml = Vec::new();
+            let mut reports = Vec::new();
             for scenario in &scenarios {
                 let outcome = runtime.block_on(argos_cloud::signal::until_signal(run::run(
                     scenario, &options,
@@ -99,12 +111,13 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                         if !report.passed() {
                             failed.push(scenario.name.clone());
                         }
-                        xml.push(report.junit());
+                        reports.push(report);
                     }
                 }
             }
             if let Some(path) = junit {
-                write_junit(path, &xml)?;
+                std::fs::write(path, scenario::report::junit(&reports))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             if failed.is_empty() {
                 Ok(ExitCode::SUCCESS)
@@ -115,19 +128,9 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
     }
 }
 
-/// One file for all scenarios: their suites side by side.
-fn write_junit(path: &Path, reports: &[String]) -> Result<(), String> {
-    let suites: String = reports
-        .iter()
-        .flat_map(|xml| {
-            xml.lines()
-                .filter(|l| !l.starts_with("<?xml") && !l.contains("testsuites"))
-                .map(|l| format!("{l}\n"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let text = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"argos-cloud scenarios\">\n{suites}</testsuites>\n"
-    );
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+/// What reading a Molecule scenario changed or ignored, once each.
+fn say_notes(scenario: &str, notes: &[String]) {
+    for note in notes {
+        eprintln!("scenario {scenario}: {note}");
+    }
 }
