@@ -9,6 +9,7 @@
 pub mod argos;
 pub mod aws;
 pub mod backend;
+pub mod backends;
 pub mod cli;
 pub mod deploy;
 pub mod destinations;

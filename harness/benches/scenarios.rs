@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use argos_cloud::backend::{BackendChoice, LocalKind};
+use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::scenario::report::ScenarioReport;
 use argos_harness::scenarios;
 

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use argos_cloud::backend::{Backend, BackendChoice, LocalKind};
+use argos_cloud::backend::Backend;
+use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::names::RunTags;
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;

@@ -113,7 +113,7 @@ impl AwsHosts {
                 .expect("an AWS call panicked")
         })
         .map_err(|signal| BackendError::Interrupted { signal })?
-        .map_err(BackendError::Aws)
+        .map_err(BackendError::from)
     }
 
     /// What `filter` finds (a dry run), as labelled objects.
@@ -143,7 +143,7 @@ impl AwsHosts {
     fn delete(&self, filter: SweepFilter) -> Result<Vec<Labelled>, BackendError> {
         let report = self.try_delete(filter)?;
         if let Some(failed) = report.failed.first() {
-            return Err(BackendError::Aws(EngineError::Cleanup {
+            return Err(BackendError::from(EngineError::Cleanup {
                 what: format!(
                     "{} {}: {}",
                     failed.object.kind, failed.object.name, failed.reason
@@ -204,6 +204,12 @@ impl Drop for AwsHosts {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+impl From<EngineError> for BackendError {
+    fn from(error: EngineError) -> Self {
+        BackendError::Failed(Box::new(error))
     }
 }
 

@@ -13,8 +13,8 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+pub use crate::backend::{Labelled, NotRemoved, SweepReport};
 pub use cli::DockerError;
-pub use sweep::{Labelled, NotRemoved, SweepReport};
 
 use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
@@ -362,6 +362,12 @@ pub(crate) fn ssh_key(dir: &Path, comment: &str, user: &str) -> Result<PathBuf, 
     std::fs::write(authorized.join(user), public)
         .map_err(DockerError::io("writing authorized_keys"))?;
     std::fs::canonicalize(&authorized).map_err(DockerError::io("locating authorized_keys"))
+}
+
+impl From<DockerError> for BackendError {
+    fn from(error: DockerError) -> Self {
+        BackendError::Failed(Box::new(error))
+    }
 }
 
 impl Backend for DockerBackend {

@@ -6,89 +6,13 @@
 //! uses) is reported with the command that removes it, and the sweep goes on:
 //! one bad leftover must not fail every later run on the machine.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
 use super::{DockerBackend, DockerError, cli};
-use crate::names::{AppName, EnvName, EnvNames, parse_rfc3339, tag_keys};
-
-/// One labelled Docker object.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Labelled {
-    /// container, network or volume.
-    pub kind: &'static str,
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-}
-
-impl Labelled {
-    pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
-    }
-
-    fn run(&self) -> Option<&str> {
-        self.label(tag_keys::RUN)
-    }
-
-    /// Expired, or carrying an expiry nobody can read (which counts as expired:
-    /// a harness object must never outlive its run by accident).
-    pub fn expired(&self, now: SystemTime) -> bool {
-        self.label(tag_keys::EXPIRES)
-            .is_none_or(|text| parse_rfc3339(text).is_none_or(|t| t <= now))
-    }
-}
-
-impl fmt::Display for Labelled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} (run {}, expires {})",
-            self.kind,
-            self.name,
-            self.run().unwrap_or("?"),
-            self.label(tag_keys::EXPIRES).unwrap_or("?")
-        )
-    }
-}
-
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SweepReport {
-    pub removed: Vec<Labelled>,
-    /// Left alone: harness objects of runs that are still alive.
-    pub kept: usize,
-    /// Expired objects that could not be removed, and how to remove them.
-    pub failed: Vec<NotRemoved>,
-}
-
-/// An expired object a sweep could not remove.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct NotRemoved {
-    pub object: Labelled,
-    pub reason: String,
-    /// The command that removes it (by hand, once its users are gone).
-    pub remove_with: String,
-}
-
-impl fmt::Display for NotRemoved {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reason: Vec<&str> = self
-            .reason
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        write!(
-            f,
-            "{}: {}; remove it with `{}`",
-            self.object,
-            reason.join("; "),
-            self.remove_with
-        )
-    }
-}
+use crate::backend::{Labelled, NotRemoved, SweepReport};
+use crate::names::{AppName, EnvName, EnvNames, tag_keys};
 
 const KINDS: [&str; 3] = ["container", "network", "volume"];
 

@@ -77,6 +77,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     scenario.dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    scenario.file = scenario
+        .dir
+        .join(file.file_name().unwrap_or(file.as_os_str()));
     check(&scenario).map_err(|(field, message)| invalid(field, message))?;
     Ok(scenario)
 }

@@ -54,6 +54,9 @@ pub struct Scenario {
     /// The scenario's name; the file's stem when the file does not say.
     #[serde(skip)]
     pub name: String,
+    /// The file it was read from.
+    #[serde(skip)]
+    pub file: PathBuf,
     /// The folder the scenario's relative paths start from (its file's).
     #[serde(skip)]
     pub dir: PathBuf,

@@ -225,6 +225,7 @@ impl Reader<'_> {
             .map_or_else(|| "role".to_owned(), |n| n.to_string_lossy().into_owned());
         let scenario = Scenario {
             name: format!("{role_name}-{}", self.scenario_name),
+            file: self.file.to_owned(),
             dir: self.scenario_dir.to_owned(),
             description: format!(
                 "Molecule scenario {} of {}",

@@ -10,7 +10,8 @@ use super::guard::EnvironmentGuard;
 use super::report::{Outcome, ScenarioReport, StepReport};
 use super::role::RoleUnderTest;
 use super::{Scenario, Step, requirements};
-use crate::backend::{BackendChoice, HostSpec, LocalKind};
+use crate::backend::HostSpec;
+use crate::backends::{BackendChoice, LocalKind};
 use crate::deploy::{
     self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks, RunKnownHosts,
 };
@@ -139,6 +140,13 @@ pub fn scenario_settings(
     })
 }
 
+/// Whether `scenario` fits the project: its role is found, its playbooks
+/// and requirements exist. What `run` checks before making anything.
+pub fn check_fits(scenario: &Scenario, options: &RunOptions) -> Result<(), RunError> {
+    let ScenarioSettings { settings, .. } = scenario_settings(scenario, options)?;
+    RunPlan::new(scenario, options, &settings.topology).map(drop)
+}
+
 /// Run `scenario` on the options' backend. Everything it makes is gone when
 /// this returns (or is dropped), unless keep-on-failure kept a failed
 /// environment.
@@ -168,7 +176,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         )
         .map_err(RunError::Backend)?;
     if backend.kind() == "aws" {
-        plan.check_on_aws(scenario, &options.project, &backend.settings().topology)?;
+        RunPlan::check_on_aws(scenario, &backend.settings().topology)?;
     }
     let steps_run = scenario.steps();
     // Without a data plane the converge steps are skipped: no Ansible needed.
@@ -296,7 +304,7 @@ impl RunPlan {
         topology: &Topology,
     ) -> Result<Self, RunError> {
         let problem = |message: String| RunError::Scenario {
-            file: scenario.dir.join(format!("{}.yaml", scenario.name)),
+            file: scenario.file.clone(),
             message,
         };
         let dir = options.project.path(&scenario.dir.to_string_lossy());
@@ -337,19 +345,9 @@ impl RunPlan {
 
     /// On AWS the formations make the hosts: a scenario asking for hosts
     /// or groups they do not have is refused before any call.
-    fn check_on_aws(
-        &self,
-        scenario: &Scenario,
-        project: &Project,
-        topology: &Topology,
-    ) -> Result<(), RunError> {
+    fn check_on_aws(scenario: &Scenario, topology: &Topology) -> Result<(), RunError> {
         let problem = |message: String| RunError::Scenario {
-            file: project.path(
-                &scenario
-                    .dir
-                    .join(format!("{}.yaml", scenario.name))
-                    .to_string_lossy(),
-            ),
+            file: scenario.file.clone(),
             message,
         };
         if !scenario.hosts.is_empty() {
@@ -455,10 +453,11 @@ impl Steps<'_> {
         let Some(file) = &self.scenario.requirements else {
             return Outcome::Skipped("no requirements".into());
         };
-        let Some(ansible) = self.ansible else {
-            return Outcome::Failed("no ansible-playbook was located".into());
-        };
-        let galaxy = ansible.program().with_file_name("ansible-galaxy");
+        // Roles are linked; only collections need ansible-galaxy.
+        let galaxy = self.ansible.map_or_else(
+            || PathBuf::from("ansible-galaxy"),
+            |a| a.program().with_file_name("ansible-galaxy"),
+        );
         let file = self
             .options
             .project

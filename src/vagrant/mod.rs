@@ -438,6 +438,12 @@ fn machine_state(text: &str, machine: &str) -> Option<String> {
     })
 }
 
+impl From<VagrantError> for BackendError {
+    fn from(error: VagrantError) -> Self {
+        BackendError::Failed(Box::new(error))
+    }
+}
+
 impl Backend for VagrantBackend {
     fn kind(&self) -> &'static str {
         "vagrant"

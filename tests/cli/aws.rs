@@ -242,6 +242,40 @@ fn an_unreachable_endpoint_is_a_clear_error() {
 }
 
 #[test]
+fn a_scenario_asking_for_hosts_the_formations_do_not_make_is_refused_before_any_call() {
+    let project = TempProject::shipped();
+    for (text, said) in [
+        (
+            "description: own hosts\nrole: app\nhosts: [{name: web, groups: [app]}]\n",
+            "hosts: on aws the formations make the hosts",
+        ),
+        (
+            "description: a group no formation makes\nrole: app\ngroups: [app, collector]\n",
+            "groups: no formation makes collector hosts on aws",
+        ),
+    ] {
+        let file = project.root().join("aws-hosts.yaml");
+        std::fs::write(&file, text).unwrap();
+        // The endpoint does not exist: any call would fail differently.
+        argos(&project)
+            .args([
+                "--backend",
+                "aws",
+                "--endpoint",
+                "http://127.0.0.1:9",
+                "--set",
+                "base_ami=ami-1e749f67",
+                "scenario",
+                "run",
+            ])
+            .arg(&file)
+            .assert()
+            .failure()
+            .stderr(contains("aws-hosts.yaml: ").and(contains(said)));
+    }
+}
+
+#[test]
 fn bad_settings_stop_a_commission_before_any_call() {
     let project = TempProject::shipped();
     // The endpoint does not exist: any call would fail differently.

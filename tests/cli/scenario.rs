@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 
-use argos_cloud::backend::{self, Backend, HostSpec, LocalKind};
+use argos_cloud::backend::{Backend, HostSpec};
+use argos_cloud::backends::{self, LocalKind};
 use argos_cloud::names::{EnvName, Group};
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
@@ -55,6 +56,24 @@ fn check_names_the_file_the_line_and_the_field() {
             "broken.yaml:6",
             "expect.connectivity[0].probe: unknown variant `pg`",
         ],
+    );
+    // Names the project does not know: said before anything is made.
+    check_refuses(
+        &project,
+        "description: unknown role\nrole: frontend\ngroups: [app]\n",
+        &[
+            "broken.yaml: role: \"frontend\" is not a project role (database, knowledge, broker, app, worker, image)",
+        ],
+    );
+    check_refuses(
+        &project,
+        "description: project role off its group\nrole: worker\ngroups: [app]\n",
+        &["role: the role under test, worker, needs its group in `groups`"],
+    );
+    check_refuses(
+        &project,
+        "description: missing playbook\nrole: app\ngroups: [app]\nplaybooks: {verify: verify.yml}\n",
+        &["playbooks.verify: ", "verify.yml does not exist"],
     );
 }
 
@@ -501,7 +520,7 @@ impl OperatorEnv {
         let file = root.join(Project::SAMPLE_SETTINGS);
         let text = std::fs::read_to_string(&file).unwrap();
         let settings = settings::parse(&file, &text, &Overrides::default()).unwrap();
-        let backend = backend::local(
+        let backend = backends::local(
             LocalKind::Docker,
             project,
             settings,
@@ -688,4 +707,50 @@ fn a_scenario_run_whose_run_id_is_taken_leaves_what_carries_it() {
         [format!("volume {}", volume.0)],
         "{text}"
     );
+}
+
+#[test]
+fn a_molecule_scenario_imports_to_a_scenario_file_that_checks() {
+    let project = TempProject::shipped();
+    let copy = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/galaxy/ansible-role-redis");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&fixture)
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let role = copy.path().join("ansible-role-redis");
+    let output = argos(&project)
+        .args(["scenario", "import"])
+        .arg(&role)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("privileged: true: hosts run unprivileged"),
+        "what changed is said: {stderr}"
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let imported = role.join("molecule/default/argos.yaml");
+    std::fs::write(&imported, &text).unwrap();
+    let scenario = argos_cloud::scenario::load(&imported).unwrap();
+    assert_eq!(scenario.hosts[0].name, "instance");
+    assert_eq!(
+        scenario.playbooks.converge.as_deref(),
+        Some(Path::new("converge.yml"))
+    );
+    assert_eq!(
+        scenario.role,
+        role.canonicalize().unwrap().display().to_string()
+    );
+    argos(&project)
+        .args(["scenario", "check"])
+        .arg(&imported)
+        .assert()
+        .success()
+        .stdout(contains("argos.yaml (5 steps"));
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use argos_cloud::backend::{BackendChoice, LocalKind};
+use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::project::Project;
 use argos_cloud::scenario::Step;
 use argos_cloud::scenario::report::{Outcome, ScenarioReport};

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::backend::LocalKind;
+use argos_cloud::backends::LocalKind;
 use argos_cloud::names::{EnvNames, Group, RunTags};
 use argos_cloud::progress::Progress;
 use argos_cloud::scenario::Step;

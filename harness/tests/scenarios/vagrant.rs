@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use argos_cloud::backend::LocalKind;
+use argos_cloud::backends::LocalKind;
 use argos_cloud::docker::DockerBackend;
 use argos_cloud::names::{EnvName, RunTags};
 use argos_cloud::progress::Progress;

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::backend::{self, Backend, HostSpec, LocalKind};
+use argos_cloud::backend::{Backend, HostSpec};
+use argos_cloud::backends::{self, LocalKind};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
     self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
@@ -28,7 +29,7 @@ pub fn command(
 ) -> Result<ExitCode, String> {
     let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
     let env = EnvName::new(env).map_err(|e| e.to_string())?;
-    let backend: Box<dyn Backend> = backend::local(
+    let backend: Box<dyn Backend> = backends::local(
         kind,
         project.clone(),
         loaded.settings,

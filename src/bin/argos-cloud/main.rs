@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use argos_cloud::backend::LocalKind;
+use argos_cloud::backends::LocalKind;
 use argos_cloud::cli::{BackendKind, Cli, Command};
 use argos_cloud::project::Project;
 use argos_cloud::settings::Overrides;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use argos_cloud::backend::{BackendChoice, LocalKind};
+use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::cli::{BackendKind, Cli, ScenarioAction};
 use argos_cloud::names::EnvName;
 use argos_cloud::project::Project;
@@ -25,9 +25,23 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
         }
         ScenarioAction::Check { files } => {
             // Every file is checked; all problems are shown at once.
+            let project = Project::open(&cli.root).ok();
             let mut problems = Vec::new();
             for file in files {
-                match scenario::load_any(file) {
+                let fits = |s: &scenario::Scenario| match &project {
+                    Some(project) => run::check_fits(
+                        s,
+                        &run::RunOptions::new(project.clone(), run::default_settings_file(project)),
+                    )
+                    .map_err(|e| e.to_string()),
+                    None => Ok(()),
+                };
+                match scenario::load_any(file)
+                    .map_err(|e| e.to_string())
+                    .and_then(|(s, notes)| {
+                        fits(&s)?;
+                        Ok((s, notes))
+                    }) {
                     Ok((s, notes)) => {
                         say_notes(&s.name, &notes);
                         println!(
@@ -37,7 +51,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                             s.role
                         );
                     }
-                    Err(e) => problems.push(e.to_string()),
+                    Err(e) => problems.push(e),
                 }
             }
             if problems.is_empty() {

@@ -1,8 +1,9 @@
 //! The interface the scenario runner, the environment guard and the CLI use
 //! for a backend that makes hosts: Docker containers, Vagrant machines, or
-//! an AWS environment ([`crate::aws::AwsHosts`]). Everything a backend makes
-//! carries the same tags (the four tags and the harness tags), so finding,
-//! checking and sweeping work alike on all of them.
+//! an AWS environment. Everything a backend makes carries the same tags
+//! (the four tags and the harness tags), so finding, checking and sweeping
+//! work alike on all of them. This module names no backend: they implement
+//! it, and [`crate::backends`] chooses one.
 //!
 //! The methods are synchronous on purpose: the guard's `Drop` must be able
 //! to tear an environment down without a runtime.
@@ -11,23 +12,21 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use crate::docker::{DockerBackend, DockerError, Labelled, SweepReport};
+mod objects;
+
+pub use objects::{Labelled, NotRemoved, SweepReport};
+
 use crate::inventory::{Expect, Inventory};
-use crate::names::{EnvName, EnvNames, Group, RunTags};
-use crate::progress::Progress;
-use crate::project::Project;
+use crate::names::{EnvName, EnvNames, Group};
 use crate::settings::Settings;
 use crate::topology::Topology;
-use crate::vagrant::{VagrantBackend, VagrantError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
+    /// What the backend said went wrong (a `DockerError`, a `VagrantError`,
+    /// an AWS `EngineError`), as it says it.
     #[error(transparent)]
-    Docker(#[from] DockerError),
-    #[error(transparent)]
-    Vagrant(#[from] VagrantError),
-    #[error(transparent)]
-    Aws(#[from] crate::aws::EngineError),
+    Failed(Box<dyn std::error::Error + Send + Sync>),
     #[error("stopped by {signal}")]
     Interrupted { signal: &'static str },
 }
@@ -143,95 +142,5 @@ pub trait Backend: Send + Sync {
     /// which the runner reports for every step it therefore skips.
     fn data_plane(&self) -> Result<(), String> {
         Ok(())
-    }
-}
-
-/// Which local backend to build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalKind {
-    Docker,
-    Vagrant,
-}
-
-impl LocalKind {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "docker" => Some(Self::Docker),
-            "vagrant" => Some(Self::Vagrant),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Docker => "docker",
-            Self::Vagrant => "vagrant",
-        }
-    }
-}
-
-/// Where a scenario's environment runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BackendChoice {
-    Local(LocalKind),
-    /// AWS, or the emulator at `endpoint`.
-    Aws {
-        endpoint: Option<String>,
-    },
-}
-
-impl BackendChoice {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Local(kind) => kind.as_str(),
-            Self::Aws { .. } => "aws",
-        }
-    }
-
-    /// The backend for environment `env`; AWS checks its formations first.
-    /// `bake_vars` are what Ansible sees when AWS bakes the image (local
-    /// backends bake nothing).
-    pub fn build(
-        &self,
-        project: Project,
-        settings: Settings,
-        env: &EnvName,
-        progress: Progress,
-        run: Option<RunTags>,
-        bake_vars: Map<String, Value>,
-    ) -> Result<Box<dyn Backend>, String> {
-        match self {
-            Self::Local(kind) => Ok(local(*kind, project, settings, progress, run)),
-            Self::Aws { endpoint } => Ok(Box::new(crate::aws::AwsHosts::connect(
-                project,
-                settings,
-                env,
-                endpoint.clone(),
-                progress,
-                run,
-                bake_vars,
-            )?)),
-        }
-    }
-}
-
-/// A local backend of `kind`. `run` labels everything it makes as a harness
-/// run's (None for an operator's own environment).
-pub fn local(
-    kind: LocalKind,
-    project: Project,
-    settings: Settings,
-    progress: Progress,
-    run: Option<RunTags>,
-) -> Box<dyn Backend> {
-    let docker = DockerBackend {
-        project,
-        settings,
-        progress,
-        run,
-    };
-    match kind {
-        LocalKind::Docker => Box::new(docker),
-        LocalKind::Vagrant => Box::new(VagrantBackend::new(docker)),
     }
 }
