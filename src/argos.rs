@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::probe::{Connection, Expectations, HealthProbe, ProbeKind};
+use crate::probe::{Connection, Expectations, HealthProbe, HttpProbe, ProbeKind};
 
 /// Switch on the roles' named stand-ins on a local backend: Fuseki, Stanford
 /// NER and the Argos app cannot be fetched here (the real ones stay the
@@ -59,13 +59,13 @@ pub fn standard_expectations(groups: &[String]) -> Expectations {
         }
     }
     if has("app") {
-        expect.health.push(HealthProbe::Http {
+        expect.health.push(HealthProbe::Http(HttpProbe {
             host: "app".into(),
             port: 80,
             path: "/health".into(),
             status: 200,
             body_contains: None,
-        });
+        }));
     }
     expect
 }

@@ -305,6 +305,7 @@ async fn run_playbook(
     let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
     let mut stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
     let (mut out_open, mut err_open) = (true, true);
+    let mut errors = Vec::new();
     while out_open || err_open {
         let line = tokio::select! {
             line = stdout.next_line(), if out_open => line?.or_else(|| { out_open = false; None }),
@@ -316,6 +317,9 @@ async fn run_playbook(
             if is_progress_line(&line) {
                 request.progress.say(format!("  {line}"));
             }
+            if (line.starts_with("ERROR!") || line.starts_with("[ERROR]")) && errors.len() < 5 {
+                errors.push(line);
+            }
         }
     }
     let status = child.wait().await?;
@@ -324,6 +328,7 @@ async fn run_playbook(
     let mut report = PlaybookReport::from_events(&file_name, &events_text);
     report.exit_code = status.code();
     report.log = log_path.display().to_string();
+    report.errors = errors;
     Ok(report)
 }
 

@@ -51,6 +51,9 @@ pub struct PlaybookReport {
     pub exit_code: Option<i32>,
     /// The full output, kept in a file.
     pub log: String,
+    /// Ansible's own error lines (`ERROR!`, `[ERROR]`): why a playbook
+    /// that never reached a host stopped.
+    pub errors: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -172,10 +175,18 @@ impl fmt::Display for PlaybookReport {
         if self.hosts.is_empty() && self.exit_code != Some(0) {
             writeln!(
                 f,
-                "  ansible-playbook ended with {} before any host ran; see the log",
+                "  ansible-playbook ended with {} before any host ran{}",
                 self.exit_code
-                    .map_or("a signal".to_owned(), |c| format!("exit code {c}"))
+                    .map_or("a signal".to_owned(), |c| format!("exit code {c}")),
+                if self.errors.is_empty() {
+                    "; see the log"
+                } else {
+                    ":"
+                }
             )?;
+            for error in &self.errors {
+                writeln!(f, "    {error}")?;
+            }
         }
         Ok(())
     }
@@ -257,7 +268,11 @@ mod tests {
         assert!(
             report
                 .to_string()
-                .contains("exit code 4 before any host ran")
+                .contains("exit code 4 before any host ran; see the log")
         );
+        report.errors = vec!["[ERROR]: couldn't resolve module/action 'timezone'.".into()];
+        assert!(report.to_string().contains(
+            "exit code 4 before any host ran:\n    [ERROR]: couldn't resolve module/action 'timezone'."
+        ));
     }
 }

@@ -2,23 +2,17 @@
 //! output, and a file's existence, mode, owner and content, on the host,
 //! over SSH. What the scenario gives is quoted for the remote shell.
 
-use super::{ATTEMPT_TIMEOUT, SshHost, excerpt};
+use super::{ATTEMPT_TIMEOUT, CommandProbe, FileProbe, SshHost, excerpt};
 
 /// `text` as one word for a POSIX shell.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-pub async fn command(
-    ssh: &SshHost,
-    run: &str,
-    exit_code: i32,
-    stdout_contains: Option<&str>,
-    stdout_matches: Option<&str>,
-    as_root: bool,
-) -> Result<String, String> {
-    let sudo = if as_root { "sudo -n " } else { "" };
-    let script = format!("{sudo}sh -c {}", shell_quote(run));
+pub async fn command(ssh: &SshHost, probe: &CommandProbe) -> Result<String, String> {
+    let exit_code = probe.exit_code;
+    let sudo = if probe.sudo { "sudo -n " } else { "" };
+    let script = format!("{sudo}sh -c {}", shell_quote(&probe.run));
     let (code, stdout, stderr) = ssh.run(&script, ATTEMPT_TIMEOUT).await?;
     if code != exit_code {
         let said = if stderr.is_empty() { &stdout } else { &stderr };
@@ -27,12 +21,12 @@ pub async fn command(
             excerpt(said)
         ));
     }
-    if let Some(text) = stdout_contains
-        && !stdout.contains(text)
+    if let Some(text) = &probe.stdout_contains
+        && !stdout.contains(text.as_str())
     {
         return Err(format!("its output lacks {text:?}: {}", excerpt(&stdout)));
     }
-    if let Some(pattern) = stdout_matches {
+    if let Some(pattern) = &probe.stdout_matches {
         // The scenario loader checked the pattern.
         let regex = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
         if !regex.is_match(&stdout) {
@@ -45,18 +39,8 @@ pub async fn command(
     Ok(format!("exited {code}: {}", excerpt(&stdout)))
 }
 
-/// What a file probe wants of a path.
-#[derive(Debug, Clone, Copy)]
-pub struct FileWant<'a> {
-    pub exists: bool,
-    pub mode: Option<&'a str>,
-    pub owner: Option<&'a str>,
-    pub group: Option<&'a str>,
-    pub contains: Option<&'a str>,
-}
-
-pub async fn file(ssh: &SshHost, path: &str, want: &FileWant<'_>) -> Result<String, String> {
-    let quoted = shell_quote(path);
+pub async fn file(ssh: &SshHost, want: &FileProbe) -> Result<String, String> {
+    let quoted = shell_quote(&want.path);
     // As root: a file only its owner may read is still checked.
     let (code, stat, stderr) = ssh
         .run(
@@ -76,23 +60,23 @@ pub async fn file(ssh: &SshHost, path: &str, want: &FileWant<'_>) -> Result<Stri
         fields.next().unwrap_or_default(),
         fields.next().unwrap_or_default(),
     );
-    if let Some(want_mode) = want.mode {
+    if let Some(want_mode) = &want.mode {
         let normal = |m: &str| m.trim_start_matches('0').to_owned();
         if normal(mode) != normal(want_mode) {
             return Err(format!("mode is {mode:0>4}, expected {want_mode}"));
         }
     }
-    if let Some(want_owner) = want.owner
+    if let Some(want_owner) = &want.owner
         && owner != want_owner
     {
         return Err(format!("owner is {owner}, expected {want_owner}"));
     }
-    if let Some(want_group) = want.group
+    if let Some(want_group) = &want.group
         && group != want_group
     {
         return Err(format!("group is {group}, expected {want_group}"));
     }
-    if let Some(text) = want.contains {
+    if let Some(text) = &want.contains {
         let (code, _, _) = ssh
             .run(
                 &format!("sudo -n grep -qF -- {} {quoted}", shell_quote(text)),

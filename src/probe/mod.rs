@@ -17,7 +17,10 @@ mod ssh;
 use std::fmt;
 use std::time::Duration;
 
-pub use spec::{Connection, Expectations, HealthProbe, HostRef, ProbeKind};
+pub use spec::{
+    CommandProbe, Connection, Expectations, FileProbe, HealthProbe, HostRef, HttpProbe, ProbeKind,
+    TcpProbe, UnitProbe,
+};
 pub use ssh::{SshHost, Tunnel};
 
 use crate::deploy::HostKeys;
@@ -74,10 +77,10 @@ pub async fn check(
     for spec in &topology.groups {
         for host in inventory.in_group(&spec.group) {
             for port in &spec.ports {
-                expect.health.push(HealthProbe::Tcp {
+                expect.health.push(HealthProbe::Tcp(TcpProbe {
                     host: host.name.clone(),
                     port: *port,
-                });
+                }));
             }
         }
     }
@@ -204,13 +207,13 @@ impl ProbeContext<'_> {
     pub async fn health(&self, probe: &HealthProbe) -> ProbeResult {
         let target = probe.host();
         let described = match probe {
-            HealthProbe::Http {
-                port, path, status, ..
-            } => format!("http {target}:{port}{path} answers {status}"),
-            HealthProbe::Unit { name, .. } => format!("unit {name} on {target} is active"),
-            HealthProbe::Tcp { port, .. } => format!("tcp {target}:{port} is open"),
-            HealthProbe::Command { run, .. } => format!("command `{run}` on {target}"),
-            HealthProbe::File { path, .. } => format!("file {path} on {target}"),
+            HealthProbe::Http(p) => {
+                format!("http {target}:{}{} answers {}", p.port, p.path, p.status)
+            }
+            HealthProbe::Unit(p) => format!("unit {} on {target} is active", p.name),
+            HealthProbe::Tcp(p) => format!("tcp {target}:{} is open", p.port),
+            HealthProbe::Command(p) => format!("command `{}` on {target}", p.run),
+            HealthProbe::File(p) => format!("file {} on {target}", p.path),
         };
         let host = match self.host(target) {
             Ok(host) => host,
@@ -220,63 +223,21 @@ impl ProbeContext<'_> {
         let outcome = self
             .retry(&described, || async {
                 match probe {
-                    HealthProbe::Http {
-                        port,
-                        path,
-                        status,
-                        body_contains,
-                        ..
-                    } => {
+                    HealthProbe::Http(p) => {
                         http_get(
                             &ssh,
                             &host.private_address,
-                            *port,
-                            path,
-                            *status,
-                            body_contains.as_deref(),
+                            p.port,
+                            &p.path,
+                            p.status,
+                            p.body_contains.as_deref(),
                         )
                         .await
                     }
-                    HealthProbe::Unit { name, .. } => unit_active(&ssh, name).await,
-                    HealthProbe::Tcp { port, .. } => {
-                        tcp_open(&ssh, &host.private_address, *port).await
-                    }
-                    HealthProbe::Command {
-                        run,
-                        exit_code,
-                        stdout_contains,
-                        stdout_matches,
-                        sudo,
-                        ..
-                    } => {
-                        files::command(
-                            &ssh,
-                            run,
-                            *exit_code,
-                            stdout_contains.as_deref(),
-                            stdout_matches.as_deref(),
-                            *sudo,
-                        )
-                        .await
-                    }
-                    HealthProbe::File {
-                        path,
-                        exists,
-                        mode,
-                        owner,
-                        group,
-                        contains,
-                        ..
-                    } => {
-                        let want = files::FileWant {
-                            exists: *exists,
-                            mode: mode.as_deref(),
-                            owner: owner.as_deref(),
-                            group: group.as_deref(),
-                            contains: contains.as_deref(),
-                        };
-                        files::file(&ssh, path, &want).await
-                    }
+                    HealthProbe::Unit(p) => unit_active(&ssh, &p.name).await,
+                    HealthProbe::Tcp(p) => tcp_open(&ssh, &host.private_address, p.port).await,
+                    HealthProbe::Command(p) => files::command(&ssh, p).await,
+                    HealthProbe::File(p) => files::file(&ssh, p).await,
                 }
             })
             .await;

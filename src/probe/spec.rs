@@ -44,56 +44,86 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase", try_from = "OneHealthProbe")]
 pub enum HealthProbe {
-    /// An HTTP GET on the host itself answers with this status.
-    Http {
-        host: HostRef,
-        port: u16,
-        #[serde(default = "root_path")]
-        path: String,
-        #[serde(default = "ok_status")]
-        status: u16,
-        /// Text the body must contain.
-        #[serde(default)]
-        body_contains: Option<String>,
-    },
-    /// A systemd unit is active.
-    Unit { host: HostRef, name: String },
-    /// Something listens on this port.
-    Tcp { host: HostRef, port: u16 },
-    /// A command run on the host (by `sh -c`, as the SSH user) exits with
-    /// this code, and its output holds what is asked.
-    Command {
-        host: HostRef,
-        run: String,
-        #[serde(default)]
-        exit_code: i32,
-        #[serde(default)]
-        stdout_contains: Option<String>,
-        #[serde(default)]
-        stdout_matches: Option<String>,
-        /// Run with sudo.
-        #[serde(default, rename = "become")]
-        sudo: bool,
-    },
-    /// A file (or directory) on the host exists with this mode, owner and content.
-    File {
-        host: HostRef,
-        path: String,
-        #[serde(default = "yes")]
-        exists: bool,
-        /// Octal, e.g. `"0640"`.
-        #[serde(default)]
-        mode: Option<String>,
-        #[serde(default)]
-        owner: Option<String>,
-        #[serde(default)]
-        group: Option<String>,
-        #[serde(default)]
-        contains: Option<String>,
-    },
+    Http(HttpProbe),
+    Unit(UnitProbe),
+    Tcp(TcpProbe),
+    Command(CommandProbe),
+    File(FileProbe),
 }
 
-/// YAML's form of [`HealthProbe`]: a map with exactly one of the keys.
+/// An HTTP GET on the host itself answers with this status.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpProbe {
+    pub host: HostRef,
+    pub port: u16,
+    #[serde(default = "root_path")]
+    pub path: String,
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    /// Text the body must contain.
+    #[serde(default)]
+    pub body_contains: Option<String>,
+}
+
+/// A systemd unit is active.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitProbe {
+    pub host: HostRef,
+    pub name: String,
+}
+
+/// Something listens on this port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TcpProbe {
+    pub host: HostRef,
+    pub port: u16,
+}
+
+/// A command run on the host exits with this code, and its output holds what is asked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandProbe {
+    pub host: HostRef,
+    /// The command, run by `sh -c` as the SSH user.
+    pub run: String,
+    #[serde(default)]
+    pub exit_code: i32,
+    /// Text the standard output must contain.
+    #[serde(default)]
+    pub stdout_contains: Option<String>,
+    /// A regular expression the standard output must match.
+    #[serde(default)]
+    pub stdout_matches: Option<String>,
+    /// Run with sudo.
+    #[serde(default, rename = "become")]
+    pub sudo: bool,
+}
+
+/// A file on the host exists (or not) with this mode, owner and content.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileProbe {
+    pub host: HostRef,
+    pub path: String,
+    #[serde(default = "yes")]
+    pub exists: bool,
+    /// Octal permission bits, e.g. "0640".
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Text the file must contain.
+    #[serde(default)]
+    pub contains: Option<String>,
+}
+
+/// YAML's form of [`HealthProbe`]: a map with exactly one of the keys, so
+/// that none or two is an error that says so.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OneHealthProbe {
@@ -109,159 +139,49 @@ struct OneHealthProbe {
     file: Option<FileProbe>,
 }
 
-/// A command run on the host exits with this code, and its output holds what is asked.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct CommandProbe {
-    host: HostRef,
-    /// The command, run by `sh -c` as the SSH user.
-    run: String,
-    #[serde(default)]
-    exit_code: i32,
-    /// Text the standard output must contain.
-    #[serde(default)]
-    stdout_contains: Option<String>,
-    /// A regular expression the standard output must match.
-    #[serde(default)]
-    stdout_matches: Option<String>,
-    /// Run with sudo.
-    #[serde(default, rename = "become")]
-    sudo: bool,
-}
-
-/// A file on the host exists (or not) with this mode, owner and content.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct FileProbe {
-    host: HostRef,
-    path: String,
-    #[serde(default = "yes")]
-    exists: bool,
-    /// Octal permission bits, e.g. "0640".
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
-    /// Text the file must contain.
-    #[serde(default)]
-    contains: Option<String>,
-}
-
-/// An HTTP GET on the host itself answers with this status.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct HttpProbe {
-    host: HostRef,
-    port: u16,
-    #[serde(default = "root_path")]
-    path: String,
-    #[serde(default = "ok_status")]
-    status: u16,
-    /// Text the body must contain.
-    #[serde(default)]
-    body_contains: Option<String>,
-}
-
-/// A systemd unit is active.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct UnitProbe {
-    host: HostRef,
-    name: String,
-}
-
-/// Something listens on this port.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct TcpProbe {
-    host: HostRef,
-    port: u16,
-}
-
 impl TryFrom<OneHealthProbe> for HealthProbe {
     type Error = &'static str;
 
     fn try_from(one: OneHealthProbe) -> Result<Self, Self::Error> {
-        let count = [
-            one.http.is_some(),
-            one.unit.is_some(),
-            one.tcp.is_some(),
-            one.command.is_some(),
-            one.file.is_some(),
+        let found: Vec<HealthProbe> = [
+            one.http.map(HealthProbe::Http),
+            one.unit.map(HealthProbe::Unit),
+            one.tcp.map(HealthProbe::Tcp),
+            one.command.map(HealthProbe::Command),
+            one.file.map(HealthProbe::File),
         ]
-        .iter()
-        .filter(|p| **p)
-        .count();
-        match count {
-            0 => return Err("a health probe needs one of http, unit, tcp, command, file"),
-            1 => {}
-            _ => return Err("a health probe has exactly one of http, unit, tcp, command, file"),
+        .into_iter()
+        .flatten()
+        .collect();
+        match <[HealthProbe; 1]>::try_from(found) {
+            Ok([probe]) => Ok(probe),
+            Err(found) if found.is_empty() => {
+                Err("a health probe needs one of http, unit, tcp, command, file")
+            }
+            Err(_) => Err("a health probe has exactly one of http, unit, tcp, command, file"),
         }
-        if let Some(p) = one.http {
-            return Ok(HealthProbe::Http {
-                host: p.host,
-                port: p.port,
-                path: p.path,
-                status: p.status,
-                body_contains: p.body_contains,
-            });
-        }
-        if let Some(p) = one.unit {
-            return Ok(HealthProbe::Unit {
-                host: p.host,
-                name: p.name,
-            });
-        }
-        if let Some(p) = one.tcp {
-            return Ok(HealthProbe::Tcp {
-                host: p.host,
-                port: p.port,
-            });
-        }
-        if let Some(p) = one.command {
-            return Ok(HealthProbe::Command {
-                host: p.host,
-                run: p.run,
-                exit_code: p.exit_code,
-                stdout_contains: p.stdout_contains,
-                stdout_matches: p.stdout_matches,
-                sudo: p.sudo,
-            });
-        }
-        let p = one.file.expect("one probe is present");
-        Ok(HealthProbe::File {
-            host: p.host,
-            path: p.path,
-            exists: p.exists,
-            mode: p.mode,
-            owner: p.owner,
-            group: p.group,
-            contains: p.contains,
-        })
     }
 }
 
 impl HealthProbe {
     pub fn host(&self) -> &HostRef {
         match self {
-            HealthProbe::Http { host, .. }
-            | HealthProbe::Unit { host, .. }
-            | HealthProbe::Tcp { host, .. }
-            | HealthProbe::Command { host, .. }
-            | HealthProbe::File { host, .. } => host,
+            HealthProbe::Http(p) => &p.host,
+            HealthProbe::Unit(p) => &p.host,
+            HealthProbe::Tcp(p) => &p.host,
+            HealthProbe::Command(p) => &p.host,
+            HealthProbe::File(p) => &p.host,
         }
     }
 
     /// The probe's key in YAML (`http`, `unit`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
-            HealthProbe::Http { .. } => "http",
-            HealthProbe::Unit { .. } => "unit",
-            HealthProbe::Tcp { .. } => "tcp",
-            HealthProbe::Command { .. } => "command",
-            HealthProbe::File { .. } => "file",
+            HealthProbe::Http(_) => "http",
+            HealthProbe::Unit(_) => "unit",
+            HealthProbe::Tcp(_) => "tcp",
+            HealthProbe::Command(_) => "command",
+            HealthProbe::File(_) => "file",
         }
     }
 }

@@ -206,19 +206,16 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
     for (i, probe) in scenario.expect.health.iter().enumerate() {
         let kind = probe.kind();
         let field = |name: &str| format!("expect.health[{i}].{kind}.{name}");
-        if let HealthProbe::Unit { name, .. } = probe {
-            unit_name(name).map_err(|message| (field("name"), message))?;
+        if let HealthProbe::Unit(p) = probe {
+            unit_name(&p.name).map_err(|message| (field("name"), message))?;
         }
-        if let HealthProbe::Command {
-            stdout_matches: Some(pattern),
-            ..
-        } = probe
+        if let HealthProbe::Command(p) = probe
+            && let Some(pattern) = &p.stdout_matches
         {
             regex::Regex::new(pattern).map_err(|e| (field("stdout_matches"), e.to_string()))?;
         }
-        if let HealthProbe::File {
-            mode: Some(mode), ..
-        } = probe
+        if let HealthProbe::File(p) = probe
+            && let Some(mode) = &p.mode
             && (mode.is_empty()
                 || mode.len() > 4
                 || !mode.chars().all(|c| ('0'..='7').contains(&c)))
