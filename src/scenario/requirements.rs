@@ -14,6 +14,8 @@ use serde_norway::Value;
 pub struct Installed {
     pub roles: Vec<String>,
     pub collections: Vec<String>,
+    /// What was given and has no meaning for a local source (`version`, `scm`).
+    pub ignored: Vec<String>,
 }
 
 /// Install every entry of `file`; `galaxy` is `ansible-galaxy`, for
@@ -57,11 +59,19 @@ pub fn install(
     let mut installed = Installed {
         roles: Vec::new(),
         collections: Vec::new(),
+        ignored: Vec::new(),
     };
     std::fs::create_dir_all(roles_dir).map_err(|e| e.to_string())?;
     for (index, entry) in roles.iter().enumerate() {
         let at = format!("{}: roles[{index}]", file.display());
         let (name, source) = role_entry(entry).map_err(|e| format!("{at}: {e}"))?;
+        for key in ["version", "scm"] {
+            if entry.get(key).is_some() {
+                installed.ignored.push(format!(
+                    "roles[{index}].{key} (a local source is taken as it is)"
+                ));
+            }
+        }
         let Some(source) = source.and_then(|s| local_path(&bases, &s)) else {
             let name = name.unwrap_or_default();
             return Err(format!(
@@ -189,7 +199,7 @@ mod tests {
         let file = dir.path().join("requirements.yml");
         std::fs::write(
             &file,
-            "roles:\n  - name: acme.redis\n    src: ./ansible-role-redis\n",
+            "roles:\n  - name: acme.redis\n    src: ./ansible-role-redis\n    version: 1.2.0\n",
         )
         .unwrap();
         let roles = dir.path().join("run/roles");
@@ -202,6 +212,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(installed.roles, ["acme.redis"]);
+        assert_eq!(
+            installed.ignored,
+            ["roles[0].version (a local source is taken as it is)"]
+        );
         assert!(roles.join("acme.redis/tasks").is_dir());
 
         std::fs::write(&file, "- geerlingguy.ntp\n").unwrap();

@@ -473,11 +473,17 @@ impl Steps<'_> {
             &self.plan.collections_dir(),
             &galaxy,
         ) {
-            Ok(installed) => Outcome::Passed(format!(
-                "installed offline: roles [{}], collections [{}]",
-                installed.roles.join(", "),
-                installed.collections.join(", ")
-            )),
+            Ok(installed) => {
+                let mut text = format!(
+                    "installed offline: roles [{}], collections [{}]",
+                    installed.roles.join(", "),
+                    installed.collections.join(", ")
+                );
+                if !installed.ignored.is_empty() {
+                    text.push_str(&format!("; ignored: {}", installed.ignored.join(", ")));
+                }
+                Outcome::Passed(text)
+            }
             Err(reason) => Outcome::Failed(reason),
         }
     }
