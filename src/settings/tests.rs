@@ -415,3 +415,55 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn the_topology_is_read_with_its_switches_and_its_problems_named() {
+    let settings = parse_text(SAMPLE).unwrap();
+    let order: Vec<&str> = settings
+        .topology
+        .deploy_order()
+        .map(|g| g.as_str())
+        .collect();
+    assert_eq!(order, ["database", "knowledge", "broker", "app", "worker"]);
+    let made: Vec<String> = settings
+        .topology
+        .environment_groups()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        made,
+        ["database", "knowledge", "app"],
+        "tasks_enabled is false"
+    );
+    let mut tasks = Overrides::default();
+    tasks.flag("tasks_enabled", "true");
+    let on = parse(Path::new(FILE), SAMPLE, &tasks).unwrap();
+    assert_eq!(on.topology.environment_groups().len(), 5);
+
+    let without: String = SAMPLE
+        .lines()
+        .take_while(|l| !l.starts_with("topology:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let errors = messages(parse_text(&without));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(&format!("{FILE}: missing key `topology`"))),
+        "{errors:?}"
+    );
+    let typo = SAMPLE.replace("memory_mb: 3072", "memory: 3072");
+    let errors = messages(parse_text(&typo));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`topology[1].memory`: unknown field `memory`")),
+        "{errors:?}"
+    );
+    let refused = Overrides::default().set("topology=app").unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "--set: `topology`: is a list, written in the settings file; no flag or variable replaces it"
+    );
+}
