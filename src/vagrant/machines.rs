@@ -58,6 +58,9 @@ pub struct Machine {
     /// Further Ansible groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Group>,
+    /// The machine's own local image (docker provider); default the list's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// The container (or VM) name: `<app>-<env>-<group>`.
     pub container: String,
     /// Loopback port forwarded to the machine's SSH (docker provider).
@@ -150,6 +153,7 @@ mod tests {
                 hostname: "app".into(),
                 group: None,
                 groups: Vec::new(),
+                image: None,
                 container: "argos-dev-app".into(),
                 ssh_port: 2201,
                 private_ip: "192.168.56.11".into(),
@@ -163,7 +167,10 @@ mod tests {
     #[test]
     fn the_list_round_trips_and_the_folder_vagrantfile_loads_the_projects() {
         let dir = tempfile::tempdir().unwrap();
-        let written = list();
+        let mut written = list();
+        written.machines[0].group = Some(Group::new("web").unwrap());
+        written.machines[0].groups = vec![Group::new("frontends").unwrap()];
+        written.machines[0].image = Some("my-app:dev".into());
         written
             .write(dir.path(), Path::new("/p/Vagrantfile"))
             .unwrap();
@@ -180,6 +187,8 @@ mod tests {
             "\"ssh_port\"",
             "\"docker_args\"",
             "\"private_key_path\"",
+            "\"group\": \"web\"",
+            "\"image\": \"my-app:dev\"",
         ] {
             assert!(json.contains(key), "{key} missing in {json}");
         }

@@ -227,6 +227,14 @@ impl VagrantBackend {
         }
         let ports =
             machines::free_ports(hosts.len()).map_err(VagrantError::io("choosing SSH ports"))?;
+        if provider != Provider::Docker {
+            for host in hosts.iter().filter(|h| h.image.is_some()) {
+                self.docker.progress.say(format!(
+                    "vagrant: host {} names an image; on {provider} it boots the box {} instead",
+                    host.name, self.docker.settings.vagrant.box_name
+                ));
+            }
+        }
         let list = MachineList {
             format: machines::FORMAT,
             stack: names.stack(),
@@ -252,6 +260,7 @@ impl VagrantBackend {
                     hostname: host.name.clone(),
                     group: Some(host.group.clone()),
                     groups: host.groups.clone(),
+                    image: host.image.clone(),
                     container: names.resource(&host.name),
                     ssh_port: port,
                     private_ip: format!("192.168.56.{}", 11 + index),
