@@ -17,7 +17,9 @@ pub mod report;
 mod requirements;
 pub mod role;
 pub mod run;
+mod run_plan;
 pub mod schema;
+mod steps;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,473 @@
+//! The steps of a scenario run, each on the environment its guard holds:
+//! what each does and what its outcome says (Molecule's names).
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::Scenario;
+use super::guard::EnvironmentGuard;
+use super::report::Outcome;
+use super::requirements;
+use super::role::RoleUnderTest;
+use super::run::RunOptions;
+use super::run_plan::RunPlan;
+use crate::backend::HostSpec;
+use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks};
+use crate::docker::Labelled;
+use crate::inventory::{Expect, Inventory, InventoryVars};
+use crate::names::{EnvNames, Group, parse_rfc3339, tag_keys};
+use crate::probe::{DatabaseLogin, ProbeContext};
+use crate::topology::Topology;
+
+pub(super) struct Steps<'a> {
+    pub(super) scenario: &'a Scenario,
+    pub(super) options: &'a RunOptions,
+    /// The settings file's values, then the overrides and the stand-ins.
+    pub(super) extra_vars: serde_json::Map<String, serde_json::Value>,
+    pub(super) ansible: Option<&'a AnsiblePlaybook>,
+    /// The run's own known_hosts file.
+    pub(super) host_keys: HostKeys,
+    pub(super) topology: &'a Topology,
+    pub(super) plan: &'a RunPlan,
+}
+
+impl Steps<'_> {
+    fn groups(&self) -> Vec<Group> {
+        self.scenario.host_groups()
+    }
+
+    /// The scenario's variables, by inventory name. A role tested on its own
+    /// runs as root, as Molecule's containers do (hosts are reached as the
+    /// SSH user): `ansible_become` unless the scenario says otherwise.
+    fn vars(&self, names: &EnvNames) -> InventoryVars {
+        let mut all: serde_json::Map<String, serde_json::Value> =
+            self.scenario.vars.clone().into_iter().collect();
+        if !self.plan.role.is_project_role() {
+            all.entry("ansible_become")
+                .or_insert(serde_json::Value::Bool(true));
+        }
+        InventoryVars {
+            all,
+            groups: self
+                .scenario
+                .group_vars
+                .iter()
+                .map(|(g, vars)| (g.clone(), vars.clone().into_iter().collect()))
+                .collect(),
+            hosts: self
+                .scenario
+                .host_vars
+                .iter()
+                .map(|(h, vars)| (names.resource(h), vars.clone().into_iter().collect()))
+                .collect(),
+        }
+    }
+
+    fn inventory(&self, guard: &EnvironmentGuard) -> Result<Inventory, String> {
+        let names = guard.backend().names(guard.env());
+        guard
+            .backend()
+            .inventory(guard.env(), Expect::groups(self.topology, &self.groups()))
+            .map(|inventory| inventory.with_vars(self.vars(&names)))
+            .map_err(|e| e.to_string())
+    }
+
+    fn hosts(&self) -> Vec<HostSpec> {
+        self.scenario.host_specs(self.topology)
+    }
+
+    pub(super) fn dependency(&self) -> Outcome {
+        let Some(file) = &self.scenario.requirements else {
+            return Outcome::Skipped("no requirements".into());
+        };
+        // Roles are linked; only collections need ansible-galaxy.
+        let galaxy = self.ansible.map_or_else(
+            || PathBuf::from("ansible-galaxy"),
+            |a| a.program().with_file_name("ansible-galaxy"),
+        );
+        let file = self
+            .options
+            .project
+            .path(&self.scenario.dir.join(file).to_string_lossy());
+        let role_root = match &self.plan.role {
+            RoleUnderTest::Directory { path, .. } => Some(path.as_path()),
+            _ => None,
+        };
+        match requirements::install(
+            &file,
+            role_root,
+            &self.plan.roles_dir(),
+            &self.plan.collections_dir(),
+            &galaxy,
+        ) {
+            Ok(installed) => {
+                let mut text = format!(
+                    "installed offline: roles [{}], collections [{}]",
+                    installed.roles.join(", "),
+                    installed.collections.join(", ")
+                );
+                if !installed.ignored.is_empty() {
+                    text.push_str(&format!("; ignored: {}", installed.ignored.join(", ")));
+                }
+                Outcome::Passed(text)
+            }
+            Err(reason) => Outcome::Failed(reason),
+        }
+    }
+
+    /// The converge playbooks: the scenario's, the project roles, or a
+    /// generated play applying the role under test.
+    fn converge_playbooks(&self) -> Result<Playbooks, String> {
+        if let Some(file) = &self.scenario.playbooks.converge {
+            return Ok(Playbooks::Files(vec![self.scenario_path(file)]));
+        }
+        if self.plan.role.is_project_role() {
+            let roles: Vec<String> = if self.scenario.converge.is_empty() {
+                let groups = self.topology.in_deploy_order(&self.groups());
+                let project = self
+                    .options
+                    .project
+                    .path(crate::project::Project::PLAYBOOKS);
+                groups
+                    .iter()
+                    .filter(|g| {
+                        self.topology.knows(g) && project.join(format!("{g}.yml")).is_file()
+                    })
+                    .map(|g| g.to_string())
+                    .chain(
+                        (self.plan.role.play_name() == Group::IMAGE.as_str())
+                            .then(|| Group::IMAGE.to_string()),
+                    )
+                    .collect()
+            } else {
+                self.scenario.converge.clone()
+            };
+            return Ok(Playbooks::Roles(roles));
+        }
+        let file = self.plan.work.path().join("converge.yml");
+        self.plan
+            .role
+            .write_converge(&file)
+            .map_err(|e| format!("writing the converge play: {e}"))?;
+        Ok(Playbooks::Files(vec![file]))
+    }
+
+    fn scenario_path(&self, file: &Path) -> PathBuf {
+        self.options
+            .project
+            .path(&self.scenario.dir.join(file).to_string_lossy())
+    }
+
+    /// Run one of the scenario's own playbooks (prepare, side_effect).
+    pub(super) async fn playbook(
+        &self,
+        guard: &EnvironmentGuard,
+        step: &str,
+        file: Option<&Path>,
+    ) -> Outcome {
+        let Some(file) = file else {
+            return Outcome::Skipped(format!("no {step} playbook"));
+        };
+        let path = self.scenario_path(file);
+        match self.deploy(guard, Playbooks::Files(vec![path])).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => {
+                Outcome::Failed(format!("{step} failed:\n{report}"))
+            }
+            Ok(report) => Outcome::Passed(format!(
+                "{}: {} change(s)",
+                file.display(),
+                report.changed()
+            )),
+        }
+    }
+
+    pub(super) fn create(&self, guard: &mut EnvironmentGuard) -> Outcome {
+        // Leftovers of killed runs go first, so they never pile up. One
+        // that cannot go is reported with its remedy; it must not fail this
+        // run (nor every later one).
+        let swept = match guard.backend().sweep(None, SystemTime::now()) {
+            Ok(report) => {
+                let mut text = format!(
+                    "swept {} expired object(s) of earlier runs",
+                    report.removed.len()
+                );
+                if !report.failed.is_empty() {
+                    text.push_str(&format!(
+                        "; kept {} that could not be removed:",
+                        report.failed.len()
+                    ));
+                    for failure in &report.failed {
+                        text.push_str(&format!("\n  {failure}"));
+                    }
+                }
+                text
+            }
+            Err(e) => format!("could not sweep expired leftovers of earlier runs: {e}"),
+        };
+        if let Err(e) = guard.commission(&self.hosts()) {
+            return Outcome::Failed(e.to_string());
+        }
+        let backend = guard.backend();
+        let hosts = match backend.status(guard.env()) {
+            Ok(hosts) => hosts
+                .iter()
+                .map(|h| format!("{} {}", h.group, h.state))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Err(e) => return Outcome::Failed(format!("reading what was made: {e}")),
+        };
+        Outcome::Passed(format!("on {}: {hosts}; {swept}", backend.kind()))
+    }
+
+    async fn deploy(
+        &self,
+        guard: &EnvironmentGuard,
+        playbooks: Playbooks,
+    ) -> Result<DeployReport, String> {
+        let Some(ansible) = self.ansible else {
+            return Err("no ansible-playbook was located".into());
+        };
+        let inventory = self.inventory(guard)?;
+        let request = DeployRequest {
+            project: &self.options.project,
+            inventory: &inventory,
+            topology: self.topology,
+            playbooks,
+            roles_path: vec![self.plan.roles_dir()],
+            collections_path: if self.plan.collections_dir().is_dir() {
+                vec![self.plan.collections_dir()]
+            } else {
+                Vec::new()
+            },
+            environment: self.plan.molecule_environment(self.scenario),
+            extra_vars: self.extra_vars.clone(),
+            host_keys: self.host_keys.clone(),
+            log_dir: self.options.log_dir.clone(),
+            reach_timeout: self.options.reach_timeout,
+            progress: self.options.progress.clone(),
+        };
+        deploy::deploy(ansible, &request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub(super) async fn converge(&self, guard: &EnvironmentGuard) -> Outcome {
+        let playbooks = match self.converge_playbooks() {
+            Ok(playbooks) => playbooks,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let what = describe(&playbooks);
+        match self.deploy(guard, playbooks).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => {
+                Outcome::Failed(format!("converge failed:\n{report}"))
+            }
+            Ok(report) => Outcome::Passed(format!("{what}: {} change(s)", report.changed())),
+        }
+    }
+
+    pub(super) async fn idempotence(&self, guard: &EnvironmentGuard) -> Outcome {
+        let role = self.plan.role.play_name();
+        // A project role runs its own playbook again; a role tested on its
+        // own runs the whole converge again, as Molecule does.
+        let playbooks =
+            if self.plan.role.is_project_role() && self.scenario.playbooks.converge.is_none() {
+                Playbooks::Roles(vec![role.to_owned()])
+            } else {
+                match self.converge_playbooks() {
+                    Ok(playbooks) => playbooks,
+                    Err(reason) => return Outcome::Failed(reason),
+                }
+            };
+        match self.deploy(guard, playbooks).await {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(report) if !report.succeeded() => Outcome::Failed(format!(
+                "idempotence: the second run of {role} failed:\n{report}"
+            )),
+            Ok(report) if report.changed() > 0 => {
+                let mut text = format!(
+                    "idempotence: the second run of {role} changed {} task(s), and must change none:",
+                    report.changed()
+                );
+                for playbook in &report.playbooks {
+                    for task in &playbook.changed_tasks {
+                        text.push_str(&format!(
+                            "\n  host {}: task \"{}\" changed",
+                            task.host, task.task
+                        ));
+                    }
+                }
+                Outcome::Failed(text)
+            }
+            Ok(_) => Outcome::Passed(format!("{role}: 0 changes on the second run")),
+        }
+    }
+
+    pub(super) async fn verify(&self, guard: &EnvironmentGuard) -> Outcome {
+        let mut lines = Vec::new();
+        let mut failures = 0;
+        if self.scenario.expect.tags {
+            match guard.backend().tagged_hosts(guard.run_id()) {
+                Ok(objects) => {
+                    let problems = tag_problems(guard, &self.hosts(), &objects, SystemTime::now());
+                    failures += problems.len();
+                    if problems.is_empty() {
+                        lines.push(format!(
+                            "ok    tags on {} object(s): Name, Group, Env, App, argos:run, argos:expires",
+                            objects.len()
+                        ));
+                    }
+                    lines.extend(problems);
+                }
+                Err(e) => {
+                    failures += 1;
+                    lines.push(format!("FAIL  tags: {e}"));
+                }
+            }
+        }
+        if let Err(reason) = guard.backend().data_plane() {
+            // Tags are control plane and were checked; probes cannot run.
+            return if failures > 0 {
+                Outcome::Failed(format!("{failures} check(s) failed:\n{}", lines.join("\n")))
+            } else {
+                lines.push(format!("skip  health and connectivity probes: {reason}"));
+                Outcome::Skipped(format!("{reason}\n{}", lines.join("\n")))
+            };
+        }
+        let inventory = match self.inventory(guard) {
+            Ok(inventory) => inventory,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let context = ProbeContext {
+            inventory: &inventory,
+            host_keys: self.host_keys.clone(),
+            login: DatabaseLogin::of(&guard.backend().settings().database),
+            deadline: self.options.probe_deadline,
+        };
+        for result in context.run_all(&self.scenario.expect).await {
+            if !result.passed() {
+                failures += 1;
+            }
+            lines.push(result.to_string());
+        }
+        if let Some(file) = &self.scenario.playbooks.verify {
+            let path = self.scenario_path(file);
+            match self.deploy(guard, Playbooks::Files(vec![path])).await {
+                Ok(report) if report.succeeded() => {
+                    lines.push(format!("ok    verify playbook {}", file.display()));
+                }
+                Ok(report) => {
+                    failures += 1;
+                    lines.push(format!(
+                        "FAIL  verify playbook {}:\n{report}",
+                        file.display()
+                    ));
+                }
+                Err(reason) => {
+                    failures += 1;
+                    lines.push(format!(
+                        "FAIL  verify playbook {}: {reason}",
+                        file.display()
+                    ));
+                }
+            }
+        }
+        let text = lines.join("\n");
+        if failures > 0 {
+            Outcome::Failed(format!("{failures} check(s) failed:\n{text}"))
+        } else {
+            Outcome::Passed(format!("{} check(s) passed\n{text}", lines.len()))
+        }
+    }
+
+    pub(super) fn destroy(&self, guard: &mut EnvironmentGuard) -> Outcome {
+        let run = guard.run_id().to_owned();
+        let made = guard.made();
+        match guard.destroy() {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(_) if !made => {
+                Outcome::Passed("this run made nothing, so it removed nothing".into())
+            }
+            Ok(left) if left.is_empty() => Outcome::Passed(format!(
+                "removed; nothing tagged {}={run} is left",
+                tag_keys::RUN
+            )),
+            Ok(left) => Outcome::Failed(format!(
+                "decommission left {} object(s) behind (now swept): {}",
+                left.len(),
+                left.iter()
+                    .map(Labelled::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// What is wrong with the tags (Docker labels) of a run's objects.
+fn tag_problems(
+    guard: &EnvironmentGuard,
+    hosts: &[HostSpec],
+    objects: &[Labelled],
+    now: SystemTime,
+) -> Vec<String> {
+    let names = guard.backend().names(guard.env());
+    let mut problems = Vec::new();
+    for object in objects {
+        let mut wrong = |key: &str, want: Option<&str>| {
+            let have = object.label(key);
+            let bad = match want {
+                Some(want) => have != Some(want),
+                None => have.is_none(),
+            };
+            if bad {
+                problems.push(format!(
+                    "FAIL  tags on {} {}: {key} is {}, expected {}",
+                    object.kind,
+                    object.name,
+                    have.map_or("missing".to_owned(), |v| format!("{v:?}")),
+                    want.map_or("a value".to_owned(), |v| format!("{v:?}"))
+                ));
+            }
+        };
+        let group = object.label(tag_keys::GROUP).and_then(Group::parse);
+        match group {
+            Some(group) => {
+                // A host is named after its group, or after itself
+                // (`hosts[].name`); what it is named must be one of those.
+                let name = object.label(tag_keys::NAME).unwrap_or_default();
+                let own_name = hosts
+                    .iter()
+                    .any(|h| h.group == group && names.resource(&h.name) == name);
+                if !own_name {
+                    wrong(tag_keys::NAME, Some(&names.resource(&group)));
+                }
+            }
+            None => wrong(tag_keys::GROUP, Some("a group name")),
+        }
+        wrong(tag_keys::ENV, Some(names.env.as_str()));
+        wrong(tag_keys::APP, Some(names.app.as_str()));
+        wrong(tag_keys::RUN, Some(guard.run_id()));
+        match object.label(tag_keys::EXPIRES).and_then(parse_rfc3339) {
+            Some(expires) if expires > now => {}
+            _ => wrong(tag_keys::EXPIRES, Some("a time in the future")),
+        }
+    }
+    problems
+}
+
+/// What a deploy runs, in a few words for the report.
+fn describe(playbooks: &Playbooks) -> String {
+    match playbooks {
+        Playbooks::Roles(roles) => roles.join(", "),
+        Playbooks::Files(files) => files
+            .iter()
+            .map(|f| {
+                f.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
