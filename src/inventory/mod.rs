@@ -42,6 +42,13 @@ pub struct Host {
     pub vars: BTreeMap<String, String>,
 }
 
+impl Host {
+    /// Whether the host is in `group`, by its `Group` tag or a further group.
+    pub fn is_in(&self, group: &Group) -> bool {
+        &self.group == group || self.groups.contains(group)
+    }
+}
+
 /// A managed database (RDS): an address, not a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseEndpoint {
@@ -273,9 +280,7 @@ impl Inventory {
 
     /// The hosts in `group`, by their `Group` tag or a further group.
     pub fn in_group<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = &'a Host> + 'a {
-        self.hosts
-            .iter()
-            .filter(move |h| &h.group == group || h.groups.contains(group))
+        self.hosts.iter().filter(move |h| h.is_in(group))
     }
 
     /// Ansible's dynamic-inventory answer to `--list`.

@@ -163,9 +163,7 @@ impl ProbeContext<'_> {
             .find(|h| h.name == name || h.name == full)
             .or_else(|| {
                 let group = Group::parse(name)?;
-                hosts
-                    .iter()
-                    .find(|h| h.group == group || h.groups.contains(&group))
+                hosts.iter().find(|h| h.is_in(&group))
             })
             .ok_or_else(|| format!("the environment has no host or group {name}"))
             .and_then(|host| {

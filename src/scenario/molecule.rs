@@ -63,16 +63,7 @@ pub fn load(path: &Path) -> Result<Imported, ScenarioError> {
         .unwrap_or(Path::new("."))
         .to_owned();
     let mut vars: BTreeMap<String, String> = std::env::vars().collect();
-    for (key, value) in [
-        ("MOLECULE_PROJECT_DIRECTORY", role_dir.display().to_string()),
-        (
-            "MOLECULE_SCENARIO_DIRECTORY",
-            scenario_dir.display().to_string(),
-        ),
-        ("MOLECULE_SCENARIO_NAME", scenario_name.clone()),
-    ] {
-        vars.insert(key.to_owned(), value);
-    }
+    vars.extend(variables(&role_dir, &scenario_dir));
     let expanded = expand(&text, &vars);
     let value: Value = serde_norway::from_str(&expanded).map_err(|e| {
         let line = e.location().map(|l| l.line());
@@ -92,6 +83,27 @@ pub fn load(path: &Path) -> Result<Imported, ScenarioError> {
         notes: Vec::new(),
     }
     .read(&value)
+}
+
+/// The variables Molecule sets for a scenario in `scenario_dir` of the role
+/// in `role_dir`: `molecule.yml` may use them, and so may the role's
+/// playbooks (Ansible gets them too).
+pub fn variables(role_dir: &Path, scenario_dir: &Path) -> Vec<(String, String)> {
+    let scenario_name = scenario_dir.file_name().map_or_else(
+        || "default".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    vec![
+        (
+            "MOLECULE_PROJECT_DIRECTORY".into(),
+            role_dir.display().to_string(),
+        ),
+        (
+            "MOLECULE_SCENARIO_DIRECTORY".into(),
+            scenario_dir.display().to_string(),
+        ),
+        ("MOLECULE_SCENARIO_NAME".into(), scenario_name),
+    ]
 }
 
 fn invalid(file: &Path, field: &str, message: &str) -> ScenarioError {

@@ -94,27 +94,12 @@ impl RunPlan {
         let RoleUnderTest::Directory { path, .. } = &self.role else {
             return Vec::new();
         };
-        vec![
-            (
-                "MOLECULE_PROJECT_DIRECTORY".into(),
-                path.display().to_string(),
-            ),
-            (
-                "MOLECULE_SCENARIO_DIRECTORY".into(),
-                scenario.dir.display().to_string(),
-            ),
-            (
-                "MOLECULE_SCENARIO_NAME".into(),
-                scenario
-                    .dir
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            ),
-            (
-                "MOLECULE_EPHEMERAL_DIRECTORY".into(),
-                self.work.path().display().to_string(),
-            ),
-        ]
+        let mut variables = super::molecule::variables(path, &scenario.dir);
+        variables.push((
+            "MOLECULE_EPHEMERAL_DIRECTORY".into(),
+            self.work.path().display().to_string(),
+        ));
+        variables
     }
 
     pub(super) fn roles_dir(&self) -> PathBuf {

@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 
 use predicates::str::contains;
 
-use argos_cloud::backend::{Backend, HostSpec};
+use argos_cloud::backend::Backend;
 use argos_cloud::backends::{self, LocalKind};
-use argos_cloud::names::{EnvName, Group};
+use argos_cloud::names::EnvName;
 use argos_cloud::progress::Progress;
 use argos_cloud::project::Project;
 use argos_cloud::settings::{self, Overrides};
-use argos_cloud::topology::Topology;
 
 use crate::argos;
 use crate::support::{self, Running, TempProject, argos_command, docker_here};
@@ -532,8 +531,7 @@ impl OperatorEnv {
         made.backend
             .commission(
                 &made.env,
-                &["database", "app"]
-                    .map(|g| HostSpec::for_group(&Group::new(g).unwrap(), &Topology::default())),
+                &argos_harness::scenarios::hosts(&["database", "app"]),
             )
             .unwrap();
         made
