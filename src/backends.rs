@@ -54,8 +54,7 @@ impl BackendChoice {
     }
 
     /// The backend for environment `env`; AWS checks its formations first.
-    /// `bake_vars` are what Ansible sees when AWS bakes the image (local
-    /// backends bake nothing).
+    /// `bake_vars` are what Ansible sees when the image is baked.
     pub fn build(
         &self,
         project: Project,
@@ -66,7 +65,7 @@ impl BackendChoice {
         bake_vars: Map<String, Value>,
     ) -> Result<Box<dyn Backend>, String> {
         match self {
-            Self::Local(kind) => Ok(local(*kind, project, settings, progress, run)),
+            Self::Local(kind) => Ok(local(*kind, project, settings, progress, run, bake_vars)),
             Self::Aws { endpoint } => Ok(Box::new(crate::aws::AwsHosts::connect(
                 project,
                 settings,
@@ -81,19 +80,22 @@ impl BackendChoice {
 }
 
 /// A local backend of `kind`. `run` labels everything it makes as a harness
-/// run's (None for an operator's own environment).
+/// run's (None for an operator's own environment); `bake_vars` are what
+/// Ansible sees when the image is baked.
 pub fn local(
     kind: LocalKind,
     project: Project,
     settings: Settings,
     progress: Progress,
     run: Option<RunTags>,
+    bake_vars: Map<String, Value>,
 ) -> Box<dyn Backend> {
     let docker = DockerBackend {
         project,
         settings,
         progress,
         run,
+        bake_vars,
     };
     match kind {
         LocalKind::Docker => Box::new(docker),

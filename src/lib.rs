@@ -10,6 +10,7 @@ pub mod argos;
 pub mod aws;
 pub mod backend;
 pub mod backends;
+pub mod bake;
 pub mod cli;
 pub mod deploy;
 pub mod destinations;

@@ -6,12 +6,17 @@
 //!
 //! ```yaml
 //! topology:
-//!   - {group: database, singleton: true}
-//!   - {group: knowledge, singleton: true, memory_mb: 3072}
-//!   - {group: broker, singleton: true, when: tasks_enabled}
-//!   - {group: app}
-//!   - {group: worker, when: tasks_enabled}
+//!   - {group: database, singleton: true, after: []}
+//!   - {group: knowledge, singleton: true, memory_mb: 3072, after: []}
+//!   - {group: broker, singleton: true, when: tasks_enabled, after: []}
+//!   - {group: app, baked: true, after: [database, knowledge, broker]}
+//!   - {group: worker, baked: true, when: tasks_enabled, after: [database, knowledge, broker]}
 //! ```
+//!
+//! `after` makes the deploy a dependency graph: groups that wait for
+//! nothing unfinished converge at the same time. A group without `after`
+//! waits for every group listed before it, so a list without any is
+//! deployed one group after another, in its order.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,6 +51,15 @@ pub struct GroupSpec {
     /// instance type, a count), so no template default is relied on.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// Its hosts start from `<app>-image`, the bake of `playbooks/image.yml`
+    /// (on AWS the formation's `AppImageId` says so; local backends bake it
+    /// once per content and reuse it).
+    #[serde(default)]
+    pub baked: bool,
+    /// The groups whose deploy must finish before this one's starts; each
+    /// listed before it. Absent: every group listed before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<Group>>,
 }
 
 impl GroupSpec {
@@ -59,6 +73,8 @@ impl GroupSpec {
             memory_mb: None,
             ports: Vec::new(),
             parameters: BTreeMap::new(),
+            baked: false,
+            after: None,
         }
     }
 }
@@ -89,6 +105,15 @@ pub enum TopologyError {
     },
     #[error("topology[{index}].when: {key:?} is not a settings key of this file")]
     UnknownSwitch { index: usize, key: String },
+    #[error(
+        "topology[{index}].after: {after} is not listed before {group}: a group waits only \
+         for groups above it (the list is the deploy order)"
+    )]
+    AfterNotAbove {
+        index: usize,
+        group: Group,
+        after: Group,
+    },
     #[error("topology[{index}]: group {group} has no playbook: add {playbook}")]
     NoPlaybook {
         index: usize,
@@ -154,6 +179,52 @@ impl Topology {
             .unwrap_or(DEFAULT_MEMORY_MB)
     }
 
+    /// Whether hosts of `group` start from the baked `<app>-image`.
+    pub fn is_baked(&self, group: &Group) -> bool {
+        self.get(group).is_some_and(|g| g.baked)
+    }
+
+    /// The groups `group` waits for before its deploy starts: its `after`,
+    /// else every group listed before it. A group the topology does not
+    /// list (a scenario's own) waits for every listed group.
+    pub fn waits_for(&self, group: &Group) -> Vec<Group> {
+        let index = self.groups.iter().position(|g| &g.group == group);
+        match index {
+            Some(index) => match &self.groups[index].after {
+                Some(after) => after.clone(),
+                None => self.groups[..index]
+                    .iter()
+                    .map(|g| g.group.clone())
+                    .collect(),
+            },
+            None => self.groups.iter().map(|g| g.group.clone()).collect(),
+        }
+    }
+
+    /// `groups` in waves: each wave's groups wait only for groups of the
+    /// waves before it, so a wave's groups can converge at the same time.
+    /// Waiting for a group that is not in `groups` (not deployed this time)
+    /// is no wait. Groups keep their deploy order within a wave.
+    pub fn deploy_waves(&self, groups: &[Group]) -> Vec<Vec<Group>> {
+        let ordered = self.in_deploy_order(groups);
+        let mut waves: Vec<Vec<Group>> = Vec::new();
+        let mut wave_of: BTreeMap<&Group, usize> = BTreeMap::new();
+        for group in &ordered {
+            let wave = self
+                .waits_for(group)
+                .iter()
+                .filter_map(|before| wave_of.get(before).map(|w| w + 1))
+                .max()
+                .unwrap_or(0);
+            wave_of.insert(group, wave);
+            if waves.len() <= wave {
+                waves.resize(wave + 1, Vec::new());
+            }
+            waves[wave].push(group.clone());
+        }
+        waves
+    }
+
     /// `groups` sorted into deploy order; groups the topology does not list
     /// (a scenario's own) go last, in the order given.
     pub fn in_deploy_order(&self, groups: &[Group]) -> Vec<Group> {
@@ -199,6 +270,17 @@ impl Topology {
                     index,
                     key: key.clone(),
                 });
+            }
+            // Only groups above: the list stays a deploy order, and no
+            // group can wait for itself through others.
+            for after in spec.after.iter().flatten() {
+                if !self.groups[..index].iter().any(|g| &g.group == after) {
+                    return Err(TopologyError::AfterNotAbove {
+                        index,
+                        group,
+                        after: after.clone(),
+                    });
+                }
             }
         }
         Ok(())
@@ -326,6 +408,62 @@ mod tests {
             "topology[0].when: \"taks_enabled\" is not a settings key of this file"
         );
         topology(ARGOS).check(|k| k == "tasks_enabled").unwrap();
+        let below = topology("[{group: app, after: [database]}, {group: database}]");
+        assert_eq!(
+            below.check(|_| true).unwrap_err().to_string(),
+            "topology[0].after: database is not listed before app: a group waits only \
+             for groups above it (the list is the deploy order)"
+        );
+        let itself = topology("[{group: app, after: [app]}]");
+        assert!(matches!(
+            itself.check(|_| true),
+            Err(TopologyError::AfterNotAbove { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn groups_that_wait_for_nothing_unfinished_deploy_in_one_wave() {
+        let names = |waves: Vec<Vec<Group>>| -> Vec<Vec<String>> {
+            waves
+                .iter()
+                .map(|w| w.iter().map(ToString::to_string).collect())
+                .collect()
+        };
+        let graph = topology(
+            "
+- {group: database, after: []}
+- {group: knowledge, after: []}
+- {group: broker, after: []}
+- {group: app, baked: true, after: [database, knowledge, broker]}
+- {group: worker, baked: true, after: [database, broker]}
+",
+        );
+        let all: Vec<Group> = graph.deploy_order().cloned().collect();
+        assert_eq!(
+            names(graph.deploy_waves(&all)),
+            [
+                vec!["database", "knowledge", "broker"],
+                vec!["app", "worker"]
+            ]
+        );
+        // Waiting for a group not deployed this time is no wait.
+        assert_eq!(
+            names(graph.deploy_waves(&[group("app"), group("knowledge")])),
+            [vec!["knowledge"], vec!["app"]]
+        );
+        assert_eq!(
+            names(graph.deploy_waves(&[group("worker")])),
+            [vec!["worker"]]
+        );
+        assert!(graph.is_baked(&group("app")) && !graph.is_baked(&group("database")));
+        // No `after` anywhere: one group after another, as listed; a
+        // scenario's own group goes last.
+        let plain = topology(ARGOS);
+        let order = [group("app"), group("collector"), group("database")];
+        assert_eq!(
+            names(plain.deploy_waves(&order)),
+            [vec!["database"], vec!["app"], vec!["collector"]]
+        );
     }
 
     #[test]

@@ -5,42 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use argos_aws::Instance;
-use serde_json::{Map, Value};
 
 use super::{AwsBackend, EngineError};
-use crate::deploy::{self, AnsiblePlaybook, DeployError, DeployRequest, Playbooks, RunKnownHosts};
+pub use crate::bake::Provisioner;
+use crate::deploy::{self, DeployRequest, Playbooks, RunKnownHosts};
 use crate::inventory::{Expect, Host, Inventory};
 use crate::names::{EnvName, Group};
 use crate::project::Project;
-
-/// What running the image playbook needs: the project's playbooks, an
-/// `ansible-playbook`, and the overrides Ansible sees.
-#[derive(Debug, Clone)]
-pub struct Provisioner {
-    pub project: Project,
-    pub ansible: AnsiblePlaybook,
-    pub extra_vars: Map<String, Value>,
-    /// How long the new instance may take to answer SSH.
-    pub reach_timeout: Duration,
-}
-
-impl Provisioner {
-    /// The project's playbooks with the `ansible-playbook` deploy would use.
-    pub fn for_project(
-        project: &Project,
-        extra_vars: Map<String, Value>,
-    ) -> Result<Self, DeployError> {
-        Ok(Self {
-            project: project.clone(),
-            ansible: AnsiblePlaybook::locate(project)?,
-            extra_vars,
-            reach_timeout: Duration::from_secs(300),
-        })
-    }
-}
 
 impl AwsBackend {
     /// The private key of the settings' key pair: `keys/<key_name>.pem`.

@@ -132,6 +132,18 @@ pub trait Backend: Send + Sync {
     /// teardown of the run's own objects) any failure is an error.
     fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError>;
 
+    /// What this machine keeps for every run (baked images): shown by
+    /// `status` and `sweep` as the machine's, never a run's, and removed
+    /// only by [`Backend::clean`].
+    fn machine_objects(&self) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
+
+    /// Remove the machine's objects (`clean`); returns what went.
+    fn clean(&self) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
+
     /// Ansible variables for this backend on top of `vars`. Local backends
     /// switch on the roles' named stand-ins for what needs the internet.
     fn ansible_vars(&self, vars: Map<String, Value>) -> Map<String, Value> {

@@ -114,58 +114,86 @@ pub fn playbooks(
     topology: &Topology,
     what: &Playbooks,
 ) -> Result<Vec<PathBuf>, DeployError> {
+    Ok(playbook_waves(project, inventory, topology, what)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The playbook files to run, in waves: a wave's playbooks run at the same
+/// time, each wave after the one before has succeeded. Roles are grouped
+/// by the topology's `after` ([`Topology::deploy_waves`]); files as given
+/// run one by one.
+pub fn playbook_waves(
+    project: &Project,
+    inventory: &Inventory,
+    topology: &Topology,
+    what: &Playbooks,
+) -> Result<Vec<Vec<PathBuf>>, DeployError> {
     let dir = project.path(Project::PLAYBOOKS);
     let roles = match what {
         Playbooks::Files(files) => {
             if let Some(path) = files.iter().find(|f| !f.is_file()) {
                 return Err(DeployError::NoPlaybookFile { path: path.clone() });
             }
-            return Ok(files.clone());
+            return Ok(files.iter().map(|f| vec![f.clone()]).collect());
         }
         Playbooks::Roles(roles) => roles,
     };
-    let known: Vec<String> = topology
+    let known: Vec<Group> = topology
         .deploy_order()
         .chain([&Group::IMAGE])
-        .map(|g| g.as_str().to_owned())
+        .cloned()
         .collect();
-    let chosen: Vec<String> = if roles.is_empty() {
+    let chosen: Vec<Group> = if roles.is_empty() {
         topology
             .deploy_order()
             .filter(|g| inventory.in_group(g).next().is_some())
-            .map(|g| g.as_str().to_owned())
+            .cloned()
             .collect()
     } else {
-        if let Some(role) = roles.iter().find(|r| !known.contains(r)) {
+        if let Some(role) = roles
+            .iter()
+            .find(|r| !known.iter().any(|k| k.as_str() == *r))
+        {
             return Err(DeployError::UnknownRole {
                 role: role.clone(),
-                known,
+                known: known.iter().map(ToString::to_string).collect(),
             });
         }
-        known.into_iter().filter(|k| roles.contains(k)).collect()
+        known
+            .into_iter()
+            .filter(|k| roles.iter().any(|r| r == k.as_str()))
+            .collect()
     };
-    chosen
+    topology
+        .deploy_waves(&chosen)
         .into_iter()
-        .map(|role| {
-            let path = dir.join(format!("{role}.yml"));
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(DeployError::MissingPlaybook {
-                    dir: dir.clone(),
-                    role,
+        .map(|wave| {
+            wave.into_iter()
+                .map(|role| {
+                    let path = dir.join(format!("{role}.yml"));
+                    if path.is_file() {
+                        Ok(path)
+                    } else {
+                        Err(DeployError::MissingPlaybook {
+                            dir: dir.clone(),
+                            role: role.to_string(),
+                        })
+                    }
                 })
-            }
+                .collect()
         })
         .collect()
 }
 
-/// Probe every host, then run each playbook in turn; stop at the first that fails.
+/// Probe every host, then run the playbooks wave by wave (a wave's
+/// playbooks at the same time); stop after the first wave with a failure.
 pub async fn deploy(
     ansible: &AnsiblePlaybook,
     request: &DeployRequest<'_>,
 ) -> Result<DeployReport, DeployError> {
-    let playbooks = playbooks(
+    let waves = playbook_waves(
         request.project,
         request.inventory,
         request.topology,
@@ -195,19 +223,34 @@ pub async fn deploy(
     )?;
 
     let mut report = DeployReport::default();
-    for playbook in playbooks {
-        let result = run_playbook(
-            ansible,
-            request,
-            &playbook,
-            &inventory_file,
-            &extra_vars,
-            work.path(),
-            &masters,
-        )
-        .await?;
-        let failed = !result.succeeded();
-        report.playbooks.push(result);
+    for wave in waves {
+        // Lines of playbooks running together carry their playbook's name.
+        let together = wave.len() > 1;
+        if together {
+            let names: Vec<String> = wave.iter().map(|p| playbook_name(p)).collect();
+            request
+                .progress
+                .say(format!("deploy: {} at the same time", names.join(", ")));
+        }
+        let results = futures_util::future::join_all(wave.iter().map(|playbook| {
+            run_playbook(
+                ansible,
+                request,
+                playbook,
+                together,
+                &inventory_file,
+                &extra_vars,
+                work.path(),
+                &masters,
+            )
+        }))
+        .await;
+        let mut failed = false;
+        for result in results {
+            let result = result?;
+            failed |= !result.succeeded();
+            report.playbooks.push(result);
+        }
         if failed {
             break;
         }
@@ -215,24 +258,31 @@ pub async fn deploy(
     Ok(report)
 }
 
+/// `app.yml` of `playbooks/app.yml`.
+fn playbook_name(playbook: &Path) -> String {
+    playbook
+        .file_name()
+        .map_or_else(|| "playbook".into(), |n| n.to_string_lossy().into_owned())
+}
+
 /// A file only its owner can read: extra vars hold secrets.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::io::Write::write_all(&mut crate::secret::private_file(path)?, bytes)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_playbook(
     ansible: &AnsiblePlaybook,
     request: &DeployRequest<'_>,
     playbook: &Path,
+    labelled: bool,
     inventory_file: &Path,
     extra_vars: &Path,
     work: &Path,
     masters: &SshMasters,
 ) -> Result<PlaybookReport, DeployError> {
     let playbooks = request.project.path(Project::PLAYBOOKS);
-    let file_name = playbook
-        .file_name()
-        .map_or_else(|| "playbook".into(), |n| n.to_string_lossy().into_owned());
+    let file_name = playbook_name(playbook);
     let role = file_name
         .strip_suffix(".yml")
         .or_else(|| file_name.strip_suffix(".yaml"))
@@ -315,7 +365,11 @@ async fn run_playbook(
             log.write_all(line.as_bytes()).await?;
             log.write_all(b"\n").await?;
             if is_progress_line(&line) {
-                request.progress.say(format!("  {line}"));
+                if labelled {
+                    request.progress.say(format!("  {role} | {line}"));
+                } else {
+                    request.progress.say(format!("  {line}"));
+                }
             }
             if (line.starts_with("ERROR!") || line.starts_with("[ERROR]")) && errors.len() < 5 {
                 errors.push(line);

@@ -36,6 +36,8 @@ pub enum DockerError {
     },
     #[error(transparent)]
     Inventory(InventoryError),
+    #[error("baking {image}: {reason}")]
+    Bake { image: String, reason: String },
 }
 
 impl DockerError {

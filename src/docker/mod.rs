@@ -4,6 +4,7 @@
 //! do, so inventory, status and cleanup all find things by label. Hosts are
 //! reached over SSH with a per-environment key, exactly as on EC2.
 
+mod bake;
 mod cli;
 mod sweep;
 
@@ -14,7 +15,11 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 pub use crate::backend::{Labelled, NotRemoved, SweepReport};
+pub use bake::{BAKE_SWITCH, CONTENT_KEY_LABEL};
 pub use cli::DockerError;
+
+pub(crate) use bake::BakeLogin;
+use bake::host_image;
 
 use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
@@ -34,6 +39,9 @@ pub struct DockerBackend {
     pub settings: Settings,
     pub progress: Progress,
     pub run: Option<RunTags>,
+    /// What Ansible sees when the image is baked: the settings file's
+    /// values and the overrides (the stand-ins are added).
+    pub bake_vars: serde_json::Map<String, Value>,
 }
 
 impl DockerBackend {
@@ -154,16 +162,46 @@ impl DockerBackend {
         self.ensure_image()?;
         let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
         self.create_network(&names, &remove_with)?;
-        for host in hosts {
-            let name = names.resource(&host.name);
-            let mut args: Vec<String> = ["run", "-d", "--name", &name, "--hostname", &host.name]
-                .map(str::to_owned)
-                .to_vec();
-            args.extend(self.host_args(&names, host, &authorized));
-            args.push(host.image.clone().unwrap_or_else(|| HOST_IMAGE.to_owned()));
-            cli::docker(&args)?;
-            self.progress.say(format!("docker: host {name}"));
-        }
+        let login = BakeLogin {
+            user: HOST_USER,
+            key: &self.private_key(&names),
+            authorized: &authorized,
+        };
+        let baked = self.baked_image_for(&names, hosts, HOST_IMAGE, login)?;
+        // Hosts start together: each `docker run` waits on the engine, not on us.
+        std::thread::scope(|scope| {
+            let started: Vec<_> = hosts
+                .iter()
+                .map(|host| {
+                    let image = host_image(host, baked.as_deref(), &self.settings, HOST_IMAGE);
+                    let authorized = &authorized;
+                    let names = &names;
+                    scope.spawn(move || self.start_host(names, host, &image, authorized))
+                })
+                .collect();
+            started
+                .into_iter()
+                .map(|handle| handle.join().expect("a host's start does not panic"))
+                .collect::<Result<Vec<()>, DockerError>>()
+        })?;
+        Ok(())
+    }
+
+    fn start_host(
+        &self,
+        names: &EnvNames,
+        host: &HostSpec,
+        image: &str,
+        authorized: &Path,
+    ) -> Result<(), DockerError> {
+        let name = names.resource(&host.name);
+        let mut args: Vec<String> = ["run", "-d", "--name", &name, "--hostname", &host.name]
+            .map(str::to_owned)
+            .to_vec();
+        args.extend(self.host_args(names, host, authorized));
+        args.push(image.to_owned());
+        cli::docker(&args)?;
+        self.progress.say(format!("docker: host {name} ({image})"));
         Ok(())
     }
 
@@ -199,9 +237,9 @@ impl DockerBackend {
     }
 
     /// What a host container needs besides its name and image: the
-    /// environment's network, its labels, systemd as PID 1 without
-    /// --privileged (measured in DESIGN.md), the authorized keys, then the
-    /// host's published ports and own arguments.
+    /// environment's network, its labels, systemd and the login
+    /// ([`Self::system_args`]), then the host's published ports and own
+    /// arguments.
     pub(crate) fn host_args(
         &self,
         names: &EnvNames,
@@ -212,27 +250,33 @@ impl DockerBackend {
         for label in self.labels(names, &host.name, &host.group, &host.groups) {
             args.extend(["--label".to_owned(), label]);
         }
-        args.extend(
-            [
-                "--tmpfs",
-                "/run",
-                "--tmpfs",
-                "/run/lock",
-                "-v",
-                "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-                "--security-opt",
-                "seccomp=unconfined",
-            ]
-            .map(str::to_owned),
-        );
-        args.extend([
-            "-v".to_owned(),
-            format!("{}:/etc/ssh/authorized_keys:ro", authorized_keys.display()),
-        ]);
+        args.extend(self.system_args(authorized_keys));
         for port in &host.published_ports {
             args.extend(["-p".to_owned(), port.clone()]);
         }
         args.extend(host.docker_args.iter().cloned());
+        args
+    }
+
+    /// What every host container needs, a bake host too: systemd as PID 1
+    /// without --privileged (measured in DESIGN.md), and the authorized keys.
+    pub(crate) fn system_args(&self, authorized_keys: &Path) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/run/lock",
+            "-v",
+            "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+            "--security-opt",
+            "seccomp=unconfined",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend([
+            "-v".to_owned(),
+            format!("{}:/etc/ssh/authorized_keys:ro", authorized_keys.display()),
+        ]);
         args
     }
 
@@ -405,5 +449,23 @@ impl Backend for DockerBackend {
 
     fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError> {
         Ok(DockerBackend::sweep(self, run, now)?)
+    }
+
+    fn machine_objects(&self) -> Result<Vec<String>, BackendError> {
+        let mut objects: Vec<String> = self
+            .baked_images()?
+            .into_iter()
+            .map(|image| format!("image {image}"))
+            .collect();
+        objects.extend(
+            self.abandoned_bake_hosts(false)?
+                .into_iter()
+                .map(|host| format!("{host} (a bake a killed process left)")),
+        );
+        Ok(objects)
+    }
+
+    fn clean(&self) -> Result<Vec<String>, BackendError> {
+        Ok(DockerBackend::clean(self)?)
     }
 }

@@ -225,6 +225,19 @@ impl VagrantBackend {
                 &format!("argos-cloud --backend vagrant {env} decommission"),
             )?;
         }
+        // The docker provider starts baked groups from `<app>-image`, as the
+        // Docker backend does; a VM provider boots the box.
+        let baked = if provider == Provider::Docker {
+            let login = docker::BakeLogin {
+                user: VAGRANT_USER,
+                key: &key,
+                authorized: &authorized,
+            };
+            self.docker
+                .baked_image_for(&names, hosts, &self.image, login)?
+        } else {
+            None
+        };
         let ports =
             machines::free_ports(hosts.len()).map_err(VagrantError::io("choosing SSH ports"))?;
         if provider != Provider::Docker {
@@ -260,7 +273,11 @@ impl VagrantBackend {
                     hostname: host.name.clone(),
                     group: Some(host.group.clone()),
                     groups: host.groups.clone(),
-                    image: host.image.clone(),
+                    image: host.image.clone().or_else(|| {
+                        baked
+                            .clone()
+                            .filter(|_| self.docker.settings.topology.is_baked(&host.group))
+                    }),
                     container: names.resource(&host.name),
                     ssh_port: port,
                     private_ip: format!("192.168.56.{}", 11 + index),
@@ -488,6 +505,14 @@ impl Backend for VagrantBackend {
 
     fn sweep(&self, run: Option<&str>, now: SystemTime) -> Result<SweepReport, BackendError> {
         Ok(VagrantBackend::sweep(self, run, now)?)
+    }
+
+    fn machine_objects(&self) -> Result<Vec<String>, BackendError> {
+        Backend::machine_objects(&self.docker)
+    }
+
+    fn clean(&self) -> Result<Vec<String>, BackendError> {
+        Backend::clean(&self.docker)
     }
 }
 

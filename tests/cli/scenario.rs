@@ -525,6 +525,7 @@ impl OperatorEnv {
             settings,
             Progress::stderr(),
             None,
+            serde_json::Map::new(),
         );
         let env = EnvName::new(env).unwrap();
         let made = Self { backend, env };

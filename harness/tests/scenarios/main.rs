@@ -3,6 +3,7 @@
 //! scenarios that must fail and how they fail, and the guard's promise that
 //! nothing is left behind. `cargo nextest run --profile roles` runs these.
 
+mod bake;
 mod failing;
 mod galaxy;
 mod leaks;

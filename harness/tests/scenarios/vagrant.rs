@@ -92,6 +92,7 @@ fn vagrant_backend(scenario: &Scenario, run: &RunTags) -> VagrantBackend {
         settings: scenario_settings(scenario, &options).unwrap().settings,
         progress: Progress::stderr(),
         run: Some(run.clone()),
+        bake_vars: serde_json::Map::new(),
     })
 }
 
@@ -201,6 +202,7 @@ async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was()
             settings: scenario_settings(&scenario, &options).unwrap().settings,
             progress: Progress::stderr(),
             run: None,
+            bake_vars: serde_json::Map::new(),
         }),
         env: env.clone(),
     };

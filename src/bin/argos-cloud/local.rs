@@ -35,6 +35,7 @@ pub fn command(
         loaded.settings,
         Progress::stderr(),
         None,
+        overrides(cli)?.extra_vars(),
     );
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Ctrl-C (or SIGTERM) ends the command at once, synchronous steps too:
@@ -104,6 +105,7 @@ async fn run(
                 );
             } else {
                 println!("hosts {}", status.len());
+                print_machine_objects(backend)?;
                 for host in &status {
                     println!(
                         "  {:<36} {:<10} {:<12} {:<15} {}",
@@ -184,6 +186,7 @@ async fn run(
                     report.removed.len(),
                     report.kept
                 );
+                print_machine_objects(backend)?;
                 if !report.failed.is_empty() {
                     return Err(format!(
                         "sweep: {} expired object(s) could not be removed (see above)",
@@ -211,9 +214,18 @@ async fn run(
                         "the expired ones"
                     }
                 );
+                print_machine_objects(backend)?;
             }
         }
-        Command::Update | Command::Clean { .. } => {
+        Command::Clean { .. } => {
+            // The machine's own (baked images): made again when next needed.
+            let removed = backend.clean().map_err(fail)?;
+            for object in &removed {
+                println!("removed {object}");
+            }
+            println!("clean: {} object(s) of the machine removed", removed.len());
+        }
+        Command::Update => {
             return Ok(not_built(
                 &format!("`{}` on {kind}", cli.command.name()),
                 "local hosts are throwaway, so decommission and commission again",
@@ -222,4 +234,21 @@ async fn run(
         other => unreachable!("{} is not a backend command", other.name()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the machine keeps for every run (baked images): never a run's, so
+/// no sweep removes it; `clean` does.
+fn print_machine_objects(backend: &dyn Backend) -> Result<(), String> {
+    let objects = backend.machine_objects().map_err(|e| e.to_string())?;
+    for object in &objects {
+        println!("machine's, kept: {object}");
+    }
+    if !objects.is_empty() {
+        println!(
+            "({} object(s) of the machine, shared by every run: `argos-cloud --backend {} ENV clean` removes them)",
+            objects.len(),
+            backend.kind()
+        );
+    }
+    Ok(())
 }
