@@ -11,6 +11,7 @@ use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
     self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
+use argos_cloud::docker::apt_cache::AptCache;
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::EnvName;
 use argos_cloud::probe::{self, DatabaseLogin};
@@ -114,6 +115,7 @@ async fn run(
                         host.login
                     );
                 }
+                say_machine_cache();
             }
         }
         Command::Inventory { host, .. } => {
@@ -184,6 +186,7 @@ async fn run(
                     report.removed.len(),
                     report.kept
                 );
+                say_machine_cache();
                 if !report.failed.is_empty() {
                     return Err(format!(
                         "sweep: {} expired object(s) could not be removed (see above)",
@@ -211,6 +214,7 @@ async fn run(
                         "the expired ones"
                     }
                 );
+                say_machine_cache();
             }
         }
         Command::Update | Command::Clean { .. } => {
@@ -222,4 +226,15 @@ async fn run(
         other => unreachable!("{} is not a backend command", other.name()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The machine's apt cache, where `status` and `sweep` list what exists:
+/// named as the machine's, never a run's (no sweep removes it).
+fn say_machine_cache() {
+    let cache = AptCache::machine();
+    match cache.describe() {
+        Ok(Some(line)) => println!("{line}"),
+        Ok(None) => {}
+        Err(error) => println!("machine: apt cache {}: {error}", cache.name()),
+    }
 }
