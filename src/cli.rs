@@ -146,6 +146,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ScenarioAction,
     },
+    /// The machine's apt cache, which local environments download Debian
+    /// packages through (no environment name: it is the machine's, kept
+    /// across runs; ARGOS_APT_CACHE=off switches it off).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -168,13 +175,17 @@ impl Command {
             Command::Validate { .. } => "validate",
             Command::Template { .. } => "template",
             Command::Scenario { .. } => "scenario",
+            Command::Cache { .. } => "cache",
             Command::Completions { .. } => "completions",
         }
     }
 
     /// Commands that take no environment name.
     pub fn needs_no_env(&self) -> bool {
-        matches!(self, Command::Scenario { .. } | Command::Completions { .. })
+        matches!(
+            self,
+            Command::Scenario { .. } | Command::Cache { .. } | Command::Completions { .. }
+        )
     }
 }
 
@@ -227,6 +238,20 @@ pub enum ScenarioAction {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CacheAction {
+    /// Whether the cache runs, its volume's size, the environments it serves.
+    Status,
+    /// Start the cache now (the first local environment starts it anyway).
+    Start,
+    /// Remove the cache's container and volume (the downloaded packages).
+    Remove {
+        /// Remove it even while environments use it (their apt downloads fail).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[cfg(test)]

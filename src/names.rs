@@ -32,6 +32,9 @@ pub mod tag_keys {
     pub const EXPIRES: &str = "argos:expires";
     /// A local host's further Ansible groups, comma-separated (Docker label).
     pub const GROUPS: &str = "argos:groups";
+    /// What belongs to the machine, not to a run or an environment (the apt
+    /// cache): no teardown or sweep removes it.
+    pub const MACHINE: &str = "argos:machine";
 }
 
 /// Words that cannot be environment names: every CLI command (so
@@ -52,6 +55,7 @@ pub const RESERVED_ENV_NAMES: &[&str] = &[
     "template",
     "completions",
     "scenario",
+    "cache",
     "help",
 ];
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the two local images the docker and vagrant backends run hosts from:
+# Build the local images the docker and vagrant backends run hosts (and the
+# machine's apt cache) from:
 #
 #   argos-base:bookworm  Debian 12 minbase made with debootstrap and imported
 #                        with `docker import` (no registry is reachable, so no
@@ -9,14 +10,19 @@
 #                        bundle, python3. One container = one host.
 #   argos-vagrant:bookworm  FROM argos-host: adds the `vagrant` user for
 #                        Vagrant's docker provider (docker/vagrant-image/).
+#   argos-apt-cache:bookworm  FROM the base: Debian's apt-cacher-ng, the
+#                        machine's package cache (docker/apt-cache/). Not
+#                        built with ARGOS_APT_CACHE=off; a failure to build it
+#                        is a warning (a cache must never stop a run).
 #
 # Idempotent: each image carries a label `argos.inputs` (a hash of what made
-# it); an image whose label matches is kept. --force rebuilds both.
+# it); an image whose label matches is kept. --force rebuilds them all.
 #
 # Usage: docker/host-image/build.sh [--force] [--base-only]
 # Environment: MIRROR (Debian mirror, default http://deb.debian.org/debian),
 #              HOST_CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt),
-#              BASE_IMAGE / HOST_IMAGE / VAGRANT_IMAGE (image names, defaults above).
+#              BASE_IMAGE / HOST_IMAGE / VAGRANT_IMAGE / APT_CACHE_IMAGE (image
+#              names, defaults above).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +33,7 @@ HOST_CA_BUNDLE="${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 BASE_IMAGE="${BASE_IMAGE:-argos-base:bookworm}"
 HOST_IMAGE="${HOST_IMAGE:-argos-host:bookworm}"
 VAGRANT_IMAGE="${VAGRANT_IMAGE:-argos-vagrant:bookworm}"
+APT_CACHE_IMAGE="${APT_CACHE_IMAGE:-argos-apt-cache:bookworm}"
 INCLUDE=python3,openssh-server,sudo,iproute2,ca-certificates,curl,procps
 # Bump when the trimming below changes: it is part of the base image's inputs.
 BASE_RECIPE=4
@@ -37,7 +44,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --base-only) base_only=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -185,5 +192,34 @@ else
     --label "argos.inputs=$vagrant_inputs" \
     -t "$VAGRANT_IMAGE" "$vagrant_dir" >/dev/null
   say "built in $((SECONDS - started)) s"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. argos-apt-cache:bookworm (FROM the base: apt-cacher-ng)
+# ---------------------------------------------------------------------------
+cache_dir="$here/../apt-cache"
+case "${ARGOS_APT_CACHE:-on}" in
+  off|OFF|Off|0|false|no) apt_cache=off ;;
+  *) apt_cache=on ;;
+esac
+if [ "$apt_cache" = off ]; then
+  say "$APT_CACHE_IMAGE: not built (ARGOS_APT_CACHE=$ARGOS_APT_CACHE)"
+else
+  cache_inputs="$( { echo "$base_id"; cat "$cache_dir/Dockerfile" "$cache_dir/zzz-argos.conf"; } \
+    | sha256sum | cut -c1-16)"
+  if [ "$force" = 0 ] && [ "$(image_inputs "$APT_CACHE_IMAGE")" = "$cache_inputs" ]; then
+    say "$APT_CACHE_IMAGE is up to date (inputs $cache_inputs): kept"
+  else
+    say "docker build (classic builder) -> $APT_CACHE_IMAGE (inputs $cache_inputs)"
+    started=$SECONDS
+    if DOCKER_BUILDKIT=0 docker build --quiet \
+        --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+        --label "argos.inputs=$cache_inputs" \
+        -t "$APT_CACHE_IMAGE" "$cache_dir" >/dev/null; then
+      say "built in $((SECONDS - started)) s"
+    else
+      say "warning: $APT_CACHE_IMAGE could not be built: hosts download their packages themselves"
+    fi
+  fi
 fi
 say "run a host: see $here/README.md"

@@ -228,6 +228,8 @@ impl DockerBackend {
         .map(str::to_owned)
         .to_vec();
         args.extend(self.system_args(login.authorized));
+        // The bake downloads through the machine's apt cache too.
+        args.extend(super::apt_cache::host_args(&self.project, &network));
         args.push(base.to_owned());
         cli::docker(&args)?;
         self.progress.say(format!(

@@ -44,9 +44,10 @@ impl DockerError {
     /// Docker said the object does not exist (any more): another run's
     /// teardown or sweep may remove it between a listing and the next call.
     pub fn is_gone(&self) -> bool {
-        // Containers and volumes say "No such ...", networks "... not found".
+        // Containers say "No such ...", volumes "no such volume", networks
+        // "... not found".
         matches!(self, DockerError::Failed { stderr, .. }
-            if stderr.contains("No such") || stderr.contains("not found"))
+            if stderr.to_ascii_lowercase().contains("no such") || stderr.contains("not found"))
     }
 
     pub(crate) fn io(what: &'static str) -> impl Fn(std::io::Error) -> DockerError {

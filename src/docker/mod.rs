@@ -4,6 +4,7 @@
 //! do, so inventory, status and cleanup all find things by label. Hosts are
 //! reached over SSH with a per-environment key, exactly as on EC2.
 
+pub mod apt_cache;
 mod bake;
 mod cli;
 mod sweep;
@@ -233,13 +234,14 @@ impl DockerBackend {
         args.push(network.clone());
         cli::docker(&args)?;
         self.progress.say(format!("docker: network {network}"));
+        apt_cache::attach(&self.progress, &self.project, &network);
         Ok(network)
     }
 
     /// What a host container needs besides its name and image: the
     /// environment's network, its labels, systemd and the login
-    /// ([`Self::system_args`]), then the host's published ports and own
-    /// arguments.
+    /// ([`Self::system_args`]), then the host's published ports, the apt
+    /// cache's setting when it serves the network, and its own arguments.
     pub(crate) fn host_args(
         &self,
         names: &EnvNames,
@@ -254,6 +256,10 @@ impl DockerBackend {
         for port in &host.published_ports {
             args.extend(["-p".to_owned(), port.clone()]);
         }
+        args.extend(apt_cache::host_args(
+            &self.project,
+            &names.resource(Group::NETWORK),
+        ));
         args.extend(host.docker_args.iter().cloned());
         args
     }
@@ -365,11 +371,14 @@ impl DockerBackend {
             args.extend(ids.iter().cloned());
             cli::docker(&args)?;
         }
-        let mut args = vec!["network".to_owned(), "ls".to_owned(), "-q".to_owned()];
+        let mut args: Vec<String> = ["network", "ls", "--format", "{{.Name}}"]
+            .map(str::to_owned)
+            .to_vec();
         for filter in self.label_filters(&names) {
             args.extend(["--filter".to_owned(), filter]);
         }
         for network in cli::docker_lines(&args)? {
+            apt_cache::detach(&self.progress, &self.project, &network);
             cli::docker(&["network".to_owned(), "rm".to_owned(), network])?;
         }
         if self.run.is_none() || self.env_objects(&names)?.is_empty() {

@@ -82,6 +82,10 @@ impl DockerBackend {
             if names.is_empty() {
                 continue;
             }
+            // The machine's apt cache leaves first: its endpoint would keep the network.
+            for network in names.iter().filter(|_| kind == "network") {
+                super::apt_cache::detach(&self.progress, &self.project, network);
+            }
             let mut args: Vec<String> = match kind {
                 "container" => vec!["rm".into(), "-f".into(), "-v".into()],
                 _ => vec![kind.into(), "rm".into()],

@@ -1,6 +1,7 @@
 //! The `argos-cloud` binary as a user runs it, on throwaway copies of the project.
 
 mod aws;
+mod cache;
 mod deploy;
 mod scenario;
 mod support;

@@ -11,6 +11,7 @@ use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
     self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
+use argos_cloud::docker::apt_cache::AptCache;
 use argos_cloud::inventory::Expect;
 use argos_cloud::names::EnvName;
 use argos_cloud::probe::{self, DatabaseLogin};
@@ -116,6 +117,7 @@ async fn run(
                         host.login
                     );
                 }
+                say_machine_cache();
             }
         }
         Command::Inventory { host, .. } => {
@@ -187,6 +189,7 @@ async fn run(
                     report.kept
                 );
                 print_machine_objects(backend)?;
+                say_machine_cache();
                 if !report.failed.is_empty() {
                     return Err(format!(
                         "sweep: {} expired object(s) could not be removed (see above)",
@@ -215,6 +218,7 @@ async fn run(
                     }
                 );
                 print_machine_objects(backend)?;
+                say_machine_cache();
             }
         }
         Command::Clean { .. } => {
@@ -251,4 +255,15 @@ fn print_machine_objects(backend: &dyn Backend) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The machine's apt cache, where `status` and `sweep` list what exists:
+/// named as the machine's, never a run's (no sweep removes it).
+fn say_machine_cache() {
+    let cache = AptCache::machine();
+    match cache.describe() {
+        Ok(Some(line)) => println!("{line}"),
+        Ok(None) => {}
+        Err(error) => println!("machine: apt cache {}: {error}", cache.name()),
+    }
 }

@@ -2,6 +2,7 @@
 //! per backend and one for scenarios.
 
 mod aws;
+mod cache;
 mod local;
 mod scenario;
 
@@ -43,6 +44,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     if let Command::Scenario { action } = &cli.command {
         return scenario::command(&cli, action);
+    }
+    if let Command::Cache { action } = cli.command {
+        return cache::command(action);
     }
     let Some(env) = cli.env.as_deref() else {
         Cli::command()
