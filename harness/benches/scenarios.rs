@@ -1,7 +1,9 @@
 //! Scenario timings, as figures and ratios measured in the same run:
 //! `steps`: each step of the app scenario; `parallel`: four scenarios in
 //! parallel against the same four one after another; `backends`: the
-//! database scenario on Vagrant (docker provider) against Docker, per step.
+//! database scenario on Vagrant (docker provider) against Docker, per step;
+//! `molecule`: Molecule, argos-cloud and the bare floor on the same role
+//! (`molecule/mod.rs`; needs `.venv-molecule`, see the README).
 //! `cargo bench -p argos-harness --bench scenarios [-- SECTION...]` (all
 //! sections by default; needs Docker, Vagrant and .venv, as the roles suite
 //! does). Prints figures; asserts nothing about speed.
@@ -11,6 +13,8 @@ use std::time::Instant;
 use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::scenario::report::ScenarioReport;
 use argos_harness::scenarios;
+
+mod molecule;
 
 fn print_steps(report: &ScenarioReport) {
     for step in &report.steps {
@@ -62,6 +66,9 @@ async fn main() {
     }
     if wanted("backends") && scenarios::available(LocalKind::Vagrant) {
         backends().await;
+    }
+    if wanted("molecule") {
+        molecule::section().await;
     }
 }
 

@@ -4,10 +4,12 @@
 //! against unchanged. [`scenarios`]: the shipped scenario files run on a
 //! local backend, as the `roles` test suite runs them. [`tools`]: the
 //! Python tools both need (moto, Ansible, cfn-lint), in one venv made on
-//! first use. [`StallingProxy`]: an emulator whose answers get lost, for
+//! first use. [`molecule`]: Molecule beside argos-cloud, for the bench.
+//! [`StallingProxy`]: an emulator whose answers get lost, for
 //! retries.
 
 pub mod emulator;
+pub mod molecule;
 pub mod scenarios;
 pub mod stalling_proxy;
 pub mod tools;
