@@ -1,9 +1,12 @@
-//! The GitHub workflows, read as data: what CI and the nightly AWS smoke must
-//! keep doing. (`.ci/run` also checks them with check-jsonschema and zizmor.)
+//! The GitHub workflows, read as data: what CI, the sharded roles suite and
+//! the nightly AWS smoke must keep doing. (`.ci/run` also checks them with
+//! check-jsonschema and zizmor.)
 
 use std::path::Path;
 
 use serde_norway::Value;
+
+const WORKFLOWS: [&str; 3] = ["ci.yml", "roles.yml", "nightly.yml"];
 
 fn workflow(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -111,10 +114,212 @@ fn the_nightly_sweep_always_runs_after_the_scenario_and_sweeps_its_run() {
     );
 }
 
+/// The job `name` of `workflow`.
+fn job<'a>(workflow: &'a Value, name: &str) -> &'a Value {
+    let job = &workflow["jobs"][name];
+    assert!(job.is_mapping(), "no job {name}");
+    job
+}
+
+#[test]
+fn the_nightly_runs_each_scenario_in_an_environment_of_its_own() {
+    let nightly = workflow("nightly.yml");
+    let smoke = jobs(&nightly)[0];
+    assert_eq!(smoke["strategy"]["fail-fast"].as_bool(), Some(false));
+    let scenarios = smoke["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("a matrix of scenarios");
+    for entry in scenarios {
+        let (scenario, id) = (
+            entry["scenario"].as_str().unwrap(),
+            entry["id"].as_str().unwrap(),
+        );
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{scenario}.yaml"));
+        assert!(file.is_file(), "{}", file.display());
+        // n<run id, 11 digits today, 12 to be safe>-<attempt>-<id>
+        let longest = "n".len() + 12 + "-99-".len() + id.len();
+        assert!(
+            longest <= 24,
+            "{id}: an environment name of {longest} characters"
+        );
+    }
+    let env = &smoke["env"];
+    for (key, value) in [
+        ("ARGOS_ENV", "${{ matrix.id }}"),
+        ("SCENARIO", "${{ matrix.scenario }}"),
+    ] {
+        assert!(
+            env[key].as_str().unwrap_or_default().contains(value),
+            "{key}"
+        );
+    }
+    let steps = steps(smoke);
+    let upload = step_using(steps, "actions/upload-artifact");
+    assert!(
+        upload["with"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("${{ matrix.id }}")
+    );
+    // Every job sweeps its own run; only one sweeps the expired leftovers.
+    assert_eq!(
+        env["SWEEP_EXPIRED"].as_str(),
+        Some("${{ strategy.job-index == 0 }}")
+    );
+    let sweep = script(&steps[step_running(steps, "--run \"$ARGOS_ENV\"")]);
+    let guard = sweep
+        .find("if [ \"$SWEEP_EXPIRED\" = true ]")
+        .expect("guarded");
+    assert!(sweep.find("nightly sweep").unwrap() > guard);
+}
+
+#[test]
+fn the_roles_suite_is_built_once_and_each_shard_runs_its_partition_of_the_archive() {
+    let roles = workflow("roles.yml");
+    let build = steps(job(&roles, "build"));
+    let archive = script(&build[step_running(build, "cargo nextest archive")]);
+    assert!(
+        archive.contains("--archive-file roles-archive/roles.tar.zst"),
+        "{archive}"
+    );
+
+    let shard = job(&roles, "roles");
+    assert_eq!(shard["needs"].as_str(), Some("build"));
+    assert_eq!(shard["strategy"]["fail-fast"].as_bool(), Some(false));
+    let shards: Vec<u64> = shard["strategy"]["matrix"]["shard"]
+        .as_sequence()
+        .expect("a matrix of shards")
+        .iter()
+        .map(|k| k.as_u64().unwrap())
+        .collect();
+    let n = shards.len() as u64;
+    assert_eq!(shards, (1..=n).collect::<Vec<_>>(), "shards 1..N");
+    assert_eq!(
+        shard["env"]["SHARDS"].as_str(),
+        Some("${{ strategy.job-total }}")
+    );
+    let shard_steps = steps(shard);
+    let run = script(&shard_steps[step_running(shard_steps, "cargo nextest run")]);
+    for part in [
+        "--archive-file roles-archive/roles.tar.zst",
+        "--workspace-remap .",
+        "--profile roles",
+        "--partition \"hash:$SHARD/$SHARDS\"",
+    ] {
+        assert!(run.contains(part), "{part} in {run}");
+    }
+    step_running(shard_steps, ".ci/runtime");
+    assert_eq!(
+        step_using(shard_steps, "actions/upload-artifact")["if"].as_str(),
+        Some("always()")
+    );
+
+    let merge = job(&roles, "junit");
+    assert_eq!(merge["needs"].as_str(), Some("roles"));
+    assert_eq!(merge["if"].as_str(), Some("always()"));
+    assert_eq!(
+        merge["env"]["SHARDS"].as_u64(),
+        Some(n),
+        "the junit job's shard count"
+    );
+    step_running(
+        steps(merge),
+        ".ci/merge-junit.py --out junit-roles.xml --expect \"$SHARDS\"",
+    );
+}
+
+/// `.ci/merge-junit.py` on `reports` (XML texts): (passed, output, merged XML).
+fn merge_junit(reports: &[&str], expect: usize) -> (bool, String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new("python3");
+    command.arg(root.join(".ci/merge-junit.py"));
+    command.args(["--expect", &expect.to_string(), "--out"]);
+    command.arg(dir.path().join("merged.xml"));
+    for (i, report) in reports.iter().enumerate() {
+        let file = dir.path().join(format!("shard-{i}.xml"));
+        std::fs::write(&file, report).unwrap();
+        command.arg(file);
+    }
+    let out = command.output().expect("python3 runs the merge");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap_or_default();
+    (out.status.success(), text, merged)
+}
+
+/// A shard's report as nextest writes it: `(test, seconds, failed)` cases of
+/// the scenarios binary.
+fn shard_report(time: f64, cases: &[(&str, f64, bool)]) -> String {
+    let failures = cases.iter().filter(|c| c.2).count();
+    let mut xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="nextest-run" tests="{n}" failures="{failures}" errors="0" uuid="u" timestamp="2026-01-01T00:00:00+00:00" time="{time}">
+<testsuite name="argos-harness::scenarios" tests="{n}" disabled="0" errors="0" failures="{failures}">"#,
+        n = cases.len()
+    );
+    for (name, seconds, failed) in cases {
+        let failure = if *failed {
+            "<failure type=\"test failure\"/>"
+        } else {
+            ""
+        };
+        xml.push_str(&format!(
+            r#"<testcase name="{name}" classname="argos-harness::scenarios" time="{seconds}">{failure}</testcase>"#
+        ));
+    }
+    xml + "</testsuite></testsuites>"
+}
+
+#[test]
+fn the_shards_reports_merge_into_one_and_a_missing_or_doubled_shard_fails() {
+    let one = shard_report(
+        200.0,
+        &[
+            ("shipped::app", 190.0, false),
+            ("shipped::image", 40.0, true),
+        ],
+    );
+    let two = shard_report(300.0, &[("shipped::full_stack", 290.0, false)]);
+    let (passed, out, merged) = merge_junit(&[&one, &two], 2);
+    assert!(passed, "{out}");
+    assert!(merged.contains(r#"tests="3" failures="1""#), "{merged}");
+    assert!(
+        merged.contains(r#"time="300.000""#),
+        "the longest shard: {merged}"
+    );
+    assert_eq!(
+        merged.matches("<testsuite ").count(),
+        1,
+        "one suite per binary: {merged}"
+    );
+    for name in ["shipped::app", "shipped::image", "shipped::full_stack"] {
+        assert!(
+            merged.contains(&format!("name=\"{name}\"")),
+            "{name}: {merged}"
+        );
+    }
+
+    let (passed, out, merged) = merge_junit(&[&one], 2);
+    assert!(!passed, "{out}");
+    assert!(out.contains("1 report(s) for 2 shards"), "{out}");
+    assert!(
+        merged.contains(r#"tests="2""#),
+        "what ran is still merged: {merged}"
+    );
+
+    let (passed, out, _) = merge_junit(&[&one, &one], 2);
+    assert!(!passed, "{out}");
+    assert!(out.contains("shipped::app is in"), "{out}");
+}
+
 #[test]
 fn every_action_is_pinned_by_a_full_commit_sha() {
     let mut pinned = 0;
-    for name in ["ci.yml", "nightly.yml"] {
+    for name in WORKFLOWS {
         let workflow = workflow(name);
         for job in jobs(&workflow) {
             for uses in steps(job).iter().filter_map(|s| s["uses"].as_str()) {
@@ -131,8 +336,8 @@ fn every_action_is_pinned_by_a_full_commit_sha() {
 }
 
 #[test]
-fn both_workflows_have_timeouts_concurrency_and_no_expressions_in_scripts() {
-    for name in ["ci.yml", "nightly.yml"] {
+fn every_workflow_has_timeouts_concurrency_and_no_expressions_in_scripts() {
+    for name in WORKFLOWS {
         let workflow = workflow(name);
         assert!(
             workflow["concurrency"]["group"].is_string(),
