@@ -394,8 +394,10 @@ fn proxy_file(project: &Project, network: &str) -> PathBuf {
 fn write_proxy_file(file: &Path) -> Result<(), AptCacheError> {
     let text = format!(
         "// argos-cloud: apt's http downloads go through the machine's apt cache\n\
-         // (`argos-cloud cache status`); https sources go direct.\n\
-         Acquire::http::Proxy \"http://{ALIAS}:{PORT}\";\n"
+         // (`argos-cloud cache status`); https sources go direct. A cache that\n\
+         // answers 500 while it revalidates an index upstream is asked again.\n\
+         Acquire::http::Proxy \"http://{ALIAS}:{PORT}\";\n\
+         Acquire::Retries \"5\";\n"
     );
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(io("making .argos/apt-cache"))?;
