@@ -246,7 +246,7 @@ pub enum CacheAction {
     Status,
     /// Start the cache now (the first local environment starts it anyway).
     Start,
-    /// Remove the cache's container and volume (the downloaded packages).
+    /// Remove the cache's container, volume (the downloaded packages) and network.
     Remove {
         /// Remove it even while environments use it (their apt downloads fail).
         #[arg(long)]

@@ -5,6 +5,13 @@
 //! run's: it carries `argos:machine`, not `argos:run`, so no teardown or
 //! sweep removes it; `argos-cloud cache remove` does.
 //!
+//! The cache lives on a network of its own, `0-argos-apt-cache`: Docker
+//! (before 28) routes a container's outgoing traffic through the network
+//! whose name sorts first, so on an environment's network its downloads
+//! would die with that environment (measured: another environment's
+//! `apt-get update` then failed for two minutes). No environment network
+//! sorts before `0-`: app names start with a letter.
+//!
 //! When an environment's network is made, the cache (started on demand)
 //! joins it as `apt-cache`, and the hosts get a read-only apt.conf.d file
 //! sending apt's http downloads through it (https sources go direct). The
@@ -90,7 +97,7 @@ pub struct CacheState {
     /// Whether the container exists, and runs.
     pub container: Option<bool>,
     pub volume: bool,
-    /// The environment networks it serves (not Docker's own bridge).
+    /// The environment networks it serves (not its own network).
     pub networks: Vec<String>,
     /// The cached files' size, read in the running container.
     pub megabytes: Option<u64>,
@@ -114,6 +121,12 @@ impl AptCache {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The cache's own network, its way out: named to sort before every
+    /// environment network, so its default route stays there (see above).
+    pub fn home_network(&self) -> String {
+        format!("0-{}", self.name)
     }
 
     /// Whether [`SWITCH_VAR`] switches the cache off.
@@ -180,7 +193,7 @@ impl AptCache {
         Ok(Some(CacheState {
             container: Some(running),
             volume,
-            networks: environment_networks(&container),
+            networks: environment_networks(&container, &self.home_network()),
             megabytes,
         }))
     }
@@ -225,15 +238,24 @@ impl AptCache {
                 })?
             }
         };
-        let container = if container["State"]["Running"] == true {
+        let home = self.home_network();
+        let at_home = container["NetworkSettings"]["Networks"][&home].is_object();
+        if !at_home {
+            // A cache made before it had a network of its own.
+            self.make_home()?;
+            cli::docker(&["network", "connect", &home, &self.name])?;
+        }
+        let container = if container["State"]["Running"] == true && at_home {
             container
         } else {
-            cli::docker(&["start", &self.name])?;
+            if container["State"]["Running"] != true {
+                cli::docker(&["start", &self.name])?;
+            }
             self.inspect()?.ok_or_else(|| AptCacheError::NoAddress {
                 name: self.name.clone(),
             })?
         };
-        let address = address(&container).ok_or_else(|| AptCacheError::NoAddress {
+        let address = address(&container, &home).ok_or_else(|| AptCacheError::NoAddress {
             name: self.name.clone(),
         })?;
         let address = SocketAddr::new(address, PORT);
@@ -247,8 +269,18 @@ impl AptCache {
         }
     }
 
-    /// The volume, then the container on Docker's default network (its way
-    /// to Debian's mirror), restarted with the engine.
+    /// The cache's own network; there already is done.
+    fn make_home(&self) -> Result<(), AptCacheError> {
+        let label = self.label();
+        let home = self.home_network();
+        match cli::docker(&["network", "create", "--label", &label, &home]) {
+            Err(error) if !already(&error) => Err(error.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The volume, then the container on its own network (its way to
+    /// Debian's mirror), restarted with the engine.
     fn create(&self) -> Result<(), AptCacheError> {
         if cli::docker(&["image", "inspect", "--format", "{{.Id}}", IMAGE]).is_err() {
             return Err(AptCacheError::ImageMissing {
@@ -257,12 +289,16 @@ impl AptCache {
         }
         let label = self.label();
         cli::docker(&["volume", "create", "--label", &label, &self.name])?;
+        self.make_home()?;
+        let home = self.home_network();
         let volume = format!("{}:{CACHE_DIR}", self.name);
         let made = cli::docker(&[
             "run",
             "-d",
             "--name",
             &self.name,
+            "--network",
+            &home,
             "--label",
             &label,
             "--restart",
@@ -293,8 +329,8 @@ impl AptCache {
         }
     }
 
-    /// Remove container and volume; refused while environments use it,
-    /// unless `force`. Returns what was there.
+    /// Remove container, volume and its own network; refused while
+    /// environments use it, unless `force`. Returns what was there.
     pub fn remove(&self, force: bool) -> Result<Option<CacheState>, AptCacheError> {
         let _lock = self.lock()?;
         let Some(state) = self.state()? else {
@@ -307,7 +343,12 @@ impl AptCache {
             });
         }
         let name = self.name.as_str();
-        for args in [["rm", "-f", name], ["volume", "rm", name]] {
+        let home = self.home_network();
+        for args in [
+            ["rm", "-f", name],
+            ["volume", "rm", name],
+            ["network", "rm", home.as_str()],
+        ] {
             match cli::docker(&args) {
                 Err(error) if !error.is_gone() => return Err(error.into()),
                 _ => {}
@@ -347,21 +388,27 @@ fn not_connected(error: &DockerError) -> bool {
     matches!(error, DockerError::Failed { stderr, .. } if stderr.contains("is not connected"))
 }
 
-/// The container's address: on Docker's bridge, else on any network.
-fn address(container: &Value) -> Option<std::net::IpAddr> {
+/// The container's address: on its own network `home`, else on any.
+fn address(container: &Value, home: &str) -> Option<std::net::IpAddr> {
     let networks = container["NetworkSettings"]["Networks"].as_object()?;
     let of = |n: &Value| n["IPAddress"].as_str()?.parse().ok();
     networks
-        .get("bridge")
+        .get(home)
         .and_then(of)
         .or_else(|| networks.values().find_map(of))
 }
 
-/// The networks the container is on besides Docker's own.
-fn environment_networks(container: &Value) -> Vec<String> {
+/// The networks the container is on besides its own `home` (and Docker's
+/// default bridge, where a cache made before it had a home sits too).
+fn environment_networks(container: &Value, home: &str) -> Vec<String> {
     let mut networks: Vec<String> = container["NetworkSettings"]["Networks"]
         .as_object()
-        .map(|m| m.keys().filter(|n| *n != "bridge").cloned().collect())
+        .map(|m| {
+            m.keys()
+                .filter(|n| *n != home && *n != "bridge")
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     networks.sort();
     networks
@@ -467,21 +514,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_address_is_the_bridge_one_and_networks_are_the_environments() {
+    fn the_address_is_on_its_own_network_and_the_others_are_environments() {
+        let home = "0-argos-apt-cache";
         let container = json!({"NetworkSettings": {"Networks": {
             "argos-t-b-network": {"IPAddress": "172.19.0.3"},
-            "bridge": {"IPAddress": "172.17.0.2"},
+            "0-argos-apt-cache": {"IPAddress": "172.17.0.2"},
             "argos-t-a-network": {"IPAddress": "172.18.0.3"},
+            "bridge": {"IPAddress": "172.16.0.2"},
         }}});
-        assert_eq!(address(&container), Some("172.17.0.2".parse().unwrap()));
         assert_eq!(
-            environment_networks(&container),
+            address(&container, home),
+            Some("172.17.0.2".parse().unwrap())
+        );
+        assert_eq!(
+            environment_networks(&container, home),
             ["argos-t-a-network", "argos-t-b-network"]
         );
         let elsewhere = json!({"NetworkSettings": {"Networks": {
-            "other": {"IPAddress": "10.0.0.9"}, "bridge": {"IPAddress": ""},
+            "other": {"IPAddress": "10.0.0.9"}, home: {"IPAddress": ""},
         }}});
-        assert_eq!(address(&elsewhere), Some("10.0.0.9".parse().unwrap()));
+        assert_eq!(address(&elsewhere, home), Some("10.0.0.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn its_own_network_sorts_before_every_environment_network() {
+        // Docker routes through the network whose name sorts first; an
+        // environment network is `<app>-<env>-network`, the app a name.
+        let home = AptCache::machine().home_network();
+        for app in ["a", "aa", "argos", "zz9"] {
+            let app = crate::names::AppName::new(app).unwrap();
+            let env = crate::names::EnvName::new("t-x-1").unwrap();
+            let network = crate::names::EnvNames::new(app, env).resource("network");
+            assert!(home < network, "{home} sorts before {network}");
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ impl Drop for OwnCache {
         let _ = docker(&["rm", "-f", &self.name]);
         let _ = docker(&["volume", "rm", &self.name]);
         let _ = docker(&["network", "rm", &self.network]);
+        let _ = docker(&["network", "rm", &format!("0-{}", self.name)]);
     }
 }
 
@@ -188,6 +189,10 @@ fn the_cache_starts_once_for_racing_callers_outlives_sweeps_and_cache_remove_rem
     );
     assert!(docker(&["container", "inspect", &cache.name]).is_err());
     assert!(docker(&["volume", "inspect", &cache.name]).is_err());
+    assert!(
+        docker(&["network", "inspect", &format!("0-{}", cache.name)]).is_err(),
+        "its own network goes too"
+    );
     let status = ok(&project, &cache, &["cache", "status"]);
     assert!(status.starts_with("no apt cache"), "{status}");
     let again = ok(&project, &cache, &["cache", "remove"]);

@@ -132,6 +132,22 @@ fn hosts_download_through_the_machine_cache_and_decommission_leaves_it() {
         "the cache joins {network}: {}",
         networks_of(&cache)
     );
+    // Its way out stays its own network, whatever environments it joins:
+    // one that goes away must not take the cache's downloads with it.
+    let home_gateway = docker(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        &cache.home_network(),
+    ])
+    .unwrap();
+    let route = docker(&["exec", cache.name(), "ip", "route", "show", "default"]).unwrap();
+    assert!(
+        route.starts_with(&format!("default via {home_gateway} ")),
+        "the cache routes through {}: {route}",
+        cache.home_network()
+    );
     let hosts = guard.backend().status(&env).unwrap();
     assert_eq!(hosts.len(), 2, "{hosts:?}");
     let mark = log_size(&cache);
@@ -141,8 +157,13 @@ fn hosts_download_through_the_machine_cache_and_decommission_leaves_it() {
             &host.name,
             "sh",
             "-c",
+            // Booted first (as a run's SSH waits for it): systemd empties
+            // /tmp, where apt checks signatures, while it boots. A probe
+            // with a 60 s deadline (`--wait` gives up before D-Bus is up).
             &format!(
-                "apt-config dump | grep -i Acquire::http::Proxy && test ! -w {} && cd /tmp && \
+                "for i in $(seq 300); do case $(systemctl is-system-running 2>/dev/null) in \
+                 running|degraded) break;; esac; sleep 0.2; done; \
+                 apt-config dump | grep -i Acquire::http::Proxy && test ! -w {} && cd /tmp && \
                  apt-get update -q >/dev/null && apt-get download -q hello",
                 apt_cache::HOST_CONF
             ),

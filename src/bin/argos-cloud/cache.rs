@@ -24,7 +24,7 @@ pub fn command(action: CacheAction) -> Result<ExitCode, String> {
         }
         CacheAction::Remove { force } => match cache.remove(force).map_err(fail)? {
             Some(state) => println!(
-                "removed the apt cache {name}: {} and {}",
+                "removed the apt cache {name}: {} and {} (and its network {})",
                 if state.container.is_some() {
                     format!("container {}", cache.name())
                 } else {
@@ -35,6 +35,7 @@ pub fn command(action: CacheAction) -> Result<ExitCode, String> {
                 } else {
                     "no volume".to_owned()
                 },
+                cache.home_network(),
                 name = cache.name()
             ),
             None => println!(
