@@ -360,6 +360,15 @@ impl DockerBackend {
             match cli::docker(&["image", "rm", &image]) {
                 Ok(_) => removed.push(format!("image {image}")),
                 Err(e) if e.is_gone() => {}
+                Err(DockerError::Failed { stderr, .. })
+                    if stderr.contains("is using its referenced image") =>
+                {
+                    return Err(DockerError::Exists {
+                        what: format!(
+                            "image {image} is what a running environment's hosts started from: decommission it first"
+                        ),
+                    });
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -23,7 +23,7 @@ fn project_with_a_collector() -> TempProject {
     }
     let settings = project.root().join("playbooks/group_vars/all.sample.yml");
     let text = std::fs::read_to_string(&settings).unwrap();
-    let worker = "  - {group: worker, when: tasks_enabled}\n";
+    let worker = "  - {group: worker, baked: true, when: tasks_enabled, after: [database, knowledge, broker]}\n";
     assert!(
         text.contains(worker),
         "the sample's topology ends with the worker"
