@@ -244,16 +244,14 @@ fn update_on_local_backends_exits_2_and_says_why() {
     // tests it on an app of its own, never on the images other tests use.)
     let project = TempProject::shipped();
     for backend in ["docker", "vagrant"] {
-        for command in ["update"] {
-            argos(&project)
-                .args(["--backend", backend, "staging", command])
-                .assert()
-                .code(2)
-                .stderr(
-                    contains(format!("`{command}` on {backend} is not built yet"))
-                        .and(contains("decommission and commission again")),
-                );
-        }
+        argos(&project)
+            .args(["--backend", backend, "staging", "update"])
+            .assert()
+            .code(2)
+            .stderr(
+                contains(format!("`update` on {backend} is not built yet"))
+                    .and(contains("decommission and commission again")),
+            );
     }
 }
 
