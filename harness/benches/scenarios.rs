@@ -2,8 +2,10 @@
 //! `steps`: each step of the app scenario; `parallel`: four scenarios in
 //! parallel against the same four one after another; `backends`: the
 //! database scenario on Vagrant (docker provider) against Docker, per step;
-//! `molecule`: Molecule, argos-cloud and the bare floor on the same role
-//! (`molecule/mod.rs`; needs `.venv-molecule`, see the README).
+//! `bake`: a first and a second environment of the unchanged image role,
+//! the second rebaking nothing (`bake.rs`); `molecule`: Molecule,
+//! argos-cloud and the bare floor on the same role (`molecule/mod.rs`;
+//! needs `.venv-molecule`, see the README).
 //! `cargo bench -p argos-harness --bench scenarios [-- SECTION...]` (all
 //! sections by default; needs Docker, Vagrant and .venv, as the roles suite
 //! does). Prints figures; asserts nothing about speed.
@@ -14,6 +16,7 @@ use argos_cloud::backends::{BackendChoice, LocalKind};
 use argos_cloud::scenario::report::ScenarioReport;
 use argos_harness::scenarios;
 
+mod bake;
 mod molecule;
 
 fn print_steps(report: &ScenarioReport) {
@@ -66,6 +69,9 @@ async fn main() {
     }
     if wanted("backends") && scenarios::available(LocalKind::Vagrant) {
         backends().await;
+    }
+    if wanted("bake") {
+        tokio::task::block_in_place(bake::section);
     }
     if wanted("molecule") {
         molecule::section().await;

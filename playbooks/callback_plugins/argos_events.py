@@ -3,13 +3,15 @@
 Writes one JSON object per line to the file named by ARGOS_EVENTS_FILE: each
 play and task as it starts, each host's result, and the final per-host
 stats. argos-cloud turns it into the per-host deploy summary. Results of
-tasks marked no_log carry no message.
+tasks marked no_log carry no message. Every event carries `at`, seconds
+since the run started, from which argos-cloud tells where the time went.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -36,9 +38,11 @@ class CallbackModule(CallbackBase):
         super().__init__()
         path = os.environ.get("ARGOS_EVENTS_FILE")
         self._out = open(path, "a", encoding="utf-8") if path else None
+        self._started = time.monotonic()
 
     def _emit(self, **event):
         if self._out is not None:
+            event["at"] = round(time.monotonic() - self._started, 3)
             self._out.write(json.dumps(event) + "\n")
             self._out.flush()
 

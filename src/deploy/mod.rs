@@ -25,7 +25,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
 pub use known_hosts::{HostKeys, RunKnownHosts, known_hosts_file, remove as remove_known_hosts};
 pub use reach::{UnreachableHost, probe_ssh};
-pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure};
+pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure, TaskTime};
 
 use crate::destinations::Refused;
 use crate::inventory::Inventory;

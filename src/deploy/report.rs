@@ -34,6 +34,27 @@ pub struct TaskFailure {
     pub unreachable: bool,
 }
 
+/// How long a task took, over all its hosts: from its start to the next
+/// task's (or the play's end).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskTime {
+    pub play: String,
+    pub task: String,
+    pub seconds: f64,
+}
+
+/// `15.4 s database : Install PostgreSQL`: Ansible's task name already
+/// carries its role; the play is named only for a task of no role.
+impl fmt::Display for TaskTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.task.contains(" : ") || self.play.is_empty() {
+            write!(f, "{:.1} s {}", self.seconds, self.task)
+        } else {
+            write!(f, "{:.1} s {} ({})", self.seconds, self.task, self.play)
+        }
+    }
+}
+
 /// A task that changed something on a host: what idempotence must not see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangedTask {
@@ -54,6 +75,16 @@ pub struct PlaybookReport {
     /// Ansible's own error lines (`ERROR!`, `[ERROR]`): why a playbook
     /// that never reached a host stopped.
     pub errors: Vec<String>,
+    /// Every task's time, in the order they ran.
+    pub task_times: Vec<TaskTime>,
+}
+
+/// An event and when it happened (`at`, seconds since the run started).
+#[derive(Deserialize)]
+struct Stamped {
+    #[serde(flatten)]
+    event: Event,
+    at: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -63,7 +94,6 @@ enum Event {
         name: String,
     },
     Task {
-        #[allow(dead_code)]
         name: String,
     },
     Ok {
@@ -98,18 +128,33 @@ impl PlaybookReport {
             ..Default::default()
         };
         let mut play = String::new();
-        for event in events
+        // The task running now: its play, name and start.
+        let mut running: Option<(String, String, f64)> = None;
+        for Stamped { event, at } in events
             .lines()
-            .filter_map(|l| serde_json::from_str::<Event>(l).ok())
+            .filter_map(|l| serde_json::from_str::<Stamped>(l).ok())
         {
+            if let (Event::Play { .. } | Event::Task { .. } | Event::Stats { .. }, Some(at)) =
+                (&event, at)
+                && let Some((play, task, started)) = running.take()
+            {
+                report.task_times.push(TaskTime {
+                    play,
+                    task,
+                    seconds: (at - started).max(0.0),
+                });
+            }
             match event {
                 Event::Play { name } => play = name,
+                Event::Task { name } => {
+                    running = at.map(|at| (play.clone(), name, at));
+                }
                 Event::Ok {
                     host,
                     task,
                     changed: true,
                 } => report.changed_tasks.push(ChangedTask { host, task }),
-                Event::Task { .. } | Event::Ok { .. } | Event::Ignored {} => {}
+                Event::Ok { .. } | Event::Ignored {} => {}
                 Event::Failed { host, task, msg } | Event::Unreachable { host, task, msg }
                     if report
                         .failures
@@ -206,6 +251,28 @@ impl DeployReport {
     pub fn changed(&self) -> u32 {
         self.playbooks.iter().map(PlaybookReport::changed).sum()
     }
+
+    /// Where the time went: the `n` slowest tasks of every playbook, as
+    /// `12.3 s play: task`, slowest first.
+    pub fn slowest(&self, n: usize) -> Vec<&TaskTime> {
+        let mut times: Vec<&TaskTime> = self.playbooks.iter().flat_map(|p| &p.task_times).collect();
+        times.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        times.truncate(n);
+        times
+    }
+
+    /// The few slowest tasks as one line (`82.1 s role : task; 9.0 s
+    /// task (play)`); None when no task was timed.
+    pub fn slowest_line(&self) -> Option<String> {
+        let slowest = self.slowest(SLOWEST_SHOWN);
+        (!slowest.is_empty()).then(|| {
+            slowest
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
 }
 
 impl fmt::Display for DeployReport {
@@ -213,9 +280,17 @@ impl fmt::Display for DeployReport {
         for playbook in &self.playbooks {
             write!(f, "{playbook}")?;
         }
+        // A red run's screen is for its failure; a green one says where
+        // the time went.
+        if let (true, Some(slowest)) = (self.succeeded(), self.slowest_line()) {
+            writeln!(f, "slowest tasks: {slowest}")?;
+        }
         Ok(())
     }
 }
+
+/// How many of the slowest tasks a report names.
+const SLOWEST_SHOWN: usize = 3;
 
 #[cfg(test)]
 mod tests {
@@ -258,6 +333,60 @@ mod tests {
         report.exit_code = Some(0);
         assert!(report.succeeded());
         assert_eq!(report.changed(), 3);
+    }
+
+    #[test]
+    fn each_task_takes_until_the_next_one_starts() {
+        let events = r#"{"event": "play", "name": "Database", "at": 0.1}
+{"event": "task", "name": "Gathering Facts", "at": 0.2}
+{"event": "ok", "host": "d1", "task": "Gathering Facts", "changed": false, "msg": "", "at": 1.0}
+{"event": "task", "name": "database : Install PostgreSQL", "at": 1.5}
+{"event": "ok", "host": "d1", "task": "database : Install PostgreSQL", "changed": true, "msg": "", "at": 40.0}
+{"event": "play", "name": "Knowledge", "at": 41.5}
+{"event": "task", "name": "Install nginx", "at": 41.6}
+{"event": "stats", "hosts": {"d1": {"ok": 3, "changed": 1}}, "at": 50.6}"#;
+        let mut playbook = PlaybookReport::from_events("database.yml", events);
+        playbook.exit_code = Some(0);
+        let times: Vec<(&str, &str, f64)> = playbook
+            .task_times
+            .iter()
+            .map(|t| {
+                (
+                    t.play.as_str(),
+                    t.task.as_str(),
+                    (t.seconds * 10.0).round() / 10.0,
+                )
+            })
+            .collect();
+        assert_eq!(
+            times,
+            [
+                ("Database", "Gathering Facts", 1.3),
+                ("Database", "database : Install PostgreSQL", 40.0),
+                ("Knowledge", "Install nginx", 9.0)
+            ]
+        );
+        let report = DeployReport {
+            playbooks: vec![playbook],
+        };
+        assert_eq!(
+            report.slowest_line().as_deref(),
+            Some(
+                "40.0 s database : Install PostgreSQL; 9.0 s Install nginx (Knowledge); 1.3 s Gathering Facts (Database)"
+            )
+        );
+        assert!(report.to_string().ends_with(
+            "slowest tasks: 40.0 s database : Install PostgreSQL; 9.0 s Install nginx (Knowledge); 1.3 s Gathering Facts (Database)\n"
+        ));
+    }
+
+    #[test]
+    fn events_without_times_time_nothing() {
+        let report = DeployReport {
+            playbooks: vec![PlaybookReport::from_events("knowledge.yml", EVENTS)],
+        };
+        assert!(report.playbooks[0].task_times.is_empty());
+        assert_eq!(report.slowest_line(), None);
     }
 
     #[test]

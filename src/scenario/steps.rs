@@ -263,7 +263,11 @@ impl Steps<'_> {
             Ok(report) if !report.succeeded() => {
                 Outcome::Failed(format!("converge failed:\n{report}"))
             }
-            Ok(report) => Outcome::Passed(format!("{what}: {} change(s)", report.changed())),
+            Ok(report) => Outcome::Passed(format!(
+                "{what}: {} change(s){}",
+                report.changed(),
+                slowest(&report)
+            )),
         }
     }
 
@@ -300,7 +304,10 @@ impl Steps<'_> {
                 }
                 Outcome::Failed(text)
             }
-            Ok(_) => Outcome::Passed(format!("{role}: 0 changes on the second run")),
+            Ok(report) => Outcome::Passed(format!(
+                "{role}: 0 changes on the second run{}",
+                slowest(&report)
+            )),
         }
     }
 
@@ -470,4 +477,11 @@ fn describe(playbooks: &Playbooks) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// `; slowest: …`, where a deploy's time went, or nothing.
+fn slowest(report: &DeployReport) -> String {
+    report
+        .slowest_line()
+        .map_or_else(String::new, |line| format!("; slowest: {line}"))
 }
