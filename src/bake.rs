@@ -18,9 +18,14 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::deploy::{AnsiblePlaybook, DeployError};
+use crate::deploy::{
+    self, AnsiblePlaybook, DeployError, DeployReport, DeployRequest, Playbooks, RunKnownHosts,
+};
+use crate::inventory::Inventory;
 use crate::names::Group;
+use crate::progress::Progress;
 use crate::project::Project;
+use crate::topology::Topology;
 
 /// Bump when what the key covers changes: every old bake is then stale.
 const RECIPE: &str = "argos-bake-1";
@@ -45,6 +50,34 @@ pub struct Provisioner {
 }
 
 impl Provisioner {
+    /// Run the image playbook on the one bake host of `inventory`. `bake`
+    /// names the bake (an instance id, a content key): its known-hosts file,
+    /// learnt on first contact, lives as long as this call.
+    pub async fn provision(
+        &self,
+        inventory: &Inventory,
+        topology: &Topology,
+        bake: &str,
+        progress: &Progress,
+    ) -> Result<DeployReport, DeployError> {
+        let known_hosts = RunKnownHosts::new(&self.project, &format!("bake-{bake}"));
+        let request = DeployRequest {
+            project: &self.project,
+            inventory,
+            topology,
+            playbooks: Playbooks::roles(&[Group::IMAGE.as_str()]),
+            roles_path: Vec::new(),
+            collections_path: Vec::new(),
+            environment: Vec::new(),
+            extra_vars: self.extra_vars.clone(),
+            host_keys: known_hosts.host_keys(),
+            log_dir: self.project.path(".argos/logs"),
+            reach_timeout: self.reach_timeout,
+            progress: progress.clone(),
+        };
+        deploy::deploy(&self.ansible, &request).await
+    }
+
     /// The project's playbooks with the `ansible-playbook` deploy would use.
     pub fn for_project(
         project: &Project,

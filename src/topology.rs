@@ -25,6 +25,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::names::Group;
+use crate::template::images::{BAKED_IMAGE_PARAMETER, GroupImage};
 
 /// One group of the topology.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -133,6 +134,27 @@ pub enum TopologyError {
         formation: String,
         resource: String,
         group: Group,
+    },
+    #[error(
+        "{formation}: resource {resource} starts {group} hosts from {parameter} on AWS, {}",
+        if *listed_baked {
+            format!(
+                "but the settings' `topology` marks {group} `baked: true` (local hosts start \
+                 from <app>-image): start it from {BAKED_IMAGE_PARAMETER}, or drop `baked`"
+            )
+        } else {
+            format!(
+                "the baked <app>-image, but the settings' `topology` does not mark {group} \
+                 `baked: true`: add it, so local hosts start from the same image"
+            )
+        }
+    )]
+    BakedDisagrees {
+        formation: String,
+        resource: String,
+        group: Group,
+        parameter: String,
+        listed_baked: bool,
     },
 }
 
@@ -293,6 +315,7 @@ impl Topology {
         &self,
         playbooks: &Path,
         formation_groups: &[(String, String, Group)],
+        images: &[GroupImage],
     ) -> Vec<TopologyError> {
         let mut problems = Vec::new();
         for (index, spec) in self.groups.iter().enumerate() {
@@ -319,6 +342,17 @@ impl Topology {
                     formation: formation.clone(),
                     resource: resource.clone(),
                     group: group.clone(),
+                });
+            }
+        }
+        for image in images {
+            if self.knows(&image.group) && self.is_baked(&image.group) != image.baked() {
+                problems.push(TopologyError::BakedDisagrees {
+                    formation: image.location.clone(),
+                    resource: image.resource.clone(),
+                    group: image.group.clone(),
+                    parameter: image.parameter.clone(),
+                    listed_baked: self.is_baked(&image.group),
                 });
             }
         }
@@ -493,7 +527,7 @@ mod tests {
             group("collector"),
         )];
         let problems: Vec<String> = topology
-            .check_against(dir.path(), &formations)
+            .check_against(dir.path(), &formations, &[])
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -503,5 +537,43 @@ mod tests {
         assert!(problems[2].starts_with(
             "formations/collector.json: resource CollectorInstance is tagged Group=collector"
         ));
+    }
+
+    #[test]
+    fn the_baked_groups_start_from_the_baked_image_on_aws_too() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["app.yml", "worker.yml", "knowledge.yml"] {
+            std::fs::write(dir.path().join(name), "---\n").unwrap();
+        }
+        let topology = topology(
+            "[{group: knowledge, baked: true}, {group: app, baked: true}, {group: worker}]",
+        );
+        let image = |resource: &str, g: &str, parameter: &str| GroupImage {
+            location: format!("formations/{g}.json:7"),
+            resource: resource.to_owned(),
+            group: group(g),
+            parameter: parameter.to_owned(),
+        };
+        let images = [
+            image("AppInstance", "app", BAKED_IMAGE_PARAMETER),
+            image("KnowledgeInstance", "knowledge", "BaseImageId"),
+            image("WorkerLaunchTemplate", "worker", BAKED_IMAGE_PARAMETER),
+        ];
+        let problems: Vec<String> = topology
+            .check_against(dir.path(), &[], &images)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "formations/knowledge.json:7: resource KnowledgeInstance starts knowledge hosts from \
+                 BaseImageId on AWS, but the settings' `topology` marks knowledge `baked: true` \
+                 (local hosts start from <app>-image): start it from AppImageId, or drop `baked`",
+                "formations/worker.json:7: resource WorkerLaunchTemplate starts worker hosts from \
+                 AppImageId on AWS, the baked <app>-image, but the settings' `topology` does not \
+                 mark worker `baked: true`: add it, so local hosts start from the same image",
+            ]
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::names::{EnvName, EnvNames};
 use crate::plan::Plan;
 use crate::project::Project;
 use crate::settings::{self, Overrides, Settings};
+use crate::template::images::{self, BAKED_IMAGE_PARAMETER, GroupImage};
 use crate::template::{Formations, INLINE_BODY_LIMIT, Section, Template, references, tagging};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,20 +81,28 @@ fn topology_outcome(
     project: &Project,
     settings: Option<&Settings>,
     tags: &tagging::TagReport,
+    images: &[GroupImage],
 ) -> Outcome {
     let Some(settings) = settings else {
         return Outcome::Skipped("needs valid settings (topology)".into());
     };
     let topology = &settings.topology;
-    let problems = topology.check_against(&project.path(Project::PLAYBOOKS), &tags.groups);
+    let problems = topology.check_against(&project.path(Project::PLAYBOOKS), &tags.groups, images);
     if !problems.is_empty() {
         return Outcome::Failed(problems.iter().map(ToString::to_string).collect());
     }
     let order: Vec<&str> = topology.deploy_order().map(|g| g.as_str()).collect();
     Outcome::Passed(format!(
-        "{} groups, deployed in this order: {}; each has a playbook and every tagged group is listed",
+        "{} groups, deployed in this order: {}; each has a playbook, every tagged group is listed, \
+         and the baked ones ({}) start from {BAKED_IMAGE_PARAMETER} on AWS",
         order.len(),
-        order.join(", ")
+        order.join(", "),
+        topology
+            .deploy_order()
+            .filter(|g| topology.is_baked(g))
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 
@@ -207,7 +216,8 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
     );
 
     let tags = tagging::check(environment, tagging::Scope::Environment);
-    let topology = topology_outcome(project, settings.as_ref(), &tags);
+    let images = images::group_images(environment);
+    let topology = topology_outcome(project, settings.as_ref(), &tags, &images);
     report.push(
         "tags",
         findings_outcome(tags.findings, || {

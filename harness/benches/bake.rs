@@ -5,7 +5,6 @@
 //! Prints each commission's time, what the bake said, and whether the image
 //! id stayed the same; removes the bench's images at the end.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use argos_cloud::backends::{self, LocalKind};
@@ -62,9 +61,7 @@ pub fn section() {
         );
     }
     for image in images(&repository) {
-        let _ = Command::new("docker")
-            .args(["image", "rm", "-f", &image])
-            .output();
+        let _ = scenarios::docker(&["image", "rm", "-f", &image]);
     }
 }
 
@@ -102,14 +99,7 @@ fn commission_once(project: &Project, settings: &Settings) -> Result<(Duration, 
 /// The ids of `repository`'s images on this machine.
 fn images(repository: &str) -> Vec<String> {
     let reference = format!("reference={repository}:*");
-    Command::new("docker")
-        .args(["image", "ls", "-q", "--no-trunc", "--filter", &reference])
-        .output()
-        .map(|out| {
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        })
+    scenarios::docker(&["image", "ls", "-q", "--no-trunc", "--filter", &reference])
+        .map(|listed| listed.lines().map(str::to_owned).collect())
         .unwrap_or_default()
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use argos_cloud::docker::{SYSTEMD_SECURITY_OPTS, SYSTEMD_TMPFS, SYSTEMD_VOLUMES};
 use serde_norway::{Mapping, Value};
 
 /// The venv Molecule runs from, apart from the project's `.venv`: its
@@ -21,33 +22,12 @@ pub fn venv_command() -> String {
     format!("python3 -m venv {VENV} && {VENV}/bin/pip install -r {REQUIREMENTS}")
 }
 
-/// `docker run` settings of a systemd host, unprivileged: the same as the
-/// Docker backend's (`DockerBackend::host_args` in src/docker/mod.rs).
-pub const HOST_TMPFS: [&str; 2] = ["/run", "/run/lock"];
-pub const HOST_VOLUMES: [&str; 1] = ["/sys/fs/cgroup:/sys/fs/cgroup:ro"];
-pub const HOST_SECURITY_OPTS: [&str; 1] = ["seccomp=unconfined"];
-
-/// The same settings as `docker run` arguments.
-pub fn host_run_args() -> Vec<String> {
-    let mut args = Vec::new();
-    for tmpfs in HOST_TMPFS {
-        args.extend(["--tmpfs".to_owned(), tmpfs.to_owned()]);
-    }
-    for volume in HOST_VOLUMES {
-        args.extend(["-v".to_owned(), volume.to_owned()]);
-    }
-    for option in HOST_SECURITY_OPTS {
-        args.extend(["--security-opt".to_owned(), option.to_owned()]);
-    }
-    args
-}
-
 /// A role's `molecule.yml` rewritten for the bench: each platform becomes
 /// a container `<prefix>-<name>` of `image` (already built, its own command:
-/// systemd), with the host settings above and `labels`; the dependency step
-/// is off (no Galaxy here); everything else (provisioner, verifier,
-/// scenario) stays as the role wrote it. Host variables follow the renamed
-/// platforms.
+/// systemd), with the `docker run` settings of the Docker backend's hosts
+/// (`argos_cloud::docker::SYSTEMD_*`) and `labels`; the dependency step is
+/// off (no Galaxy here); everything else (provisioner, verifier, scenario)
+/// stays as the role wrote it. Host variables follow the renamed platforms.
 pub fn bench_molecule_yml(
     original: &str,
     image: &str,
@@ -79,9 +59,9 @@ pub fn bench_molecule_yml(
         entry.insert("pre_build_image".into(), true.into());
         // The image's own command is systemd; Molecule's default replaces it.
         entry.insert("override_command".into(), false.into());
-        entry.insert("tmpfs".into(), strings(&HOST_TMPFS));
-        entry.insert("volumes".into(), strings(&HOST_VOLUMES));
-        entry.insert("security_opts".into(), strings(&HOST_SECURITY_OPTS));
+        entry.insert("tmpfs".into(), strings(&SYSTEMD_TMPFS));
+        entry.insert("volumes".into(), strings(&SYSTEMD_VOLUMES));
+        entry.insert("security_opts".into(), strings(&SYSTEMD_SECURITY_OPTS));
         entry.insert(
             "labels".into(),
             Value::Mapping(

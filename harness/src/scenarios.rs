@@ -169,3 +169,17 @@ pub fn hosts(groups: &[&str]) -> Vec<argos_cloud::backend::HostSpec> {
         })
         .collect()
 }
+
+/// `docker ARGS`: its output, trimmed, or its error output. For tests
+/// that look at what the engine made, or remove what they made themselves.
+pub fn docker(args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("docker {}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}

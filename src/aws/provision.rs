@@ -10,7 +10,6 @@ use argos_aws::Instance;
 
 use super::{AwsBackend, EngineError};
 pub use crate::bake::Provisioner;
-use crate::deploy::{self, DeployRequest, Playbooks, RunKnownHosts};
 use crate::inventory::{Expect, Host, Inventory};
 use crate::names::{EnvName, Group};
 use crate::project::Project;
@@ -63,22 +62,13 @@ impl AwsBackend {
         self.say(format!(
             "provision: the image playbook on {instance_id} ({address})"
         ));
-        let known_hosts = RunKnownHosts::new(&provisioner.project, &format!("bake-{instance_id}"));
-        let request = DeployRequest {
-            project: &provisioner.project,
-            inventory: &inventory,
-            topology: &self.settings.topology,
-            playbooks: Playbooks::roles(&[Group::IMAGE.as_str()]),
-            roles_path: Vec::new(),
-            collections_path: Vec::new(),
-            environment: Vec::new(),
-            extra_vars: provisioner.extra_vars.clone(),
-            host_keys: known_hosts.host_keys(),
-            log_dir: provisioner.project.path(".argos/logs"),
-            reach_timeout: provisioner.reach_timeout,
-            progress: self.progress.clone(),
-        };
-        let report = deploy::deploy(&provisioner.ansible, &request)
+        let report = provisioner
+            .provision(
+                &inventory,
+                &self.settings.topology,
+                instance_id,
+                &self.progress,
+            )
             .await
             .map_err(|e| {
                 failed(format!(

@@ -17,12 +17,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{DockerBackend, DockerError, cli};
 use crate::backend::{Backend, HostSpec};
-use crate::bake::ImageRecipe;
-use crate::deploy::{self, AnsiblePlaybook, DeployRequest, Playbooks, RunKnownHosts};
+use crate::bake::{ImageRecipe, Provisioner};
+use crate::deploy::AnsiblePlaybook;
 use crate::inventory::{self, Expect, Inventory};
 use crate::names::{EnvNames, Group};
 use crate::settings::Settings;
@@ -135,8 +135,13 @@ impl DockerBackend {
                 .say(format!("bake: {tag} was baked meanwhile: reused"));
             return Ok(Some(tag));
         }
-        let ansible = match AnsiblePlaybook::locate(&self.project) {
-            Ok(ansible) => ansible,
+        let provisioner = match AnsiblePlaybook::locate(&self.project) {
+            Ok(ansible) => Provisioner {
+                project: self.project.clone(),
+                ansible,
+                extra_vars: vars,
+                reach_timeout: REACH_TIMEOUT,
+            },
             Err(e) => {
                 self.progress.say(format!(
                     "bake: not baked ({e}): baked groups start from {base}"
@@ -144,7 +149,7 @@ impl DockerBackend {
                 return Ok(None);
             }
         };
-        self.bake(names, base, &tag, &recipe, &ansible, vars, login)?;
+        self.bake(names, base, &tag, &recipe, &provisioner, login)?;
         Ok(Some(tag))
     }
 
@@ -196,15 +201,13 @@ impl DockerBackend {
     }
 
     /// Converge a host from `base` with the image playbook and commit it as `tag`.
-    #[allow(clippy::too_many_arguments)]
     fn bake(
         &self,
         names: &EnvNames,
         base: &str,
         tag: &str,
         recipe: &ImageRecipe,
-        ansible: &AnsiblePlaybook,
-        extra_vars: Map<String, Value>,
+        provisioner: &Provisioner,
         login: BakeLogin<'_>,
     ) -> Result<(), DockerError> {
         let started = Instant::now();
@@ -275,21 +278,6 @@ impl DockerBackend {
             Expect::anything(),
         )
         .map_err(DockerError::Inventory)?;
-        let known_hosts = RunKnownHosts::new(&self.project, &format!("bake-{}", recipe.key));
-        let request = DeployRequest {
-            project: &self.project,
-            inventory: &inventory,
-            topology: &self.settings.topology,
-            playbooks: Playbooks::roles(&[Group::IMAGE.as_str()]),
-            roles_path: Vec::new(),
-            collections_path: Vec::new(),
-            environment: Vec::new(),
-            extra_vars,
-            host_keys: known_hosts.host_keys(),
-            log_dir: self.project.path(".argos/logs"),
-            reach_timeout: REACH_TIMEOUT,
-            progress: self.progress.clone(),
-        };
         // Backends are synchronous (a guard's Drop tears down without a
         // runtime); the playbook runs on a runtime of its own thread.
         let report = std::thread::scope(|scope| {
@@ -299,7 +287,12 @@ impl DockerBackend {
                         .enable_all()
                         .build()?;
                     runtime
-                        .block_on(deploy::deploy(ansible, &request))
+                        .block_on(provisioner.provision(
+                            &inventory,
+                            &self.settings.topology,
+                            &recipe.key,
+                            &self.progress,
+                        ))
                         .map_err(|e| std::io::Error::other(e.to_string()))
                 })
                 .join()

@@ -34,6 +34,28 @@ pub const HOST_IMAGE: &str = "argos-host:bookworm";
 /// The user the host image lets in (the same as on Debian AMIs).
 pub const HOST_USER: &str = "admin";
 
+/// `docker run` settings of a systemd host without --privileged (measured
+/// in DESIGN.md): tmpfs for /run, the cgroup tree read-only, no seccomp
+/// filter. Public so a bench can start its containers exactly like hosts.
+pub const SYSTEMD_TMPFS: [&str; 2] = ["/run", "/run/lock"];
+pub const SYSTEMD_VOLUMES: [&str; 1] = ["/sys/fs/cgroup:/sys/fs/cgroup:ro"];
+pub const SYSTEMD_SECURITY_OPTS: [&str; 1] = ["seccomp=unconfined"];
+
+/// The same settings as `docker run` arguments.
+pub fn systemd_run_args() -> Vec<String> {
+    let mut args = Vec::new();
+    for tmpfs in SYSTEMD_TMPFS {
+        args.extend(["--tmpfs".to_owned(), tmpfs.to_owned()]);
+    }
+    for volume in SYSTEMD_VOLUMES {
+        args.extend(["-v".to_owned(), volume.to_owned()]);
+    }
+    for option in SYSTEMD_SECURITY_OPTS {
+        args.extend(["--security-opt".to_owned(), option.to_owned()]);
+    }
+    args
+}
+
 #[derive(Debug, Clone)]
 pub struct DockerBackend {
     pub project: Project,
@@ -265,20 +287,9 @@ impl DockerBackend {
     }
 
     /// What every host container needs, a bake host too: systemd as PID 1
-    /// without --privileged (measured in DESIGN.md), and the authorized keys.
+    /// without --privileged ([`systemd_run_args`]), and the authorized keys.
     pub(crate) fn system_args(&self, authorized_keys: &Path) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "--tmpfs",
-            "/run",
-            "--tmpfs",
-            "/run/lock",
-            "-v",
-            "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-            "--security-opt",
-            "seccomp=unconfined",
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        let mut args = systemd_run_args();
         args.extend([
             "-v".to_owned(),
             format!("{}:/etc/ssh/authorized_keys:ro", authorized_keys.display()),

@@ -3,6 +3,7 @@
 //! call (clashing ids, dangling references, missing tags, size).
 
 mod formation;
+pub mod images;
 mod merge;
 pub mod references;
 pub mod tagging;

@@ -262,7 +262,7 @@ fn name_matches(name: &Value, scope: Scope, group: &Group, group_tag: &Value) ->
 
 /// The group a `Group` tag names: its literal value, or the `Default` of
 /// the parameter it `Ref`s.
-fn group_name(template: &Template, tag: &Value) -> Result<String, String> {
+pub(crate) fn group_name(template: &Template, tag: &Value) -> Result<String, String> {
     if let Some(literal) = tag.as_str() {
         return Ok(literal.to_owned());
     }

@@ -521,3 +521,29 @@ fn the_shipped_security_groups_admit_only_what_the_design_allows() {
     }
     assert!(rules >= 15, "only {rules} ingress rules checked");
 }
+
+#[test]
+fn the_shipped_formations_start_app_and_worker_from_the_baked_image() {
+    let formations = shipped();
+    let mut images: Vec<(String, String, String)> =
+        super::images::group_images(&formations.environment)
+            .into_iter()
+            .map(|i| (i.group.to_string(), i.resource, i.parameter))
+            .collect();
+    images.sort();
+    images.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
+    let by_group: Vec<(&str, &str)> = images
+        .iter()
+        .map(|(g, _, p)| (g.as_str(), p.as_str()))
+        .collect();
+    assert_eq!(
+        by_group,
+        [
+            ("app", "AppImageId"),
+            ("broker", "BaseImageId"),
+            ("knowledge", "BaseImageId"),
+            ("worker", "AppImageId")
+        ],
+        "{images:#?}"
+    );
+}

@@ -6,20 +6,9 @@
 use std::process::Output;
 
 use argos_cloud::docker::apt_cache;
+use argos_harness::scenarios::docker;
 
 use crate::support::{self, TempProject};
-
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
-}
 
 /// The test's own cache and the network it makes for it: removed when the
 /// test ends, whatever happened.

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use argos_cloud::docker::systemd_run_args;
 use argos_cloud::scenario::Scenario;
 use argos_cloud::scenario::role::{RoleUnderTest, role_names};
-use argos_harness::molecule::{host_run_args, recap_changed};
+use argos_harness::molecule::recap_changed;
 use serde_json::{Map, Value, json};
 
 use super::process::{self, BenchError};
@@ -92,7 +93,7 @@ impl<'a> Floor<'a> {
             for (key, value) in labels {
                 run.args(["--label", &format!("{key}={value}")]);
             }
-            run.args(host_run_args())
+            run.args(systemd_run_args())
                 .arg(argos_cloud::docker::HOST_IMAGE);
             process::quick(&format!("docker run {container}"), &mut run)?;
         }

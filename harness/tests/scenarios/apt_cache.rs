@@ -4,7 +4,6 @@
 //! run does, and never remove it; `argos-cloud cache remove` is tested on a
 //! cache of its own in tests/cli/cache.rs.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use argos_cloud::backend::Backend;
@@ -13,19 +12,7 @@ use argos_cloud::docker::apt_cache::{self, AptCache};
 use argos_cloud::names::{Group, RunTags};
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
-use argos_harness::scenarios;
-
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
-}
+use argos_harness::scenarios::{self, docker};
 
 /// The machine's cache, when these tests can run: Docker and Ansible's
 /// tools here, and the cache not switched off.

@@ -7,7 +7,6 @@
 //! A project of its own (an app name of its own, a one-task image role) so
 //! `clean` here never touches the images the other tests start from.
 
-use std::process::Command;
 use std::time::Duration;
 
 use argos_cloud::backend::{Backend, HostSpec};
@@ -18,7 +17,7 @@ use argos_cloud::project::Project;
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
 use argos_cloud::settings::{self, Overrides};
-use argos_harness::scenarios;
+use argos_harness::scenarios::{self, docker};
 use serde_json::{Map, Value};
 
 /// A project whose `web` group is baked: the image role writes the
@@ -125,18 +124,6 @@ impl Drop for BakeProject {
         for image in self.images() {
             let _ = docker(&["image", "rm", "-f", &image]);
         }
-    }
-}
-
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
     }
 }
 

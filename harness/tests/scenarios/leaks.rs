@@ -4,7 +4,6 @@
 //! running `argos-cloud scenario run` are tested against the binary, in
 //! tests/cli/scenario.rs.)
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -15,7 +14,7 @@ use argos_cloud::scenario::Step;
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
-use argos_harness::scenarios;
+use argos_harness::scenarios::{self, docker};
 
 #[test]
 fn a_panic_mid_scenario_leaves_nothing_behind() {
@@ -44,18 +43,6 @@ fn a_panic_mid_scenario_leaves_nothing_behind() {
     // The sweep agrees: nothing of this run to remove.
     let swept = observer.sweep(Some(&run_id), SystemTime::now()).unwrap();
     assert!(swept.removed.is_empty());
-}
-
-fn docker(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
 }
 
 /// An expired harness network of a dead run, with a stranger's container

@@ -1,0 +1,78 @@
+//! Which image each group's hosts start from on AWS: the parameter their
+//! `ImageId` names, `AppImageId` for the baked `<app>-image`, another (the
+//! base image) otherwise. The topology's `baked` says the same for the
+//! local backends, and the two must agree: a scenario on Docker would
+//! otherwise test hosts unlike the ones AWS runs.
+
+use serde_json::Value;
+
+use super::{Section, Template};
+use crate::names::{Group, tag_keys};
+
+/// The parameter of the baked `<app>-image`'s id.
+pub const BAKED_IMAGE_PARAMETER: &str = "AppImageId";
+
+/// A resource that starts hosts of a group, and from which image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupImage {
+    /// Where the resource is (formation file and line).
+    pub location: String,
+    pub resource: String,
+    pub group: Group,
+    /// The parameter its `ImageId` refers to.
+    pub parameter: String,
+}
+
+impl GroupImage {
+    pub fn baked(&self) -> bool {
+        self.parameter == BAKED_IMAGE_PARAMETER
+    }
+}
+
+/// Every resource with an `ImageId` that `Ref`s a parameter and a `Group`
+/// tag (an instance's `Tags`, a launch template's tag specifications).
+pub fn group_images(template: &Template) -> Vec<GroupImage> {
+    let mut found = Vec::new();
+    for (id, resource) in template.entries(Section::Resources) {
+        let parameter = first(resource, &|object| {
+            object
+                .get("ImageId")
+                .and_then(|image| image.get("Ref"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        let group = first(resource, &|object| {
+            if object.get("Key").and_then(Value::as_str) != Some(tag_keys::GROUP) {
+                return None;
+            }
+            let tag = object.get("Value")?;
+            super::tagging::group_name(template, tag)
+                .ok()
+                .and_then(|name| Group::new(&name).ok())
+        });
+        if let (Some(parameter), Some(group)) = (parameter, group) {
+            found.push(GroupImage {
+                location: template.locate(Section::Resources, id),
+                resource: id.to_owned(),
+                group,
+                parameter,
+            });
+        }
+    }
+    found
+}
+
+/// The first object inside `value`, depth first, for which `pick` gives
+/// something.
+fn first<T>(
+    value: &Value,
+    pick: &dyn Fn(&serde_json::Map<String, Value>) -> Option<T>,
+) -> Option<T> {
+    match value {
+        Value::Object(object) => {
+            pick(object).or_else(|| object.values().find_map(|v| first(v, pick)))
+        }
+        Value::Array(items) => items.iter().find_map(|v| first(v, pick)),
+        _ => None,
+    }
+}
