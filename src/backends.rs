@@ -39,9 +39,11 @@ impl LocalKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendChoice {
     Local(LocalKind),
-    /// AWS, or the emulator at `endpoint`.
+    /// AWS, or the emulator at `endpoint`; on an emulator, `data_plane`
+    /// gives its instances and databases hosts (containers).
     Aws {
         endpoint: Option<String>,
+        data_plane: bool,
     },
 }
 
@@ -66,11 +68,17 @@ impl BackendChoice {
     ) -> Result<Box<dyn Backend>, String> {
         match self {
             Self::Local(kind) => Ok(local(*kind, project, settings, progress, run, bake_vars)),
-            Self::Aws { endpoint } => Ok(Box::new(crate::aws::AwsHosts::connect(
+            Self::Aws {
+                endpoint,
+                data_plane,
+            } => Ok(Box::new(crate::aws::AwsHosts::connect(
                 project,
                 settings,
                 env,
-                endpoint.clone(),
+                crate::aws::Target {
+                    endpoint: endpoint.clone(),
+                    data_plane: *data_plane,
+                },
                 progress,
                 run,
                 bake_vars,

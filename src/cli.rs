@@ -223,6 +223,11 @@ pub enum ScenarioAction {
         /// `sweep --run`; one file only. Default: t-<scenario>-<random>.
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
+        /// On an AWS emulator (`--backend aws --endpoint`): give its
+        /// instances and databases hosts (Docker containers), so converge,
+        /// idempotence and verify run too.
+        #[arg(long, env = "ARGOS_DATA_PLANE")]
+        data_plane: bool,
     },
     /// Check scenario files (or Molecule scenarios) without running them.
     Check {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use argos_cloud::aws::{
     ApiTimeouts, Aws, AwsBackend, AwsHosts, AwsOptions, Decommissioned, EngineError, Provisioner,
-    SweepFilter, Timeouts, Updated,
+    SweepFilter, Target, Timeouts, Updated,
 };
 use argos_cloud::backend::Backend;
 use argos_cloud::deploy::AnsiblePlaybook;
@@ -615,7 +615,10 @@ fn run_hosts(emulator: &Emulator, env: &EnvName, run: &RunTags) -> AwsHosts {
         Project::open(workspace()).unwrap(),
         settings(&[]),
         env,
-        Some(emulator.endpoint().to_owned()),
+        Target {
+            endpoint: Some(emulator.endpoint().to_owned()),
+            data_plane: false,
+        },
         Progress::silent(),
         Some(run.clone()),
         Default::default(),
@@ -991,7 +994,10 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
         project,
         settings(&[]),
         &name,
-        Some(endpoint),
+        argos_cloud::aws::Target {
+            endpoint: Some(endpoint),
+            data_plane: false,
+        },
         Progress::silent(),
         Some(RunTags::new("sigaws", Duration::from_secs(600))),
         Default::default(),
@@ -1019,4 +1025,109 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
         !matches!(cleanup, Err(BackendError::Interrupted { .. })),
         "{cleanup:?}"
     );
+}
+
+/// On the emulator's data plane the image bake runs for real: the bake
+/// instance's host is provisioned with the image playbook and committed as
+/// the AMI's local copy, and an app host started from that AMI already has
+/// the app's code and venv before any deploy. Hosts are reached only at
+/// their stand-ins' addresses: an instance whose stand-in is gone keeps the
+/// address the emulator invented, which the inventory refuses by name. The
+/// teardown leaves no container, network or AMI copy.
+#[test]
+fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
+    use argos_cloud::backends::LocalKind;
+    use argos_cloud::inventory::Expect;
+    use argos_cloud::scenario::guard::EnvironmentGuard;
+    use argos_harness::scenarios::{self, docker};
+    if !scenarios::available(LocalKind::Docker) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime.block_on(Emulator::start()).unwrap();
+    let name = env("t-dplane-2");
+    let run = RunTags::new("t-dplane-2", Duration::from_secs(3600));
+    let hosts = AwsHosts::connect(
+        Project::open(workspace()).unwrap(),
+        settings(&[]),
+        &name,
+        Target {
+            endpoint: Some(emulator.endpoint().to_owned()),
+            data_plane: true,
+        },
+        Progress::silent(),
+        Some(run.clone()),
+        Default::default(),
+    )
+    .unwrap();
+    let mut guard = EnvironmentGuard::new(Box::new(hosts), name, &run, false);
+    guard.commission(&[]).unwrap_or_else(|e| panic!("{e}"));
+
+    let by_run = format!("label=argos:run={}", run.run_id);
+    let amis = docker(&[
+        "image",
+        "ls",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "--filter",
+        "reference=argos-ami:*",
+    ])
+    .unwrap();
+    assert_eq!(amis.lines().count(), 1, "one local AMI copy: {amis:?}");
+    let app = docker(&[
+        "ps",
+        "--filter",
+        &by_run,
+        "--filter",
+        "label=Group=app",
+        "--format",
+        "{{.Image}} {{.Names}}",
+    ])
+    .unwrap();
+    let (image, container) = app.split_once(' ').expect("an app host");
+    assert_eq!(image, amis.trim(), "the app host starts from the baked AMI");
+    for baked in [
+        "/var/env/argos/bin/python",
+        "/var/www/argos/standin_application.py",
+    ] {
+        docker(&["exec", container, "test", "-e", baked])
+            .unwrap_or_else(|e| panic!("{baked} is not on the app host before deploy: {e}"));
+    }
+
+    let knowledge = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &by_run,
+        "--filter",
+        "label=Group=knowledge",
+    ])
+    .unwrap();
+    docker(&["rm", "-f", &knowledge]).unwrap();
+    let inventory = guard
+        .backend()
+        .inventory(guard.env(), Expect::anything())
+        .unwrap();
+    let refused: Vec<String> = inventory
+        .refused()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].contains("refusing to connect to argos-t-dplane-2-knowledge")
+            && refused[0].contains("the address came from the AWS emulator"),
+        "{refused:?}"
+    );
+
+    drop(guard);
+    for kind in [&["ps", "-a", "-q"][..], &["network", "ls", "-q"][..]] {
+        let mut args = kind.to_vec();
+        args.extend(["--filter", by_run.as_str()]);
+        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+    }
+    let amis = docker(&["image", "ls", "-q", "--filter", "reference=argos-ami:*"]).unwrap();
+    assert_eq!(amis, "", "the run's AMI copy is left");
+    let after = runtime.block_on(leftovers(&emulator, "argos", "t-dplane-2"));
+    assert!(after.is_empty(), "left on the emulator: {after:?}");
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::SystemTime;
 
+use super::data_plane::DataPlane;
 use super::{Aws, AwsBackend, EngineError, Provisioner, SweepAction, SweepFilter, SweepItem};
 use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::docker::{Labelled, NotRemoved, SweepReport};
@@ -31,6 +32,14 @@ const RUN_ARTEFACTS: &[&str] = &["image", "snapshot", "db-snapshot"];
 /// What carries the four tags: the hosts and the database.
 const TAGGED_HOSTS: &[&str] = &["instance", "database"];
 
+/// Where the AWS backend works: AWS, or an emulator at `endpoint`; on an
+/// emulator, `data_plane` gives its instances and databases hosts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub endpoint: Option<String>,
+    pub data_plane: bool,
+}
+
 pub struct AwsHosts {
     engine: AwsBackend,
     project: Project,
@@ -47,11 +56,15 @@ impl AwsHosts {
         project: Project,
         settings: Settings,
         env: &EnvName,
-        endpoint: Option<String>,
+        target: Target,
         progress: Progress,
         run: Option<RunTags>,
         bake_vars: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self, String> {
+        let Target {
+            endpoint,
+            data_plane,
+        } = target;
         let formations = Formations::load(&project).map_err(|e| e.to_string())?;
         let names = EnvNames::new(settings.app_name.clone(), env.clone());
         crate::validate::preflight(&formations, &settings, &names).map_err(|problems| {
@@ -60,6 +73,21 @@ impl AwsHosts {
                 problems.join("\n  ")
             )
         })?;
+        if data_plane && !endpoint.as_deref().is_some_and(super::is_loopback) {
+            return Err(
+                "--data-plane gives an AWS emulator's instances hosts; on AWS they are real".into(),
+            );
+        }
+        let stand_ins = data_plane.then(|| DataPlane {
+            docker: crate::docker::DockerBackend {
+                project: project.clone(),
+                settings: settings.clone(),
+                progress: progress.clone(),
+                run: run.clone(),
+                bake_vars: Default::default(),
+            },
+            base_ami: settings.access.base_ami.clone(),
+        });
         let options = super::options(&settings.region, endpoint);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -74,9 +102,16 @@ impl AwsHosts {
         });
         let mut engine = AwsBackend {
             run,
+            data_plane: stand_ins,
             ..AwsBackend::new(aws, settings, formations, progress)
         };
         if engine.data_plane().is_ok() {
+            // The stand-in hosts have no internet: the bake installs the
+            // stand-in app, as on Docker.
+            let bake_vars = match &engine.data_plane {
+                Some(plane) => plane.ansible_vars(bake_vars),
+                None => bake_vars,
+            };
             let provisioner = Provisioner::for_project(&project, bake_vars)
                 .map_err(|e| format!("the image bake runs the image playbook: {e}"))?;
             engine.provisioner = Some(provisioner);
@@ -287,23 +322,31 @@ impl Backend for AwsHosts {
             self.block(|engine| async move { engine.decommission(env).await })?;
             return Ok(0);
         };
+        let stand_ins = match &self.engine.data_plane {
+            Some(plane) => plane.remove(env)?,
+            None => 0,
+        };
         self.delete_own_stack(env, &run.run_id)?;
         let removed = self.delete(SweepFilter {
             run: Some(run.run_id.clone()),
             now: SystemTime::now(),
             kinds: Some(RUN_ARTEFACTS),
         })?;
-        Ok(removed.len())
+        Ok(removed.len() + stand_ins)
     }
 
     /// A run's objects; without a run, the expired ones (what the engine's
     /// sweep finds).
     fn labelled(&self, run: Option<&str>) -> Result<Vec<Labelled>, BackendError> {
-        self.find(SweepFilter {
+        let mut found = self.find(SweepFilter {
             run: run.map(str::to_owned),
             now: SystemTime::now(),
             kinds: None,
-        })
+        })?;
+        if let Some(plane) = &self.engine.data_plane {
+            found.extend(plane.docker.labelled(run)?);
+        }
+        Ok(found)
     }
 
     fn tagged_hosts(&self, run: &str) -> Result<Vec<Labelled>, BackendError> {
@@ -320,22 +363,42 @@ impl Backend for AwsHosts {
             now,
             kinds: None,
         };
-        if run.is_some() {
-            let removed = self.delete(filter)?;
-            return Ok(SweepReport {
-                removed,
+        let mut report = if run.is_some() {
+            SweepReport {
+                removed: self.delete(filter)?,
                 ..SweepReport::default()
-            });
+            }
+        } else {
+            self.try_delete(filter)?
+        };
+        // The stand-ins of what is gone, and those of the run or expired.
+        if let Some(plane) = &self.engine.data_plane {
+            let (instances, databases) = self.block(|engine| async move {
+                Ok((
+                    engine.aws.instances(&[]).await?,
+                    engine.aws.db_instances().await?,
+                ))
+            })?;
+            report
+                .removed
+                .extend(plane.remove_orphans(&instances, &databases)?);
+            let docker = plane.docker.sweep(run, now)?;
+            report.removed.extend(docker.removed);
+            report.failed.extend(docker.failed);
         }
-        self.try_delete(filter)
+        Ok(report)
     }
 
-    /// Real AWS runs the real roles: no stand-ins.
+    /// Real AWS runs the real roles; an emulator's stand-in hosts have
+    /// the Docker backend's stand-ins for what needs the internet.
     fn ansible_vars(
         &self,
         vars: serde_json::Map<String, serde_json::Value>,
     ) -> serde_json::Map<String, serde_json::Value> {
-        vars
+        match &self.engine.data_plane {
+            Some(plane) => plane.ansible_vars(vars),
+            None => vars,
+        }
     }
 
     fn data_plane(&self) -> Result<(), String> {

@@ -292,6 +292,22 @@ impl AwsBackend {
             },
         )
         .await?;
+        // On an emulator's data plane the bake instance is a host too,
+        // removed with the bake whatever happens.
+        let _bake_host = match &self.data_plane {
+            Some(plane) => {
+                plane.place_bake_host(env, &instance)?;
+                Some(BakeHost {
+                    plane,
+                    instance_id: &instance_id,
+                })
+            }
+            None => None,
+        };
+        let instance = match &self.data_plane {
+            Some(plane) => plane.located(vec![instance], Vec::new()).0.remove(0),
+            None => instance,
+        };
         match &self.provisioner {
             Some(provisioner) => {
                 self.provision_bake_instance(provisioner, env, name, &instance)
@@ -363,6 +379,12 @@ impl AwsBackend {
             "image {name}: {image_id} available, tagged with {} snapshot(s)",
             snapshots.len()
         ));
+        if let Some(plane) = &self.data_plane {
+            let local = plane.commit_bake_host(&instance_id, &image_id)?;
+            self.say(format!(
+                "data plane: {local} is {image_id} here (the bake host, committed)"
+            ));
+        }
         Ok(image_id)
     }
 
@@ -398,6 +420,9 @@ impl AwsBackend {
         for image in self.aws.images(&[filter("name", &[&name])]).await? {
             self.say(format!("deregister image {} ({name})", image.id));
             self.aws.deregister_image(&image.id).await?;
+            if let Some(plane) = &self.data_plane {
+                plane.remove_ami_image(&image.id);
+            }
             report.images.push(image.id);
             report.snapshots.extend(image.snapshot_ids);
         }
@@ -420,5 +445,17 @@ impl AwsBackend {
             }
         }
         Ok(report)
+    }
+}
+
+/// Removes the bake instance's stand-in host when the bake ends.
+struct BakeHost<'a> {
+    plane: &'a super::data_plane::DataPlane,
+    instance_id: &'a str,
+}
+
+impl Drop for BakeHost<'_> {
+    fn drop(&mut self) {
+        self.plane.remove_bake_host(self.instance_id);
     }
 }

@@ -2,6 +2,7 @@
 //! on CloudFormation, EC2 and RDS — or on an emulator at another endpoint,
 //! through exactly the same code.
 
+pub mod data_plane;
 mod hosts;
 mod image;
 mod provision;
@@ -15,7 +16,7 @@ mod sweep;
 use std::time::Duration;
 
 pub use argos_aws::{ApiTimeouts, Aws, AwsError, AwsOptions};
-pub use hosts::AwsHosts;
+pub use hosts::{AwsHosts, Target};
 pub use image::CleanReport;
 pub use provision::Provisioner;
 pub use resolver::{Placement, Resolver};
@@ -88,6 +89,8 @@ pub enum EngineError {
     Inventory(#[from] crate::inventory::InventoryError),
     #[error("could not delete {what}")]
     Cleanup { what: String },
+    #[error(transparent)]
+    DataPlane(#[from] crate::docker::DockerError),
 }
 
 impl From<crate::wait::WaitError<EngineError>> for EngineError {
@@ -117,6 +120,9 @@ pub struct AwsBackend {
     pub provisioner: Option<Provisioner>,
     /// Where instances are reached, and which addresses may be.
     pub resolver: Resolver,
+    /// On an emulator: the hosts standing in for its instances and
+    /// databases, when asked for (`--data-plane`).
+    pub data_plane: Option<data_plane::DataPlane>,
 }
 
 impl AwsBackend {
@@ -133,6 +139,7 @@ impl AwsBackend {
             run: None,
             provisioner: None,
             resolver,
+            data_plane: None,
         }
     }
 
@@ -144,11 +151,47 @@ impl AwsBackend {
         self.progress.say(line);
     }
 
-    /// Whether hosts can be reached (SSH, probes); why not, on an emulator.
+    /// Whether hosts can be reached (SSH, probes); why not, on an emulator
+    /// without stand-in hosts.
     pub fn data_plane(&self) -> Result<(), String> {
         match self.aws.endpoint() {
-            Some(endpoint) if is_loopback(endpoint) => Err("no data plane on the emulator".into()),
+            Some(endpoint) if is_loopback(endpoint) && self.data_plane.is_none() => {
+                Err("no data plane on the emulator".into())
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Which addresses of `names`'s environment may be connected to: on an
+    /// emulator with stand-in hosts, their network's too.
+    pub fn destinations(&self, names: &EnvNames) -> crate::destinations::Destinations {
+        let destinations = self.resolver.destinations().clone();
+        match self
+            .data_plane
+            .as_ref()
+            .and_then(|plane| plane.subnet(names))
+        {
+            Some(subnet) => destinations.with_network(subnet),
+            None => destinations,
+        }
+    }
+
+    /// The SSH login of `names`'s hosts: the user and the private key (the
+    /// key pair's; on an emulator's stand-ins, the environment's own).
+    pub fn login(
+        &self,
+        project: &crate::project::Project,
+        names: &EnvNames,
+    ) -> (String, std::path::PathBuf) {
+        match &self.data_plane {
+            Some(plane) => (
+                crate::docker::HOST_USER.to_owned(),
+                plane.docker.private_key(names),
+            ),
+            None => (
+                self.settings.access.ssh_user.clone(),
+                self.key_pair_file(project),
+            ),
         }
     }
 }

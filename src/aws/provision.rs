@@ -42,14 +42,14 @@ impl AwsBackend {
                 "bake instance {instance_id} has no address to reach over SSH"
             )));
         };
-        let key = self.key_pair_file(&provisioner.project);
+        let (user, key) = self.login(&provisioner.project, &self.names(env));
         let host = Host {
             name: image.clone(),
             group: Group::IMAGE,
             groups: Vec::new(),
             address: address.clone(),
             port,
-            user: self.settings.access.ssh_user.clone(),
+            user,
             private_address: private,
             vars: BTreeMap::from([(
                 "ansible_ssh_private_key_file".to_owned(),
@@ -58,7 +58,7 @@ impl AwsBackend {
         };
         let inventory =
             Inventory::new(self.names(env), vec![host], Vec::new(), Expect::anything())?
-                .reaching(self.resolver.destinations().clone());
+                .reaching(self.destinations(&self.names(env)));
         self.say(format!(
             "provision: the image playbook on {instance_id} ({address})"
         ));

@@ -105,8 +105,11 @@ impl AwsBackend {
             .await
             .inspect_err(|_| self.say(format!("stack {stack_name} did not finish in time")))?;
         if phase == Phase::Succeeded {
-            guard.disarm();
             self.say(format!("stack {stack_name}: {}", stack.status));
+            // Stand-ins that cannot all be made take the stack with them
+            // (unless `keep`), as a failed create does.
+            self.place_stand_ins(env).await?;
+            guard.disarm();
             return Ok(stack);
         }
         let reason = self.first_failure(&stack_id, &HashSet::new(), &stack).await;
@@ -228,9 +231,40 @@ impl AwsBackend {
         })
     }
 
+    /// On an emulator's data plane, hosts for the environment's instances
+    /// and databases; none are left when this fails or is dropped.
+    async fn place_stand_ins(&self, env: &EnvName) -> Result<(), EngineError> {
+        let Some(plane) = &self.data_plane else {
+            return Ok(());
+        };
+        let Some(provisioner) = &self.provisioner else {
+            return Err(EngineError::DataPlane(crate::docker::DockerError::Output {
+                what: "the emulator's data plane".into(),
+                detail: "its database stand-ins are converged with Ansible, and no \
+                         ansible-playbook was located"
+                    .into(),
+            }));
+        };
+        let guard = StandIns {
+            plane,
+            env,
+            armed: true,
+        };
+        let (instances, databases) = self.inventory_sources(&self.names(env)).await?;
+        let placed = plane
+            .place(env, &instances, &databases, provisioner)
+            .await?;
+        guard.disarm();
+        self.say(format!("data plane: {placed} stand-in host(s) ready"));
+        Ok(())
+    }
+
     /// Delete the environment's stack and wait until it is gone. Deleting an
     /// environment that does not exist succeeds.
     pub async fn decommission(&self, env: &EnvName) -> Result<Decommissioned, EngineError> {
+        if let Some(plane) = &self.data_plane {
+            plane.remove(env)?;
+        }
         let stack_name = self.names(env).stack();
         let Some(stack) = self.aws.stack(&stack_name).await? else {
             self.say(format!(
@@ -417,6 +451,28 @@ pub(super) fn create_token(stack: &str) -> String {
     token.retain(|c| c.is_ascii_alphanumeric() || c == '-');
     token.truncate(128);
     token
+}
+
+/// Removes an environment's stand-in hosts unless disarmed: a placement
+/// that failed or was dropped half-way leaves none.
+struct StandIns<'a> {
+    plane: &'a super::data_plane::DataPlane,
+    env: &'a EnvName,
+    armed: bool,
+}
+
+impl StandIns<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StandIns<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.plane.remove(self.env);
+        }
+    }
 }
 
 #[cfg(test)]

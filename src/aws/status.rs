@@ -80,11 +80,15 @@ impl AwsBackend {
         expect: crate::inventory::Expect,
     ) -> Result<crate::inventory::Inventory, EngineError> {
         let (instances, databases) = self.inventory_sources(names).await?;
-        let access = &self.settings.access;
+        // On an emulator's data plane, where its stand-ins are reached.
+        let (instances, databases) = match &self.data_plane {
+            Some(plane) => plane.located(instances, databases),
+            None => (instances, databases),
+        };
+        let (user, key) = self.login(project, names);
         let reach = |instance: &argos_aws::Instance| self.resolver.ssh_address(instance);
         let (mut hosts, databases) =
-            crate::inventory::from_aws(names, &instances, &databases, &access.ssh_user, &reach);
-        let key = self.key_pair_file(project);
+            crate::inventory::from_aws(names, &instances, &databases, &user, &reach);
         for host in &mut hosts {
             host.vars.insert(
                 "ansible_ssh_private_key_file".into(),
@@ -93,7 +97,7 @@ impl AwsBackend {
         }
         Ok(
             crate::inventory::Inventory::new(names.clone(), hosts, databases, expect)?
-                .reaching(self.resolver.destinations().clone()),
+                .reaching(self.destinations(names)),
         )
     }
 

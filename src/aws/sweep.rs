@@ -188,6 +188,9 @@ impl AwsBackend {
             if act {
                 self.say(format!("sweep: deregister image {}", image.id));
                 found.action = action(&Some(self.aws.deregister_image(&image.id).await));
+                if let Some(plane) = &self.data_plane {
+                    plane.remove_ami_image(&image.id);
+                }
             }
             report.items.push(found);
         }

@@ -308,26 +308,37 @@ impl DockerBackend {
                 reason: format!("the image playbook failed on {container}:\n{report}"),
             });
         }
-        // Each host makes its own host keys and machine id at first start.
-        cli::docker(&[
-            "exec",
-            &container,
-            "sh",
-            "-c",
-            "rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id",
-        ])?;
-        cli::docker(&[
-            "commit",
-            "--change",
-            &format!("LABEL {CONTENT_KEY_LABEL}={}", recipe.key),
-            &container,
-            tag,
-        ])?;
+        self.commit_host(&container, tag, &[(CONTENT_KEY_LABEL, &recipe.key)])?;
         drop(host);
         self.progress.say(format!(
             "bake: {tag} baked in {:.1} s",
             started.elapsed().as_secs_f64()
         ));
+        Ok(())
+    }
+
+    /// Commit `container` as `image`, labelled with `labels`: an image
+    /// hosts start from, so without the container's host keys and machine
+    /// id (each host makes its own at first start).
+    pub(crate) fn commit_host(
+        &self,
+        container: &str,
+        image: &str,
+        labels: &[(&str, &str)],
+    ) -> Result<(), DockerError> {
+        cli::docker(&[
+            "exec",
+            container,
+            "sh",
+            "-c",
+            "rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id",
+        ])?;
+        let mut args = vec!["commit".to_owned()];
+        for (key, value) in labels {
+            args.extend(["--change".to_owned(), format!("LABEL {key}={value}")]);
+        }
+        args.extend([container.to_owned(), image.to_owned()]);
+        cli::docker(&args)?;
         Ok(())
     }
 

@@ -21,6 +21,7 @@ pub use cli::DockerError;
 
 pub(crate) use bake::BakeLogin;
 use bake::host_image;
+pub(crate) use cli::docker_lines;
 
 use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::inventory::{self, Expect, Inventory};
@@ -191,14 +192,86 @@ impl DockerBackend {
             authorized: &authorized,
         };
         let baked = self.baked_image_for(&names, hosts, HOST_IMAGE, login)?;
-        // Hosts start together: each `docker run` waits on the engine, not on us.
+        self.start_hosts(&names, hosts, baked.as_deref(), &authorized)
+    }
+
+    /// Hosts standing in for machines another backend's control plane made
+    /// (the AWS emulator's instances and databases): each from its own
+    /// image, on the environment's network, which the first call makes.
+    /// The environment's SSH key lets them in ([`Self::private_key`]).
+    pub fn stand_in_hosts(&self, env: &EnvName, hosts: &[HostSpec]) -> Result<(), DockerError> {
+        let names = self.names(env);
+        self.ensure_image()?;
+        let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
+        self.stand_in_network(env)?;
+        self.start_hosts(&names, hosts, None, &authorized)
+    }
+
+    /// A host of no environment on `env`'s network, labelled with `labels`
+    /// only, from `image`: a bake host (a commit copies a container's labels
+    /// into the image, and from there into every host started from it).
+    pub fn stand_in_bake_host(
+        &self,
+        env: &EnvName,
+        container: &str,
+        labels: &[(String, String)],
+        image: &str,
+    ) -> Result<(), DockerError> {
+        let names = self.names(env);
+        self.ensure_image()?;
+        let authorized = ssh_key(&self.key_dir(&names), &names.stack(), HOST_USER)?;
+        let network = self.stand_in_network(env)?;
+        let mut args: Vec<String> = ["run", "-d", "--name", container, "--hostname", "image-bake"]
+            .map(str::to_owned)
+            .to_vec();
+        args.extend(["--network".to_owned(), network.clone()]);
+        for (key, value) in labels {
+            args.extend(["--label".to_owned(), format!("{key}={value}")]);
+        }
+        args.extend(self.system_args(&authorized));
+        args.extend(apt_cache::host_args(&self.project, &network));
+        args.push(image.to_owned());
+        cli::docker(&args)?;
+        self.progress
+            .say(format!("docker: bake host {container} ({image})"));
+        Ok(())
+    }
+
+    /// `env`'s network, made when missing.
+    fn stand_in_network(&self, env: &EnvName) -> Result<String, DockerError> {
+        let names = self.names(env);
+        let network = names.resource(Group::NETWORK);
+        if cli::docker_lines(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name=^{network}$"),
+        ])?
+        .is_empty()
+        {
+            self.create_network(
+                &names,
+                &format!("argos-cloud --backend aws {env} decommission"),
+            )?;
+        }
+        Ok(network)
+    }
+
+    /// Start `hosts` together (each `docker run` waits on the engine, not
+    /// on us): a baked group's from `baked` when given.
+    fn start_hosts(
+        &self,
+        names: &EnvNames,
+        hosts: &[HostSpec],
+        baked: Option<&str>,
+        authorized: &Path,
+    ) -> Result<(), DockerError> {
         std::thread::scope(|scope| {
             let started: Vec<_> = hosts
                 .iter()
                 .map(|host| {
-                    let image = host_image(host, baked.as_deref(), &self.settings, HOST_IMAGE);
-                    let authorized = &authorized;
-                    let names = &names;
+                    let image = host_image(host, baked, &self.settings, HOST_IMAGE);
                     scope.spawn(move || self.start_host(names, host, &image, authorized))
                 })
                 .collect();

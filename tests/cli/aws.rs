@@ -4,6 +4,7 @@ use predicates::prelude::*;
 use predicates::str::contains;
 
 use argos_harness::Emulator;
+use argos_harness::scenarios::docker;
 
 use crate::argos;
 use crate::support::{TempProject, ansible};
@@ -383,6 +384,74 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
         .assert()
         .success()
         .stdout(contains("sweep: nothing to delete"));
+}
+
+/// The nightly smoke in full on the emulator's data plane (`--data-plane`):
+/// the bake instance, every instance and the RDS database get hosts, so
+/// all five steps run and the probes pass (app to the database through the
+/// endpoint the stack reported, with the stack's master user and password;
+/// to Fuseki; to NER). Nothing of the run is left: no stack, instance,
+/// image or database on the emulator; no container, network or image in
+/// Docker.
+#[test]
+fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
+    if !crate::support::docker_here() || ansible().is_none() {
+        return;
+    }
+    let emulator = emulator();
+    let project = TempProject::runnable();
+    let smoke = project.root().join("scenarios/full-stack.yaml");
+    let out = on(&emulator, &project)
+        .args([
+            "--backend",
+            "aws",
+            "scenario",
+            "run",
+            "--data-plane",
+            "--env",
+            "dplane1",
+        ])
+        .arg(&smoke)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("scenario full-stack on aws (argos-dplane1): passed")
+            && !out.contains("steps skipped"),
+        "{out}"
+    );
+    for step in ["create", "converge", "idempotence", "verify", "destroy"] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(step))
+            .unwrap_or_else(|| panic!("no {step} line in:\n{out}"));
+        assert!(line.contains(" ok "), "{line}");
+    }
+    for probe in [
+        "ok    postgres app -> database",
+        "ok    sparql-ask app -> knowledge",
+        "ok    ner app -> knowledge",
+    ] {
+        assert!(out.contains(probe), "no `{probe}` in:\n{out}");
+    }
+    on(&emulator, &project)
+        .args(["dplane1", "sweep", "--run", "dplane1"])
+        .assert()
+        .success()
+        .stdout(contains("sweep: nothing to delete"));
+    let run = format!("label={}=dplane1", argos_cloud::names::tag_keys::RUN);
+    for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
+        let mut args = kind.to_vec();
+        args.extend(["-q", "--filter", &run]);
+        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+    }
+    let stand_ins = docker(&["ps", "-a", "-q", "--filter", "label=argos.instance-id"]).unwrap();
+    assert_eq!(stand_ins, "", "a stand-in of an instance is left");
+    let amis = docker(&["image", "ls", "-q", "--filter", "reference=argos-ami:*"]).unwrap();
+    assert_eq!(amis, "", "the local copy of the run's AMI is left");
 }
 
 /// What of environment `env` the emulator holds: the stack's id and status,

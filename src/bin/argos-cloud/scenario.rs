@@ -67,12 +67,14 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             ttl,
             settings,
             env,
+            data_plane,
         } => {
             let backend = match cli.backend {
                 BackendKind::Docker => BackendChoice::Local(LocalKind::Docker),
                 BackendKind::Vagrant => BackendChoice::Local(LocalKind::Vagrant),
                 BackendKind::Aws => BackendChoice::Aws {
                     endpoint: cli.endpoint.clone(),
+                    data_plane: *data_plane,
                 },
             };
             let project = Project::open(&cli.root).map_err(|e| e.to_string())?;

@@ -1,0 +1,435 @@
+//! The emulator's data plane. On an AWS emulator nothing boots: here every
+//! instance the emulated stack runs gets a systemd host container, and
+//! every RDS database a PostgreSQL host converged with the database role,
+//! as on the Docker backend. The control plane stays the emulator's; these
+//! hosts only stand in for what it says exists.
+//!
+//! - An instance's host starts from the image its AMI stands for: the base
+//!   AMI is the local host image; an AMI baked here is the commit of its
+//!   bake host (`argos-ami:<ami id>`).
+//! - Hosts carry the environment's labels (as the Docker backend's hosts
+//!   do), the run's, and the id of the instance or database they stand in
+//!   for: the resolver finds their addresses by it, and decommission and
+//!   sweep remove them by the same labels.
+//! - Not emulated: security groups (containers on one network reach each
+//!   other on every port) and instance types (no memory limit). `validate`
+//!   keeps checking both statically.
+
+use std::net::IpAddr;
+
+use argos_aws::{DbInstance, Instance, tag};
+use serde_json::{Map, Value};
+
+use crate::backend::{HostSpec, Labelled};
+use crate::bake::Provisioner;
+use crate::deploy::{self, DeployRequest, Playbooks, RunKnownHosts};
+use crate::destinations::Subnet;
+use crate::docker::{DockerBackend, DockerError, HOST_IMAGE};
+use crate::inventory::Expect;
+use crate::names::{EnvName, EnvNames, Group, tag_keys};
+
+/// The label naming the EC2 instance a host stands in for.
+pub const INSTANCE_LABEL: &str = "argos.instance-id";
+/// The label naming the RDS instance a PostgreSQL host stands in for.
+pub const DATABASE_LABEL: &str = "argos.db-instance";
+/// The label naming the AMI an image is the local copy of.
+pub const AMI_LABEL: &str = "argos.ami";
+/// Where the local copies of AMIs baked here live: `argos-ami:<ami id>`.
+const AMI_REPOSITORY: &str = "argos-ami";
+/// PostgreSQL's port on a database stand-in, as RDS reports it.
+const POSTGRES_PORT: i32 = 5432;
+
+/// The containers standing in for an emulated stack's machines.
+#[derive(Debug, Clone)]
+pub struct DataPlane {
+    /// Makes, finds and removes the hosts (with the run's labels).
+    pub docker: DockerBackend,
+    /// The AMI the settings name as the base image: the local host image.
+    pub base_ami: String,
+}
+
+impl DataPlane {
+    /// The local image `ami` stands for; an AMI baked without the data
+    /// plane has none, which is an error naming the remedy.
+    pub fn image_for(&self, ami: Option<&str>) -> Result<String, DockerError> {
+        match ami {
+            None => Ok(HOST_IMAGE.to_owned()),
+            Some(ami) if ami == self.base_ami => Ok(HOST_IMAGE.to_owned()),
+            Some(ami) => {
+                let image = ami_image(ami);
+                let found = crate::docker::docker_lines(&[
+                    "image",
+                    "ls",
+                    "-q",
+                    "--filter",
+                    &format!("reference={image}"),
+                ])?;
+                if found.is_empty() {
+                    return Err(DockerError::Output {
+                        what: format!("the emulator's data plane: AMI {ami}"),
+                        detail: format!(
+                            "no local image {image} stands for it (it was baked without the data \
+                             plane): `argos-cloud --backend aws ENV clean --yes` removes the AMI, \
+                             and the next commission bakes it anew"
+                        ),
+                    });
+                }
+                Ok(image)
+            }
+        }
+    }
+
+    /// Hosts for the running instances and the databases of `env` that have
+    /// none yet; each database host is converged with the database role
+    /// (the master user and password the stack asked for are the settings'
+    /// `db_user` and `db_pass`, as for RDS).
+    pub async fn place(
+        &self,
+        env: &EnvName,
+        instances: &[Instance],
+        databases: &[DbInstance],
+        provisioner: &Provisioner,
+    ) -> Result<usize, DockerError> {
+        let names = self.docker.names(env);
+        let placed = self.placed(&names)?;
+        let mut hosts = Vec::new();
+        let running: Vec<&Instance> = instances
+            .iter()
+            .filter(|i| i.state == "running" && !placed.contains(&(INSTANCE_LABEL, i.id.clone())))
+            .collect();
+        for instance in &running {
+            let Some(group) = tag(&instance.tags, tag_keys::GROUP).and_then(Group::parse) else {
+                continue;
+            };
+            let alike = running
+                .iter()
+                .filter(|i| tag(&i.tags, tag_keys::GROUP) == Some(group.as_str()))
+                .count();
+            hosts.push(stand_in(
+                &group,
+                alike,
+                &instance.id,
+                INSTANCE_LABEL,
+                self.image_for(instance.image_id.as_deref())?,
+            ));
+        }
+        let mut database_groups = Vec::new();
+        for database in databases
+            .iter()
+            .filter(|d| !placed.contains(&(DATABASE_LABEL, d.id.clone())))
+        {
+            let Some(group) = tag(&database.tags, tag_keys::GROUP).and_then(Group::parse) else {
+                continue;
+            };
+            let alike = databases.len();
+            let host = stand_in(
+                &group,
+                alike,
+                &database.id,
+                DATABASE_LABEL,
+                HOST_IMAGE.to_owned(),
+            );
+            if !database_groups.contains(&group) {
+                database_groups.push(group);
+            }
+            hosts.push(host);
+        }
+        if hosts.is_empty() {
+            return Ok(0);
+        }
+        self.docker.progress.say(format!(
+            "data plane: {} host(s) standing in for {}'s instances and databases",
+            hosts.len(),
+            names.stack()
+        ));
+        self.docker.stand_in_hosts(env, &hosts)?;
+        if !database_groups.is_empty() {
+            self.converge_databases(env, &database_groups, provisioner)
+                .await?;
+        }
+        Ok(hosts.len())
+    }
+
+    /// The database role on the environment's database stand-ins.
+    async fn converge_databases(
+        &self,
+        env: &EnvName,
+        groups: &[Group],
+        provisioner: &Provisioner,
+    ) -> Result<(), DockerError> {
+        let names = self.docker.names(env);
+        let mut inventory = self.docker.inventory(env, Expect::anything())?;
+        inventory.hosts.retain(|h| groups.contains(&h.group));
+        let known_hosts =
+            RunKnownHosts::new(&provisioner.project, &format!("dp-{}", names.stack()));
+        let request = DeployRequest {
+            project: &provisioner.project,
+            inventory: &inventory,
+            topology: &self.docker.settings.topology,
+            playbooks: Playbooks::roles(&groups.iter().map(Group::as_str).collect::<Vec<_>>()),
+            roles_path: Vec::new(),
+            collections_path: Vec::new(),
+            environment: Vec::new(),
+            extra_vars: crate::argos::with_standins(provisioner.extra_vars.clone()),
+            host_keys: known_hosts.host_keys(),
+            log_dir: provisioner.project.path(".argos/logs"),
+            reach_timeout: provisioner.reach_timeout,
+            progress: self.docker.progress.clone(),
+        };
+        let report = deploy::deploy(&provisioner.ansible, &request)
+            .await
+            .map_err(|e| DockerError::Output {
+                what: "the emulator's data plane: converging the database stand-in".into(),
+                detail: e.to_string(),
+            })?;
+        if !report.succeeded() {
+            return Err(DockerError::Output {
+                what: "the emulator's data plane: converging the database stand-in".into(),
+                detail: report.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// What of `names`'s environment already has a host: (label, id) pairs.
+    fn placed(&self, names: &EnvNames) -> Result<Vec<(&'static str, String)>, DockerError> {
+        let mut placed = Vec::new();
+        for label in [INSTANCE_LABEL, DATABASE_LABEL] {
+            let format = format!("{{{{.Label \"{label}\"}}}}");
+            for id in crate::docker::docker_lines(&[
+                "ps",
+                "-a",
+                "--filter",
+                &format!("label={}={}", tag_keys::APP, names.app),
+                "--filter",
+                &format!("label={}={}", tag_keys::ENV, names.env),
+                "--filter",
+                &format!("label={label}"),
+                "--format",
+                &format,
+            ])? {
+                placed.push((label, id));
+            }
+        }
+        Ok(placed)
+    }
+
+    /// The address of the host standing in for `id` (an instance or a
+    /// database, by `label`), on its environment's network.
+    pub fn address(&self, label: &str, id: &str) -> Option<String> {
+        let containers =
+            crate::docker::docker_lines(&["ps", "-q", "--filter", &format!("label={label}={id}")])
+                .ok()?;
+        let container = containers.first()?;
+        let addresses = crate::docker::docker_lines(&[
+            "inspect",
+            "--format",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}\n{{end}}",
+            container,
+        ])
+        .ok()?;
+        addresses.into_iter().find(|a| a.parse::<IpAddr>().is_ok())
+    }
+
+    /// The instances and databases as they are reached here: each one with
+    /// a stand-in at its container's address (private, no public one), an
+    /// RDS endpoint at its PostgreSQL host. One without a stand-in keeps
+    /// the emulator's invented address, which the destinations refuse.
+    pub fn located(
+        &self,
+        instances: Vec<Instance>,
+        databases: Vec<DbInstance>,
+    ) -> (Vec<Instance>, Vec<DbInstance>) {
+        let instances = instances
+            .into_iter()
+            .map(|mut instance| {
+                if let Some(address) = self.address(INSTANCE_LABEL, &instance.id) {
+                    instance.private_ip = Some(address);
+                    instance.public_ip = None;
+                    instance.private_dns = None;
+                    instance.public_dns = None;
+                }
+                instance
+            })
+            .collect();
+        let databases = databases
+            .into_iter()
+            .map(|mut database| {
+                if let Some(address) = self.address(DATABASE_LABEL, &database.id) {
+                    database.address = Some(address);
+                    database.port = Some(POSTGRES_PORT);
+                }
+                database
+            })
+            .collect();
+        (instances, databases)
+    }
+
+    /// The environment's network, the one range its hosts may be reached in.
+    pub fn subnet(&self, names: &EnvNames) -> Option<Subnet> {
+        let network = names.resource(Group::NETWORK);
+        crate::docker::docker_lines(&[
+            "network",
+            "inspect",
+            "--format",
+            "{{range .IPAM.Config}}{{.Subnet}}\n{{end}}",
+            &network,
+        ])
+        .ok()?
+        .iter()
+        .find_map(|cidr| Subnet::parse(cidr))
+    }
+
+    /// The bake instance's host: on the environment's network, labelled
+    /// only with the instance's id (a commit copies a container's labels
+    /// into the image, and from there into every host started from it).
+    pub fn place_bake_host(&self, env: &EnvName, instance: &Instance) -> Result<(), DockerError> {
+        let image = self.image_for(instance.image_id.as_deref())?;
+        self.docker.stand_in_bake_host(
+            env,
+            &bake_container(&instance.id),
+            &[(INSTANCE_LABEL.to_owned(), instance.id.clone())],
+            &image,
+        )
+    }
+
+    /// The bake host, committed as the local copy of `ami`.
+    pub fn commit_bake_host(&self, instance_id: &str, ami: &str) -> Result<String, DockerError> {
+        let image = ami_image(ami);
+        self.docker
+            .commit_host(&bake_container(instance_id), &image, &[(AMI_LABEL, ami)])?;
+        Ok(image)
+    }
+
+    /// The bake host gone, whatever happened to the bake.
+    pub fn remove_bake_host(&self, instance_id: &str) {
+        let _ = crate::docker::docker_lines(&["rm", "-f", "-v", &bake_container(instance_id)]);
+    }
+
+    /// The local copy of `ami`, when the AMI goes.
+    pub fn remove_ami_image(&self, ami: &str) {
+        let _ = crate::docker::docker_lines(&["image", "rm", "-f", &ami_image(ami)]);
+    }
+
+    /// Every stand-in of `env` (and its network) gone: what was removed.
+    pub fn remove(&self, env: &EnvName) -> Result<usize, DockerError> {
+        self.docker.decommission(env)
+    }
+
+    /// Hosts standing in for instances or databases the emulator no longer
+    /// has (a stack deleted behind the harness's back), removed.
+    pub fn remove_orphans(
+        &self,
+        instances: &[Instance],
+        databases: &[DbInstance],
+    ) -> Result<Vec<Labelled>, DockerError> {
+        let mut removed = Vec::new();
+        for (label, alive) in [
+            (
+                INSTANCE_LABEL,
+                instances
+                    .iter()
+                    .filter(|i| i.state != "terminated")
+                    .map(|i| i.id.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                DATABASE_LABEL,
+                databases.iter().map(|d| d.id.clone()).collect(),
+            ),
+        ] {
+            let format = format!("{{{{.Names}}}} {{{{.Label \"{label}\"}}}}");
+            for line in crate::docker::docker_lines(&[
+                "ps",
+                "-a",
+                "--filter",
+                &format!("label={label}"),
+                "--format",
+                &format,
+            ])? {
+                let Some((container, id)) = line.split_once(' ') else {
+                    continue;
+                };
+                if !alive.iter().any(|a| a == id) {
+                    crate::docker::docker_lines(&["rm", "-f", "-v", container])?;
+                    removed.push(Labelled {
+                        kind: "container",
+                        name: container.to_owned(),
+                        labels: [(label.to_owned(), id.to_owned())].into(),
+                    });
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// What Ansible sees on these hosts: the stand-ins for what needs the
+    /// internet, as on the Docker backend.
+    pub fn ansible_vars(&self, vars: Map<String, Value>) -> Map<String, Value> {
+        crate::argos::with_standins(vars)
+    }
+}
+
+/// A host standing in for `id` of `group`, named after the group (after
+/// the group and the id's end when `alike` hosts share the group).
+fn stand_in(group: &Group, alike: usize, id: &str, label: &str, image: String) -> HostSpec {
+    let base = group.as_str().replace('_', "-");
+    let name = if alike > 1 {
+        let end: String = id
+            .chars()
+            .rev()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>()
+            .to_ascii_lowercase();
+        format!("{base}-{end}")
+    } else {
+        base
+    };
+    HostSpec {
+        name,
+        group: group.clone(),
+        groups: Vec::new(),
+        image: Some(image),
+        memory_mb: 0,
+        published_ports: Vec::new(),
+        docker_args: vec!["--label".to_owned(), format!("{label}={id}")],
+    }
+}
+
+fn ami_image(ami: &str) -> String {
+    format!("{AMI_REPOSITORY}:{ami}")
+}
+
+fn bake_container(instance_id: &str) -> String {
+    format!("argos-ami-bake-{instance_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stand_in_is_named_after_its_group_and_labelled_with_what_it_stands_for() {
+        let app = Group::parse("app").unwrap();
+        let one = stand_in(&app, 1, "i-0abc123def4567890", INSTANCE_LABEL, "img".into());
+        assert_eq!(one.name, "app");
+        assert_eq!(
+            one.docker_args,
+            ["--label", "argos.instance-id=i-0abc123def4567890"]
+        );
+        let worker = Group::parse("worker").unwrap();
+        let two = stand_in(
+            &worker,
+            2,
+            "i-0abc123def4567890",
+            INSTANCE_LABEL,
+            "img".into(),
+        );
+        assert_eq!(two.name, "worker-f4567890");
+        assert_eq!(two.image.as_deref(), Some("img"));
+    }
+}
