@@ -1,6 +1,6 @@
-//! EC2: instances, images and snapshots, found by tag filters.
+//! EC2: instances, images, snapshots and security groups, found by tag filters.
 
-use aws_sdk_ec2::types::{Filter as Ec2Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter as Ec2Filter, IpPermission, ResourceType, Tag, TagSpecification};
 
 use crate::{Aws, AwsError, Filter, Tags};
 
@@ -33,6 +33,42 @@ pub struct Snapshot {
     pub id: String,
     pub state: String,
     pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub tags: Tags,
+    /// Inbound rules from address ranges (IPv4 and IPv6), one per range;
+    /// rules whose source is another security group are not listed.
+    pub ingress: Vec<IngressRule>,
+}
+
+/// One inbound rule from one address range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressRule {
+    /// `tcp`, `udp`, `icmp`, or `-1` for every protocol.
+    pub protocol: String,
+    /// The port range; `None` for every port (protocol `-1`).
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr: String,
+    pub description: Option<String>,
+}
+
+impl IngressRule {
+    /// Whether the rule admits TCP on `port`.
+    pub fn admits_tcp(&self, port: i32) -> bool {
+        match self.protocol.as_str() {
+            "-1" => true,
+            "tcp" | "6" => {
+                self.from_port.is_none_or(|from| from <= port)
+                    && self.to_port.is_none_or(|to| port <= to)
+            }
+            _ => false,
+        }
+    }
 }
 
 fn filters(values: &[Filter]) -> Vec<Ec2Filter> {
@@ -210,6 +246,29 @@ impl Aws {
         Ok(())
     }
 
+    /// Security groups that match `filter`, every page of them.
+    pub async fn security_groups(&self, filter: &[Filter]) -> Result<Vec<SecurityGroup>, AwsError> {
+        let groups = self
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(filters(filter)))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::new("DescribeSecurityGroups", e))?;
+        Ok(groups
+            .iter()
+            .map(|g| SecurityGroup {
+                id: g.group_id().unwrap_or_default().to_owned(),
+                name: g.group_name().unwrap_or_default().to_owned(),
+                tags: tag_pairs(g.tags()),
+                ingress: g.ip_permissions().iter().flat_map(ingress_rules).collect(),
+            })
+            .collect())
+    }
+
     pub async fn create_tags(&self, resource_ids: &[String], tags: &Tags) -> Result<(), AwsError> {
         if resource_ids.is_empty() {
             return Ok(());
@@ -223,6 +282,26 @@ impl Aws {
             .map_err(|e| AwsError::new("CreateTags", e))?;
         Ok(())
     }
+}
+
+/// One rule per address range of a permission.
+fn ingress_rules(permission: &IpPermission) -> Vec<IngressRule> {
+    let rule = |cidr: Option<&str>, description: Option<&str>| IngressRule {
+        protocol: permission.ip_protocol().unwrap_or_default().to_owned(),
+        from_port: permission.from_port(),
+        to_port: permission.to_port(),
+        cidr: cidr.unwrap_or_default().to_owned(),
+        description: non_empty(description),
+    };
+    let v4 = permission
+        .ip_ranges()
+        .iter()
+        .map(|r| rule(r.cidr_ip(), r.description()));
+    let v6 = permission
+        .ipv6_ranges()
+        .iter()
+        .map(|r| rule(r.cidr_ipv6(), r.description()));
+    v4.chain(v6).collect()
 }
 
 fn ec2_tags(tags: &Tags) -> Vec<Tag> {

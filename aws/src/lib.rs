@@ -17,7 +17,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 pub use cloudformation::{CreateStack, Stack, StackEvent, StackResource, UpdateOutcome};
-pub use ec2::{Image, Instance, Snapshot};
+pub use ec2::{Image, IngressRule, Instance, SecurityGroup, Snapshot};
 pub use error::AwsError;
 pub use rds::{DbInstance, DbSnapshot};
 

@@ -297,6 +297,83 @@ async fn a_full_cycle_tags_everything_and_leaves_nothing_behind() {
     assert!(after.is_empty(), "left behind: {after:?}");
 }
 
+/// The nightly's way in: `operator_cidr` is the runner's own address as a
+/// /32, found at run time. The rule that admits it is on every group SSH
+/// reaches, names the environment (the run), admits nothing wider, and goes
+/// with the stack. A documentation address: nothing ever connects to it.
+#[tokio::test]
+async fn the_operator_address_alone_may_ssh_and_its_rule_goes_with_the_stack() {
+    const RUNNER: &str = "198.51.100.7/32";
+    let emulator = Emulator::start().await.unwrap();
+    // Tasks on: all four groups SSH reaches (app, knowledge, broker, worker).
+    let fixture = backend(
+        &emulator,
+        &[("operator_cidr", RUNNER), ("tasks_enabled", "true")],
+        None,
+    )
+    .await;
+    let backend = &fixture.backend;
+    // Shaped like a nightly run's environment, n<run id>-<attempt>-<id>.
+    let run = env("n4242-1-op");
+    let by_env = [argos_aws_filter("tag:Env", run.as_str())];
+
+    backend.commission(&run, false).await.unwrap();
+    let groups = backend.aws.security_groups(&by_env).await.unwrap();
+    let description = format!("SSH from the operator, environment {run}");
+    let mut reached: Vec<&str> = Vec::new();
+    for group in &groups {
+        let ssh: Vec<_> = group.ingress.iter().filter(|r| r.admits_tcp(22)).collect();
+        // Only the runner's /32 may reach port 22, on any group of the stack.
+        for rule in &ssh {
+            assert_eq!(rule.cidr, RUNNER, "{} ({}): {rule:?}", group.name, group.id);
+        }
+        let Some(rule) = ssh.first() else { continue };
+        assert_eq!(ssh.len(), 1, "{}: {ssh:?}", group.name);
+        assert_eq!(
+            (rule.protocol.as_str(), rule.from_port, rule.to_port),
+            ("tcp", Some(22), Some(22)),
+            "{}",
+            group.name
+        );
+        assert_eq!(
+            rule.description.as_deref(),
+            Some(description.as_str()),
+            "{}: the rule names the run",
+            group.name
+        );
+        reached.push(tag(&group.tags, "Group").unwrap_or("(no Group tag)"));
+    }
+    reached.sort_unstable();
+    assert_eq!(
+        reached,
+        ["app", "broker", "knowledge", "worker"],
+        "groups SSH reaches, of {groups:?}"
+    );
+    // The bake's own group (and its rule) went with the bake's stack.
+    let bake = backend
+        .aws
+        .security_groups(&[argos_aws_filter("tag:Group", "image")])
+        .await
+        .unwrap();
+    assert!(bake.is_empty(), "the bake's group is left: {bake:?}");
+
+    backend.decommission(&run).await.unwrap();
+    let after = backend.aws.security_groups(&by_env).await.unwrap();
+    assert!(after.is_empty(), "groups left: {after:?}");
+    let everywhere = backend.aws.security_groups(&[]).await.unwrap();
+    let admitting: Vec<_> = everywhere
+        .iter()
+        .filter(|g| g.ingress.iter().any(|r| r.cidr == RUNNER))
+        .collect();
+    assert!(
+        admitting.is_empty(),
+        "the runner is still let in: {admitting:?}"
+    );
+    backend.clean().await.unwrap();
+    let left = leftovers(&emulator, "argos", run.as_str()).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[tokio::test]
 async fn a_failing_create_names_the_reason_and_leaves_no_stack_and_no_instance() {
     let emulator = Emulator::start().await.unwrap();

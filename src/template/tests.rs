@@ -490,7 +490,7 @@ fn the_shipped_formations_pass_every_check() {
 fn the_shipped_security_groups_admit_only_what_the_design_allows() {
     let formations = shipped();
     let environment = &formations.environment;
-    let mut rules = 0;
+    let (mut rules, mut operator_rules) = (0, 0);
     for (id, resource) in environment.entries(Section::Resources) {
         if resource["Type"] != "AWS::EC2::SecurityGroupIngress" {
             continue;
@@ -505,6 +505,13 @@ fn the_shipped_security_groups_admit_only_what_the_design_allows() {
             } else {
                 assert_eq!(cidr, &json!({"Ref": "OperatorCidr"}), "{id}");
                 assert_eq!(port, 22, "{id}: the operator range is for SSH");
+                // The rule that lets a run's operator in names that run.
+                assert_eq!(
+                    rule["Description"],
+                    json!({"Fn::Sub": "SSH from the operator, environment ${EnvironmentName}"}),
+                    "{id}"
+                );
+                operator_rules += 1;
             }
         } else {
             let source = rule["SourceSecurityGroupId"]["Fn::GetAtt"][0]
@@ -520,6 +527,22 @@ fn the_shipped_security_groups_admit_only_what_the_design_allows() {
         }
     }
     assert!(rules >= 15, "only {rules} ingress rules checked");
+    assert_eq!(
+        operator_rules, 4,
+        "SSH to app, knowledge, broker and worker"
+    );
+
+    // The bake's stack is shared by environments: its rule names the stack,
+    // `<app>-image`, or `<app>-image-<run>` for a run's own bake.
+    let bake = &formations
+        .image
+        .get(Section::Resources, "ImageSshFromOperator")
+        .expect("image.json: ImageSshFromOperator")["Properties"];
+    assert_eq!(bake["CidrIp"], json!({"Ref": "OperatorCidr"}));
+    assert_eq!(
+        bake["Description"],
+        json!({"Fn::Sub": "SSH from the operator, image bake stack ${AWS::StackName}"})
+    );
 }
 
 #[test]

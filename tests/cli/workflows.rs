@@ -114,6 +114,112 @@ fn the_nightly_sweep_always_runs_after_the_scenario_and_sweeps_its_run() {
     );
 }
 
+/// The nightly smoke's step that finds the runner's public address, run
+/// as GitHub runs it (`bash -eo pipefail`) with a stand-in `curl` that gives
+/// `answer` (or fails when `None`): (succeeded, its output, what it wrote to
+/// `$GITHUB_OUTPUT`). Nothing leaves the machine.
+fn find_address(script: &str, answer: Option<&str>) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = match answer {
+        Some(answer) => format!("#!/bin/sh\nprintf '%s\\n' '{answer}'\n"),
+        None => "#!/bin/sh\necho 'curl: (28) Operation timed out' >&2\nexit 28\n".to_owned(),
+    };
+    let curl = bin.join("curl");
+    std::fs::write(&curl, fake).unwrap();
+    std::fs::set_permissions(&curl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let output = dir.path().join("github-output");
+    std::fs::write(&output, "").unwrap();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &output)
+        .output()
+        .expect("bash runs the step");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&output).unwrap();
+    (out.status.success(), text, written)
+}
+
+#[test]
+fn the_nightly_lets_ssh_in_from_the_runners_own_address_found_at_run_time() {
+    let nightly = workflow("nightly.yml");
+    let smoke = jobs(&nightly)[0];
+    let steps = steps(smoke);
+    let scenario = step_running(steps, "scenario run scenarios/");
+    let find = step_running(steps, "https://checkip.amazonaws.com");
+    assert!(
+        find < scenario,
+        "the address (step {find}) is found before the scenario (step {scenario})"
+    );
+    let id = steps[find]["id"].as_str().expect("the address step's id");
+    let from_the_runner = format!("${{{{ steps.{id}.outputs.cidr }}}}");
+    assert_eq!(
+        steps[scenario]["env"]["ARGOS_OPERATOR_CIDR"].as_str(),
+        Some(from_the_runner.as_str()),
+        "the scenario's operator_cidr is the address found at run time"
+    );
+
+    // The step itself, on a stand-in answer: an address becomes its /32,
+    // anything else fails the step, naming why.
+    let find = script(&steps[find]);
+    let (ok, out, written) = find_address(find, Some("198.51.100.7"));
+    assert!(ok, "{out}");
+    assert_eq!(written, "cidr=198.51.100.7/32\n", "{out}");
+    for (answer, why) in [
+        (Some("<html>rate limited</html>"), "not an IPv4 address"),
+        (Some("256.51.100.7"), "not an IPv4 address"),
+        (Some("198.51.100.0/24"), "not an IPv4 address"),
+        (Some(""), "not an IPv4 address"),
+        (None, "did not answer"),
+    ] {
+        let (ok, out, written) = find_address(find, answer);
+        assert!(!ok, "{answer:?} was accepted: {out}");
+        assert!(
+            out.contains("::error::") && out.contains(why),
+            "{answer:?}: {out}"
+        );
+        assert_eq!(written, "", "{answer:?}: nothing is passed on");
+    }
+
+    // No fixed range: no repository variable, and nothing but that step,
+    // supplies the operator range.
+    let text = serde_norway::to_string(&nightly).unwrap();
+    for variable in text.split("vars.").skip(1) {
+        let name: String = variable
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        assert!(
+            !name.contains("OPERATOR") && !name.contains("CIDR"),
+            "nightly.yml reads the repository variable {name}"
+        );
+    }
+    for (i, step) in steps.iter().enumerate() {
+        assert!(
+            !script(step).contains("ARGOS_OPERATOR_CIDR="),
+            "step {i} sets ARGOS_OPERATOR_CIDR in its script"
+        );
+        if i != scenario {
+            assert!(
+                step["env"].get("ARGOS_OPERATOR_CIDR").is_none(),
+                "step {i} sets ARGOS_OPERATOR_CIDR"
+            );
+        }
+    }
+    assert!(smoke["env"].get("ARGOS_OPERATOR_CIDR").is_none());
+    assert!(nightly["env"].get("ARGOS_OPERATOR_CIDR").is_none());
+}
+
 /// The job `name` of `workflow`.
 fn job<'a>(workflow: &'a Value, name: &str) -> &'a Value {
     let job = &workflow["jobs"][name];
