@@ -1141,16 +1141,10 @@ fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
     guard.commission(&[]).unwrap_or_else(|e| panic!("{e}"));
 
     let by_run = format!("label=argos:run={}", run.run_id);
-    let amis = docker(&[
-        "image",
-        "ls",
-        "--format",
-        "{{.Repository}}:{{.Tag}}",
-        "--filter",
-        "reference=argos-ami:*",
-    ])
-    .unwrap();
-    assert_eq!(amis.lines().count(), 1, "one local AMI copy: {amis:?}");
+    let ami = runtime.block_on(image_named(&emulator, "argos-image-t-dplane-2"));
+    assert_eq!(ami.len(), 1, "the run baked its own image: {ami:?}");
+    let copy = format!("argos-ami:{}", ami[0]);
+    docker(&["image", "inspect", &copy]).unwrap_or_else(|e| panic!("no {copy}: {e}"));
     let app = docker(&[
         "ps",
         "--filter",
@@ -1162,7 +1156,7 @@ fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
     ])
     .unwrap();
     let (image, container) = app.split_once(' ').expect("an app host");
-    assert_eq!(image, amis.trim(), "the app host starts from the baked AMI");
+    assert_eq!(image, copy, "the app host starts from the baked AMI");
     for baked in [
         "/var/env/argos/bin/python",
         "/var/www/argos/standin_application.py",
@@ -1203,8 +1197,10 @@ fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
         args.extend(["--filter", by_run.as_str()]);
         assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
     }
-    let amis = docker(&["image", "ls", "-q", "--filter", "reference=argos-ami:*"]).unwrap();
-    assert_eq!(amis, "", "the run's AMI copy is left");
+    assert!(
+        docker(&["image", "inspect", &copy]).is_err(),
+        "{copy} is left"
+    );
     let after = runtime.block_on(leftovers(&emulator, "argos", "t-dplane-2"));
     assert!(after.is_empty(), "left on the emulator: {after:?}");
 }

@@ -32,6 +32,9 @@ use crate::names::{EnvName, EnvNames, Group, tag_keys};
 pub const INSTANCE_LABEL: &str = "argos.instance-id";
 /// The label naming the RDS instance a PostgreSQL host stands in for.
 pub const DATABASE_LABEL: &str = "argos.db-instance";
+/// The label naming the emulator (its endpoint) whose machine a host
+/// stands in for: a sweep judges only its own emulator's stand-ins.
+pub const EMULATOR_LABEL: &str = "argos.emulator";
 /// The label naming the AMI an image is the local copy of.
 pub const AMI_LABEL: &str = "argos.ami";
 /// Where the local copies of AMIs baked here live: `argos-ami:<ami id>`.
@@ -46,9 +49,27 @@ pub struct DataPlane {
     pub docker: DockerBackend,
     /// The AMI the settings name as the base image: the local host image.
     pub base_ami: String,
+    /// The emulator's endpoint, on every stand-in's label.
+    pub endpoint: String,
 }
 
 impl DataPlane {
+    fn stand_in(
+        &self,
+        group: &Group,
+        alike: usize,
+        id: &str,
+        label: &str,
+        image: String,
+    ) -> HostSpec {
+        stand_in(group, alike, id, label, image, &self.endpoint)
+    }
+
+    /// This emulator's stand-ins, as a `docker ps` filter.
+    fn ours(&self) -> String {
+        format!("label={EMULATOR_LABEL}={}", self.endpoint)
+    }
+
     /// The local image `ami` stands for; an AMI baked without the data
     /// plane has none, which is an error naming the remedy.
     pub fn image_for(&self, ami: Option<&str>) -> Result<String, DockerError> {
@@ -105,7 +126,7 @@ impl DataPlane {
                 .iter()
                 .filter(|i| tag(&i.tags, tag_keys::GROUP) == Some(group.as_str()))
                 .count();
-            hosts.push(stand_in(
+            hosts.push(self.stand_in(
                 &group,
                 alike,
                 &instance.id,
@@ -122,7 +143,7 @@ impl DataPlane {
                 continue;
             };
             let alike = databases.len();
-            let host = stand_in(
+            let host = self.stand_in(
                 &group,
                 alike,
                 &database.id,
@@ -205,6 +226,8 @@ impl DataPlane {
                 &format!("label={}={}", tag_keys::ENV, names.env),
                 "--filter",
                 &format!("label={label}"),
+                "--filter",
+                &self.ours(),
                 "--format",
                 &format,
             ])? {
@@ -217,9 +240,15 @@ impl DataPlane {
     /// The address of the host standing in for `id` (an instance or a
     /// database, by `label`), on its environment's network.
     pub fn address(&self, label: &str, id: &str) -> Option<String> {
-        let containers =
-            crate::docker::docker_lines(&["ps", "-q", "--filter", &format!("label={label}={id}")])
-                .ok()?;
+        let containers = crate::docker::docker_lines(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label={label}={id}"),
+            "--filter",
+            &self.ours(),
+        ])
+        .ok()?;
         let container = containers.first()?;
         let addresses = crate::docker::docker_lines(&[
             "inspect",
@@ -288,7 +317,10 @@ impl DataPlane {
         self.docker.stand_in_bake_host(
             env,
             &bake_container(&instance.id),
-            &[(INSTANCE_LABEL.to_owned(), instance.id.clone())],
+            &[
+                (INSTANCE_LABEL.to_owned(), instance.id.clone()),
+                (EMULATOR_LABEL.to_owned(), self.endpoint.clone()),
+            ],
             &image,
         )
     }
@@ -316,8 +348,9 @@ impl DataPlane {
         self.docker.decommission(env)
     }
 
-    /// Hosts standing in for instances or databases the emulator no longer
-    /// has (a stack deleted behind the harness's back), removed.
+    /// This emulator's hosts standing in for instances or databases it no
+    /// longer has (a stack deleted behind the harness's back), removed.
+    /// Another emulator's stand-ins are not this one's to judge.
     pub fn remove_orphans(
         &self,
         instances: &[Instance],
@@ -344,6 +377,8 @@ impl DataPlane {
                 "-a",
                 "--filter",
                 &format!("label={label}"),
+                "--filter",
+                &self.ours(),
                 "--format",
                 &format,
             ])? {
@@ -371,8 +406,16 @@ impl DataPlane {
 }
 
 /// A host standing in for `id` of `group`, named after the group (after
-/// the group and the id's end when `alike` hosts share the group).
-fn stand_in(group: &Group, alike: usize, id: &str, label: &str, image: String) -> HostSpec {
+/// the group and the id's end when `alike` hosts share the group), of the
+/// emulator at `endpoint`.
+fn stand_in(
+    group: &Group,
+    alike: usize,
+    id: &str,
+    label: &str,
+    image: String,
+    endpoint: &str,
+) -> HostSpec {
     let base = group.as_str().replace('_', "-");
     let name = if alike > 1 {
         let end: String = id
@@ -396,7 +439,12 @@ fn stand_in(group: &Group, alike: usize, id: &str, label: &str, image: String) -
         image: Some(image),
         memory_mb: 0,
         published_ports: Vec::new(),
-        docker_args: vec!["--label".to_owned(), format!("{label}={id}")],
+        docker_args: vec![
+            "--label".to_owned(),
+            format!("{label}={id}"),
+            "--label".to_owned(),
+            format!("{EMULATOR_LABEL}={endpoint}"),
+        ],
     }
 }
 
@@ -415,11 +463,23 @@ mod tests {
     #[test]
     fn a_stand_in_is_named_after_its_group_and_labelled_with_what_it_stands_for() {
         let app = Group::parse("app").unwrap();
-        let one = stand_in(&app, 1, "i-0abc123def4567890", INSTANCE_LABEL, "img".into());
+        let one = stand_in(
+            &app,
+            1,
+            "i-0abc123def4567890",
+            INSTANCE_LABEL,
+            "img".into(),
+            "http://127.0.0.1:5000",
+        );
         assert_eq!(one.name, "app");
         assert_eq!(
             one.docker_args,
-            ["--label", "argos.instance-id=i-0abc123def4567890"]
+            [
+                "--label",
+                "argos.instance-id=i-0abc123def4567890",
+                "--label",
+                "argos.emulator=http://127.0.0.1:5000"
+            ]
         );
         let worker = Group::parse("worker").unwrap();
         let two = stand_in(
@@ -428,6 +488,7 @@ mod tests {
             "i-0abc123def4567890",
             INSTANCE_LABEL,
             "img".into(),
+            "e",
         );
         assert_eq!(two.name, "worker-f4567890");
         assert_eq!(two.image.as_deref(), Some("img"));

@@ -79,6 +79,7 @@ impl AwsHosts {
             );
         }
         let stand_ins = data_plane.then(|| DataPlane {
+            endpoint: endpoint.clone().unwrap_or_default(),
             docker: crate::docker::DockerBackend {
                 project: project.clone(),
                 settings: settings.clone(),
