@@ -37,6 +37,17 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint: Option<String>,
 
+    /// On an AWS emulator (`--endpoint`): Docker containers stand in for its
+    /// instances and databases, so deploy, check and a scenario's converge
+    /// and probes run too. Default: on for `scenario run` where Docker runs,
+    /// off for the other commands.
+    #[arg(long, global = true, overrides_with = "no_data_plane")]
+    pub data_plane: bool,
+
+    /// No stand-in hosts on an AWS emulator: its control plane only.
+    #[arg(long, global = true, overrides_with = "data_plane")]
+    pub no_data_plane: bool,
+
     /// The AWS region; overrides `region` in the settings.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -56,6 +67,18 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Whether `--data-plane` or `--no-data-plane` was given: None when
+    /// neither (the command's default).
+    pub fn data_plane_choice(&self) -> Option<bool> {
+        match (self.data_plane, self.no_data_plane) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,11 +246,6 @@ pub enum ScenarioAction {
         /// `sweep --run`; one file only. Default: t-<scenario>-<random>.
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
-        /// On an AWS emulator (`--backend aws --endpoint`): give its
-        /// instances and databases hosts (Docker containers), so converge,
-        /// idempotence and verify run too.
-        #[arg(long, env = "ARGOS_DATA_PLANE")]
-        data_plane: bool,
     },
     /// Check scenario files (or Molecule scenarios) without running them.
     Check {

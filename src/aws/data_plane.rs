@@ -54,6 +54,35 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
+    /// The data plane of the emulator at `endpoint` (loopback: on AWS the
+    /// machines are real, and asking for stand-ins there is an error).
+    pub fn for_emulator(
+        endpoint: Option<&str>,
+        project: &crate::project::Project,
+        settings: &crate::settings::Settings,
+        progress: &crate::progress::Progress,
+        run: Option<crate::names::RunTags>,
+    ) -> Result<Self, String> {
+        match endpoint {
+            Some(endpoint) if super::is_loopback(endpoint) => Ok(Self {
+                docker: DockerBackend {
+                    project: project.clone(),
+                    settings: settings.clone(),
+                    progress: progress.clone(),
+                    run,
+                    bake_vars: Map::new(),
+                },
+                base_ami: settings.access.base_ami.clone(),
+                endpoint: endpoint.to_owned(),
+            }),
+            _ => Err(
+                "--data-plane gives an AWS emulator's instances hosts (--endpoint on this \
+                 machine); on AWS they are real"
+                    .into(),
+            ),
+        }
+    }
+
     fn stand_in(
         &self,
         group: &Group,
@@ -396,6 +425,22 @@ impl DataPlane {
             }
         }
         Ok(removed)
+    }
+
+    /// A sweep of the stand-ins: this emulator's whose instance or database
+    /// is gone (`instances`, `databases`: all it has), then the run's (or
+    /// the expired ones) by label, with their networks.
+    pub fn sweep(
+        &self,
+        run: Option<&str>,
+        now: std::time::SystemTime,
+        instances: &[Instance],
+        databases: &[DbInstance],
+    ) -> Result<crate::backend::SweepReport, DockerError> {
+        let orphans = self.remove_orphans(instances, databases)?;
+        let mut report = self.docker.sweep(run, now)?;
+        report.removed.extend(orphans);
+        Ok(report)
     }
 
     /// What Ansible sees on these hosts: the stand-ins for what needs the

@@ -73,22 +73,16 @@ impl AwsHosts {
                 problems.join("\n  ")
             )
         })?;
-        if data_plane && !endpoint.as_deref().is_some_and(super::is_loopback) {
-            return Err(
-                "--data-plane gives an AWS emulator's instances hosts; on AWS they are real".into(),
-            );
-        }
-        let stand_ins = data_plane.then(|| DataPlane {
-            endpoint: endpoint.clone().unwrap_or_default(),
-            docker: crate::docker::DockerBackend {
-                project: project.clone(),
-                settings: settings.clone(),
-                progress: progress.clone(),
-                run: run.clone(),
-                bake_vars: Default::default(),
-            },
-            base_ami: settings.access.base_ami.clone(),
-        });
+        let stand_ins = match data_plane {
+            true => Some(DataPlane::for_emulator(
+                endpoint.as_deref(),
+                &project,
+                &settings,
+                &progress,
+                run.clone(),
+            )?),
+            false => None,
+        };
         let options = super::options(&settings.region, endpoint);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -380,10 +374,7 @@ impl Backend for AwsHosts {
                     engine.aws.db_instances().await?,
                 ))
             })?;
-            report
-                .removed
-                .extend(plane.remove_orphans(&instances, &databases)?);
-            let docker = plane.docker.sweep(run, now)?;
+            let docker = plane.sweep(run, now, &instances, &databases)?;
             report.removed.extend(docker.removed);
             report.failed.extend(docker.failed);
         }

@@ -333,6 +333,7 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
         .args([
             "--backend",
             "aws",
+            "--no-data-plane",
             "scenario",
             "run",
             "--env",
@@ -460,6 +461,54 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
     );
 }
 
+/// The operator's commands on the emulator's data plane (`--data-plane`):
+/// `commission` bakes for real and makes the stand-ins, `deploy` converges
+/// every group through the EC2-tag inventory, `check` passes every probe,
+/// `decommission` and `clean` leave no container, network or AMI copy.
+#[test]
+fn deploy_and_check_run_on_the_emulator_data_plane() {
+    if !crate::support::docker_here() || ansible().is_none() {
+        return;
+    }
+    let emulator = emulator();
+    let project = TempProject::runnable();
+    let argos = |args: &[&str]| {
+        let mut command = on(&emulator, &project);
+        command.arg("--data-plane").args(args);
+        command
+    };
+    let made = argos(&["opsdp", "commission"]).assert().success();
+    let said = String::from_utf8_lossy(&made.get_output().stderr).into_owned();
+    let copy = said
+        .split_whitespace()
+        .find(|w| w.starts_with("argos-ami:ami-"))
+        .unwrap_or_else(|| panic!("no local AMI copy named in:\n{said}"))
+        .to_owned();
+    argos(&["opsdp", "deploy"])
+        .assert()
+        .success()
+        .stdout(contains("app.yml ok").and(contains("slowest tasks:")));
+    argos(&["opsdp", "check"]).assert().success().stdout(
+        contains("postgres")
+            .and(contains("sparql-ask"))
+            .and(contains("FAIL").not()),
+    );
+    argos(&["opsdp", "decommission", "--yes"])
+        .assert()
+        .success();
+    argos(&["opsdp", "clean", "--yes"]).assert().success();
+    let env = format!("label={}=opsdp", argos_cloud::names::tag_keys::ENV);
+    for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
+        let mut args = kind.to_vec();
+        args.extend(["-q", "--filter", &env]);
+        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+    }
+    assert!(
+        docker(&["image", "inspect", &copy]).is_err(),
+        "{copy}, the local copy of the cleaned AMI, is left"
+    );
+}
+
 /// What of environment `env` the emulator holds: the stack's id and status,
 /// its instances and its databases.
 fn environment(emulator: &Emulator, project: &TempProject, env: &str) -> serde_json::Value {
@@ -501,7 +550,15 @@ fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was_on_the_emulator
     assert_eq!(before["databases"].as_array().unwrap().len(), 1, "{before}");
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
     let run = on(&emulator, &project)
-        .args(["--backend", "aws", "scenario", "run", "--env", "staging"])
+        .args([
+            "--backend",
+            "aws",
+            "--no-data-plane",
+            "scenario",
+            "run",
+            "--env",
+            "staging",
+        ])
         .arg(&scenario)
         .assert()
         .failure();
@@ -553,7 +610,15 @@ fn an_expired_leftover_that_cannot_be_deleted_does_not_stop_a_run_on_the_emulato
     });
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/database.yaml");
     on(&emulator, &project)
-        .args(["--backend", "aws", "scenario", "run", "--env", "run1"])
+        .args([
+            "--backend",
+            "aws",
+            "--no-data-plane",
+            "scenario",
+            "run",
+            "--env",
+            "run1",
+        ])
         .arg(&scenario)
         .assert()
         .success()

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use argos_cloud::aws::data_plane::DataPlane;
 use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
 use argos_cloud::cli::{Cli, Command};
 use argos_cloud::deploy::{
@@ -57,10 +58,27 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             formations,
             Progress::stderr(),
         );
+        // Stand-in hosts for an emulator's machines, only when asked for:
+        // an operator's command has no Docker-side effects otherwise.
+        if cli.data_plane_choice() == Some(true) {
+            backend.data_plane = Some(DataPlane::for_emulator(
+                cli.endpoint.as_deref(),
+                project,
+                &backend.settings,
+                &backend.progress,
+                None,
+            )?);
+        }
+        // What Ansible sees: on stand-in hosts, the stand-ins for what
+        // needs the internet.
+        let extra_vars = match &backend.data_plane {
+            Some(plane) => plane.ansible_vars(overrides.extra_vars()),
+            None => overrides.extra_vars(),
+        };
         let may_bake = matches!(cli.command, Command::Commission { .. } | Command::Update);
         if may_bake && backend.data_plane().is_ok() {
             // Checked before anything is made: a bake runs the image playbook.
-            let provisioner = Provisioner::for_project(project, overrides.extra_vars())
+            let provisioner = Provisioner::for_project(project, extra_vars.clone())
                 .map_err(|e| format!("{} bakes the image with Ansible: {e}", cli.command.name()))?;
             backend.provisioner = Some(provisioner);
         }
@@ -134,6 +152,9 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 if report.failures() > 0 {
                     return Err(format!("sweep: {} deletion(s) failed", report.failures()));
                 }
+                if let Some(plane) = &backend.data_plane {
+                    sweep_stand_ins(&backend, plane, run.as_deref(), *yes).await?;
+                }
             }
             Command::Inventory { list: _, host } => {
                 let inventory = environment_inventory(&backend, project, &names).await?;
@@ -150,7 +171,6 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 needs_hosts(&backend, "deploy")?;
                 let inventory = environment_inventory(&backend, project, &names).await?;
                 let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-                let extra_vars = overrides.extra_vars();
                 let request = DeployRequest {
                     project,
                     inventory: &inventory,
@@ -218,10 +238,49 @@ fn confirm_first(command: &Command, names: &EnvNames) -> Result<(), String> {
     }
 }
 
+/// The stand-in hosts a sweep finds: listed, or with `yes` removed (this
+/// emulator's whose machine is gone, and those of the run or expired).
+async fn sweep_stand_ins(
+    backend: &AwsBackend,
+    plane: &DataPlane,
+    run: Option<&str>,
+    yes: bool,
+) -> Result<(), String> {
+    let error = |e: &dyn std::fmt::Display| format!("sweep of the stand-in hosts: {e}");
+    if !yes {
+        for object in plane.docker.labelled(run).map_err(|e| error(&e))? {
+            println!("  stand-in {} {}", object.kind, object.name);
+        }
+        return Ok(());
+    }
+    let instances = backend.aws.instances(&[]).await.map_err(|e| error(&e))?;
+    let databases = backend.aws.db_instances().await.map_err(|e| error(&e))?;
+    let report = plane
+        .sweep(run, SystemTime::now(), &instances, &databases)
+        .map_err(|e| error(&e))?;
+    for object in &report.removed {
+        println!("removed stand-in {} {}", object.kind, object.name);
+    }
+    for failure in &report.failed {
+        println!("NOT removed stand-in {failure}");
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "sweep: {} stand-in(s) not removed",
+            report.failed.len()
+        ))
+    }
+}
+
 /// `command` reaches hosts over SSH: refused where there are none to reach.
 fn needs_hosts(backend: &AwsBackend, command: &str) -> Result<(), String> {
     backend.data_plane().map_err(|reason| {
-        format!("{command} needs hosts to reach over SSH: {reason}; use --backend docker or AWS")
+        format!(
+            "{command} needs hosts to reach over SSH: {reason}; use --data-plane (stand-in hosts), \
+             --backend docker, or AWS"
+        )
     })
 }
 

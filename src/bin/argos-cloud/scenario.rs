@@ -67,14 +67,18 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             ttl,
             settings,
             env,
-            data_plane,
         } => {
             let backend = match cli.backend {
                 BackendKind::Docker => BackendChoice::Local(LocalKind::Docker),
                 BackendKind::Vagrant => BackendChoice::Local(LocalKind::Vagrant),
                 BackendKind::Aws => BackendChoice::Aws {
                     endpoint: cli.endpoint.clone(),
-                    data_plane: *data_plane,
+                    data_plane: cli.data_plane_choice().unwrap_or_else(|| {
+                        cli.endpoint
+                            .as_deref()
+                            .is_some_and(argos_cloud::aws::is_loopback)
+                            && docker_runs()
+                    }),
                 },
             };
             let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
@@ -149,4 +153,15 @@ fn say_notes(scenario: &str, notes: &[String]) {
     for note in notes {
         eprintln!("scenario {scenario}: {note}");
     }
+}
+
+/// Whether Docker's engine answers here: an emulator's scenario runs get
+/// stand-in hosts by default where it does.
+fn docker_runs() -> bool {
+    std::process::Command::new("docker")
+        .arg("info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
