@@ -362,19 +362,27 @@ impl DataPlane {
         Ok(image)
     }
 
+    // Removals are cleanup: a signal that ended the run does not end them
+    // (they may run on the AWS adapter's thread, outside the caller's
+    // cleanup).
+
     /// The bake host gone, whatever happened to the bake.
     pub fn remove_bake_host(&self, instance_id: &str) {
-        let _ = crate::docker::docker_lines(&["rm", "-f", "-v", &bake_container(instance_id)]);
+        crate::signal::cleanup(|| {
+            let _ = crate::docker::docker_lines(&["rm", "-f", "-v", &bake_container(instance_id)]);
+        });
     }
 
     /// The local copy of `ami`, when the AMI goes.
     pub fn remove_ami_image(&self, ami: &str) {
-        let _ = crate::docker::docker_lines(&["image", "rm", "-f", &ami_image(ami)]);
+        crate::signal::cleanup(|| {
+            let _ = crate::docker::docker_lines(&["image", "rm", "-f", &ami_image(ami)]);
+        });
     }
 
     /// Every stand-in of `env` (and its network) gone: what was removed.
     pub fn remove(&self, env: &EnvName) -> Result<usize, DockerError> {
-        self.docker.decommission(env)
+        crate::signal::cleanup(|| self.docker.decommission(env))
     }
 
     /// This emulator's hosts standing in for instances or databases it no

@@ -1,5 +1,7 @@
 //! The AWS commands as a user runs them, against moto's server.
 
+use std::time::Duration;
+
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -507,6 +509,51 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
         docker(&["image", "inspect", &copy]).is_err(),
         "{copy}, the local copy of the cleaned AMI, is left"
     );
+}
+
+/// SIGINT while the data plane converges the database stand-in: exit 130,
+/// and nothing of the run is left: no stack, image or database on the
+/// emulator; no container, network or AMI copy in Docker.
+#[test]
+fn sigint_during_a_data_plane_commission_leaves_nothing() {
+    if !crate::support::docker_here() || ansible().is_none() {
+        return;
+    }
+    let emulator = emulator();
+    let project = TempProject::runnable();
+    let mut command = crate::support::argos_command(&project.root());
+    command
+        .args(["--endpoint", emulator.endpoint(), "--set"])
+        .arg(format!("base_ami={MOTO_AMI}"))
+        .args(["--backend", "aws", "--data-plane", "scenario", "run"])
+        .args(["--env", "sigdp"])
+        .arg(project.root().join("scenarios/full-stack.yaml"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_PROFILE");
+    let mut run = crate::support::Running::start(command);
+    let copy = run.wait_for("is ami-", Duration::from_secs(300));
+    run.wait_for("data plane: ", Duration::from_secs(300));
+    run.wait_for("TASK [database", Duration::from_secs(300));
+    run.stops_on("INT", "argos-sigdp");
+    let run_label = format!("label={}=sigdp", argos_cloud::names::tag_keys::RUN);
+    for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
+        let mut args = kind.to_vec();
+        args.extend(["-q", "--filter", &run_label]);
+        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+    }
+    let copy = copy
+        .split_whitespace()
+        .find(|w| w.starts_with("argos-ami:ami-"))
+        .unwrap_or_else(|| panic!("no AMI copy in {copy:?}"));
+    assert!(
+        docker(&["image", "inspect", copy]).is_err(),
+        "{copy} is left"
+    );
+    on(&emulator, &project)
+        .args(["sigdp", "sweep", "--run", "sigdp"])
+        .assert()
+        .success()
+        .stdout(contains("sweep: nothing to delete"));
 }
 
 /// What of environment `env` the emulator holds: the stack's id and status,
