@@ -1109,8 +1109,9 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
 /// the AMI's local copy, and an app host started from that AMI already has
 /// the app's code and venv before any deploy. Hosts are reached only at
 /// their stand-ins' addresses: an instance whose stand-in is gone keeps the
-/// address the emulator invented, which the inventory refuses by name. The
-/// teardown leaves no container, network or AMI copy.
+/// address the emulator invented, which the inventory refuses by name. A
+/// stack deleted behind the harness's back leaves no stand-in after the
+/// next sweep, and the teardown no container, network or AMI copy.
 #[test]
 fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
     use argos_cloud::backends::LocalKind;
@@ -1189,6 +1190,51 @@ fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
         refused[0].contains("refusing to connect to argos-t-dplane-2-knowledge")
             && refused[0].contains("the address came from the AWS emulator"),
         "{refused:?}"
+    );
+
+    // The stack deleted behind the harness's back: the next sweep finds
+    // the stand-ins of what went with it by their labels.
+    runtime.block_on(async {
+        let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
+        // moto removes the stack yet may answer DependencyViolation for its
+        // VPC (the engine's decommission says so too): the wait decides.
+        let _ = aws.delete_stack("argos-t-dplane-2").await;
+        wait::until(
+            "the stack to go",
+            Duration::from_secs(60),
+            Backoff::CONTROL_PLANE,
+            || async {
+                Ok::<_, argos_cloud::aws::AwsError>(
+                    match aws.stack("argos-t-dplane-2").await?.map(|s| s.status) {
+                        None => Poll::Ready(()),
+                        Some(status) if status == "DELETE_COMPLETE" => Poll::Ready(()),
+                        Some(_) => Poll::Pending,
+                    },
+                )
+            },
+        )
+        .await
+        .unwrap();
+    });
+    let swept = guard
+        .backend()
+        .sweep(None, std::time::SystemTime::now())
+        .unwrap();
+    let stand_ins = docker(&["ps", "-a", "-q", "--filter", &by_run]).unwrap();
+    assert_eq!(stand_ins, "", "stand-ins of a deleted stack are left");
+    let mut removed: Vec<&str> = swept
+        .removed
+        .iter()
+        .filter(|o| o.kind == "container")
+        .map(|o| o.name.as_str())
+        .collect();
+    removed.sort();
+    // The knowledge host's stand-in went above; tasks are off (no broker).
+    assert_eq!(
+        removed,
+        ["argos-t-dplane-2-app", "argos-t-dplane-2-database"],
+        "{:?}",
+        swept.removed
     );
 
     drop(guard);
