@@ -245,25 +245,45 @@ impl DataPlane {
     fn placed(&self, names: &EnvNames) -> Result<Vec<(&'static str, String)>, DockerError> {
         let mut placed = Vec::new();
         for label in [INSTANCE_LABEL, DATABASE_LABEL] {
-            let format = format!("{{{{.Label \"{label}\"}}}}");
-            for id in crate::docker::docker_lines(&[
-                "ps",
-                "-a",
-                "--filter",
-                &format!("label={}={}", tag_keys::APP, names.app),
-                "--filter",
-                &format!("label={}={}", tag_keys::ENV, names.env),
-                "--filter",
-                &format!("label={label}"),
-                "--filter",
-                &self.ours(),
-                "--format",
-                &format,
-            ])? {
+            let env = [
+                format!("label={}={}", tag_keys::APP, names.app),
+                format!("label={}={}", tag_keys::ENV, names.env),
+            ];
+            for (_, id) in self.stand_ins(label, &env)? {
                 placed.push((label, id));
             }
         }
         Ok(placed)
+    }
+
+    /// This emulator's stand-ins by `label` (and `filters`): each one's
+    /// container name and the id it stands in for.
+    fn stand_ins(
+        &self,
+        label: &str,
+        filters: &[String],
+    ) -> Result<Vec<(String, String)>, DockerError> {
+        let format = format!("{{{{.Names}}}} {{{{.Label \"{label}\"}}}}");
+        let mut args = vec![
+            "ps".to_owned(),
+            "-a".to_owned(),
+            "--filter".to_owned(),
+            format!("label={label}"),
+            "--filter".to_owned(),
+            self.ours(),
+            "--format".to_owned(),
+            format,
+        ];
+        for filter in filters {
+            args.extend(["--filter".to_owned(), filter.clone()]);
+        }
+        Ok(crate::docker::docker_lines(&args)?
+            .into_iter()
+            .filter_map(|line| {
+                let (container, id) = line.split_once(' ')?;
+                Some((container.to_owned(), id.to_owned()))
+            })
+            .collect())
     }
 
     /// The address of the host standing in for `id` (an instance or a
@@ -408,26 +428,13 @@ impl DataPlane {
                 databases.iter().map(|d| d.id.clone()).collect(),
             ),
         ] {
-            let format = format!("{{{{.Names}}}} {{{{.Label \"{label}\"}}}}");
-            for line in crate::docker::docker_lines(&[
-                "ps",
-                "-a",
-                "--filter",
-                &format!("label={label}"),
-                "--filter",
-                &self.ours(),
-                "--format",
-                &format,
-            ])? {
-                let Some((container, id)) = line.split_once(' ') else {
-                    continue;
-                };
-                if !alive.iter().any(|a| a == id) {
-                    crate::docker::docker_lines(&["rm", "-f", "-v", container])?;
+            for (container, id) in self.stand_ins(label, &[])? {
+                if !alive.contains(&id) {
+                    crate::docker::docker_lines(&["rm", "-f", "-v", &container])?;
                     removed.push(Labelled {
                         kind: "container",
-                        name: container.to_owned(),
-                        labels: [(label.to_owned(), id.to_owned())].into(),
+                        name: container,
+                        labels: [(label.to_owned(), id)].into(),
                     });
                 }
             }

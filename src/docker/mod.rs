@@ -241,15 +241,7 @@ impl DockerBackend {
     fn stand_in_network(&self, env: &EnvName) -> Result<String, DockerError> {
         let names = self.names(env);
         let network = names.resource(Group::NETWORK);
-        if cli::docker_lines(&[
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            &format!("name=^{network}$"),
-        ])?
-        .is_empty()
-        {
+        if !network_exists(&network)? {
             self.create_network(
                 &names,
                 &format!("argos-cloud --backend aws {env} decommission"),
@@ -309,15 +301,7 @@ impl DockerBackend {
         remove_with: &str,
     ) -> Result<String, DockerError> {
         let network = names.resource(Group::NETWORK);
-        if !cli::docker_lines(&[
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            &format!("name=^{network}$"),
-        ])?
-        .is_empty()
-        {
+        if network_exists(&network)? {
             return Err(DockerError::Exists {
                 what: format!("network {network} exists: `{remove_with}` first"),
             });
@@ -475,6 +459,12 @@ impl DockerBackend {
         ));
         Ok(ids.len())
     }
+}
+
+/// Whether a network named exactly `network` exists.
+fn network_exists(network: &str) -> Result<bool, DockerError> {
+    let filter = format!("name=^{network}$");
+    Ok(!cli::docker_lines(&["network", "ls", "-q", "--filter", &filter])?.is_empty())
 }
 
 /// The environment's SSH key in `dir` (made once) and the folder of

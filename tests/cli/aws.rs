@@ -422,11 +422,7 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
     let out = String::from_utf8(output.stdout).unwrap();
     let said = String::from_utf8(output.stderr).unwrap();
     // The bake's AMI became a local image, and app hosts started from it.
-    let copy = said
-        .split_whitespace()
-        .find(|w| w.starts_with("argos-ami:ami-"))
-        .unwrap_or_else(|| panic!("no local AMI copy named in:\n{said}"))
-        .to_owned();
+    let copy = ami_copy(&said);
     assert!(
         out.contains("scenario full-stack on aws (argos-dplane1): passed")
             && !out.contains("steps skipped"),
@@ -451,15 +447,29 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
         .assert()
         .success()
         .stdout(contains("sweep: nothing to delete"));
-    let run = format!("label={}=dplane1", argos_cloud::names::tag_keys::RUN);
+    nothing_left_in_docker(argos_cloud::names::tag_keys::RUN, "dplane1", &copy);
+}
+
+/// The local AMI copy a data-plane bake named (`argos-ami:ami-…`) in `said`.
+fn ami_copy(said: &str) -> String {
+    said.split_whitespace()
+        .find(|w| w.starts_with("argos-ami:ami-"))
+        .unwrap_or_else(|| panic!("no local AMI copy named in:\n{said}"))
+        .to_owned()
+}
+
+/// No container or network labelled `key=value` is left, nor the AMI copy
+/// `copy`.
+fn nothing_left_in_docker(key: &str, value: &str, copy: &str) {
+    let filter = format!("label={key}={value}");
     for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
         let mut args = kind.to_vec();
-        args.extend(["-q", "--filter", &run]);
+        args.extend(["-q", "--filter", &filter]);
         assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
     }
     assert!(
-        docker(&["image", "inspect", &copy]).is_err(),
-        "{copy}, the local copy of the run's AMI, is left"
+        docker(&["image", "inspect", copy]).is_err(),
+        "{copy}, the local copy of an AMI that is gone, is left"
     );
 }
 
@@ -481,11 +491,7 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
     };
     let made = argos(&["opsdp", "commission"]).assert().success();
     let said = String::from_utf8_lossy(&made.get_output().stderr).into_owned();
-    let copy = said
-        .split_whitespace()
-        .find(|w| w.starts_with("argos-ami:ami-"))
-        .unwrap_or_else(|| panic!("no local AMI copy named in:\n{said}"))
-        .to_owned();
+    let copy = ami_copy(&said);
     argos(&["opsdp", "deploy"])
         .assert()
         .success()
@@ -499,16 +505,7 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
         .assert()
         .success();
     argos(&["opsdp", "clean", "--yes"]).assert().success();
-    let env = format!("label={}=opsdp", argos_cloud::names::tag_keys::ENV);
-    for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
-        let mut args = kind.to_vec();
-        args.extend(["-q", "--filter", &env]);
-        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
-    }
-    assert!(
-        docker(&["image", "inspect", &copy]).is_err(),
-        "{copy}, the local copy of the cleaned AMI, is left"
-    );
+    nothing_left_in_docker(argos_cloud::names::tag_keys::ENV, "opsdp", &copy);
 }
 
 /// SIGINT while the data plane converges the database stand-in: exit 130,
@@ -535,20 +532,7 @@ fn sigint_during_a_data_plane_commission_leaves_nothing() {
     run.wait_for("data plane: ", Duration::from_secs(300));
     run.wait_for("TASK [database", Duration::from_secs(300));
     run.stops_on("INT", "argos-sigdp");
-    let run_label = format!("label={}=sigdp", argos_cloud::names::tag_keys::RUN);
-    for kind in [&["ps", "-a"][..], &["network", "ls"][..]] {
-        let mut args = kind.to_vec();
-        args.extend(["-q", "--filter", &run_label]);
-        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
-    }
-    let copy = copy
-        .split_whitespace()
-        .find(|w| w.starts_with("argos-ami:ami-"))
-        .unwrap_or_else(|| panic!("no AMI copy in {copy:?}"));
-    assert!(
-        docker(&["image", "inspect", copy]).is_err(),
-        "{copy} is left"
-    );
+    nothing_left_in_docker(argos_cloud::names::tag_keys::RUN, "sigdp", &ami_copy(&copy));
     on(&emulator, &project)
         .args(["sigdp", "sweep", "--run", "sigdp"])
         .assert()
