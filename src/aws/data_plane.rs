@@ -8,9 +8,9 @@
 //!   AMI is the local host image; an AMI baked here is the commit of its
 //!   bake host (`argos-ami:<ami id>`).
 //! - Hosts carry the environment's labels (as the Docker backend's hosts
-//!   do), the run's, and the id of the instance or database they stand in
-//!   for: the resolver finds their addresses by it, and decommission and
-//!   sweep remove them by the same labels.
+//!   do), the run's, the emulator's endpoint and the id of the instance or
+//!   database they stand in for: the inventory finds their addresses by it,
+//!   and decommission and sweep remove them by the same labels.
 //! - Not emulated: security groups (containers on one network reach each
 //!   other on every port) and instance types (no memory limit). `validate`
 //!   keeps checking both statically.
@@ -115,9 +115,9 @@ impl DataPlane {
                     &format!("reference={image}"),
                 ])?;
                 if found.is_empty() {
-                    return Err(DockerError::Output {
-                        what: format!("the emulator's data plane: AMI {ami}"),
-                        detail: format!(
+                    return Err(DockerError::StandIn {
+                        what: format!("AMI {ami}"),
+                        reason: format!(
                             "no local image {image} stands for it (it was baked without the data \
                              plane): `argos-cloud --backend aws ENV clean --yes` removes the AMI, \
                              and the next commission bakes it anew"
@@ -228,14 +228,14 @@ impl DataPlane {
         };
         let report = deploy::deploy(&provisioner.ansible, &request)
             .await
-            .map_err(|e| DockerError::Output {
-                what: "the emulator's data plane: converging the database stand-in".into(),
-                detail: e.to_string(),
+            .map_err(|e| DockerError::StandIn {
+                what: "converging the database stand-in".into(),
+                reason: e.to_string(),
             })?;
         if !report.succeeded() {
-            return Err(DockerError::Output {
-                what: "the emulator's data plane: converging the database stand-in".into(),
-                detail: report.to_string(),
+            return Err(DockerError::StandIn {
+                what: "converging the database stand-in".into(),
+                reason: report.to_string(),
             });
         }
         Ok(())

@@ -238,12 +238,13 @@ impl AwsBackend {
             return Ok(());
         };
         let Some(provisioner) = &self.provisioner else {
-            return Err(EngineError::DataPlane(crate::docker::DockerError::Output {
-                what: "the emulator's data plane".into(),
-                detail: "its database stand-ins are converged with Ansible, and no \
-                         ansible-playbook was located"
-                    .into(),
-            }));
+            return Err(EngineError::DataPlane(
+                crate::docker::DockerError::StandIn {
+                    what: "the database stand-ins".into(),
+                    reason: "they are converged with Ansible, and no ansible-playbook was located"
+                        .into(),
+                },
+            ));
         };
         let guard = StandIns {
             plane,

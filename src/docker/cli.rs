@@ -38,6 +38,9 @@ pub enum DockerError {
     Inventory(InventoryError),
     #[error("baking {image}: {reason}")]
     Bake { image: String, reason: String },
+    /// The emulator's data plane could not stand in for `what`.
+    #[error("the emulator's data plane: {what}: {reason}")]
+    StandIn { what: String, reason: String },
 }
 
 impl DockerError {
