@@ -269,11 +269,17 @@ impl AptCache {
         }
     }
 
-    /// The cache's own network; there already is done.
+    /// The cache's own network, on a subnet of its own (this process probes
+    /// the cache there: [`super::on_free_subnet`]); there already is done.
     fn make_home(&self) -> Result<(), AptCacheError> {
         let label = self.label();
         let home = self.home_network();
-        match cli::docker(&["network", "create", "--label", &label, &home]) {
+        let made = super::on_free_subnet(&home, |subnet| {
+            cli::docker(&[
+                "network", "create", "--label", &label, "--subnet", subnet, &home,
+            ])
+        });
+        match made {
             Err(error) if !already(&error) => Err(error.into()),
             _ => Ok(()),
         }

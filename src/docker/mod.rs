@@ -238,16 +238,17 @@ impl DockerBackend {
     }
 
     /// `env`'s network, made when missing.
+    /// On a subnet of its own ([`on_free_subnet`]).
     fn stand_in_network(&self, env: &EnvName) -> Result<String, DockerError> {
         let names = self.names(env);
         let network = names.resource(Group::NETWORK);
-        if !network_exists(&network)? {
-            self.create_network(
-                &names,
-                &format!("argos-cloud --backend aws {env} decommission"),
-            )?;
+        if network_exists(&network)? {
+            return Ok(network);
         }
-        Ok(network)
+        let remove_with = format!("argos-cloud --backend aws {env} decommission");
+        on_free_subnet(&network, |subnet| {
+            self.create_network_in(&names, &remove_with, Some(subnet))
+        })
     }
 
     /// Start `hosts` together (each `docker run` waits on the engine, not
@@ -300,6 +301,16 @@ impl DockerBackend {
         names: &EnvNames,
         remove_with: &str,
     ) -> Result<String, DockerError> {
+        self.create_network_in(names, remove_with, None)
+    }
+
+    /// [`Self::create_network`], on `subnet` when given (else Docker's pick).
+    fn create_network_in(
+        &self,
+        names: &EnvNames,
+        remove_with: &str,
+        subnet: Option<&str>,
+    ) -> Result<String, DockerError> {
         let network = names.resource(Group::NETWORK);
         if network_exists(&network)? {
             return Err(DockerError::Exists {
@@ -309,6 +320,9 @@ impl DockerBackend {
         let mut args = vec!["network".to_owned(), "create".to_owned()];
         for label in self.labels(names, Group::NETWORK.as_str(), &Group::NETWORK, &[]) {
             args.extend(["--label".to_owned(), label]);
+        }
+        if let Some(subnet) = subnet {
+            args.extend(["--subnet".to_owned(), subnet.to_owned()]);
         }
         args.push(network.clone());
         cli::docker(&args)?;
@@ -459,6 +473,30 @@ impl DockerBackend {
         ));
         Ok(ids.len())
     }
+}
+
+/// `create(subnet)` on the first free /24 of 172.16.0.0/16, from a start
+/// `name` picks: a network this machine's own processes connect into. That
+/// range is inside the private one known for container networks (the
+/// connect audit allows 172.16.0.0/12) and outside Docker's default pools
+/// (172.17-31/16, then 192.168.0.0/16 once those were handed out), so
+/// Docker never gives it to another network by itself.
+pub(crate) fn on_free_subnet<T>(
+    name: &str,
+    mut create: impl FnMut(&str) -> Result<T, DockerError>,
+) -> Result<T, DockerError> {
+    let start = name.bytes().map(usize::from).sum::<usize>();
+    for step in 0..256 {
+        let subnet = format!("172.16.{}.0/24", (start + step) % 256);
+        match create(&subnet) {
+            Err(DockerError::Failed { stderr, .. }) if stderr.contains("overlap") => continue,
+            other => return other,
+        }
+    }
+    Err(DockerError::StandIn {
+        what: format!("network {name}"),
+        reason: "every /24 of 172.16.0.0/16 is taken".into(),
+    })
 }
 
 /// Whether a network named exactly `network` exists.
