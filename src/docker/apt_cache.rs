@@ -274,9 +274,17 @@ impl AptCache {
     fn make_home(&self) -> Result<(), AptCacheError> {
         let label = self.label();
         let home = self.home_network();
-        let made = super::on_free_subnet(&home, |subnet| {
+        let made = super::on_free_subnet(&home, |subnet, gateway| {
             cli::docker(&[
-                "network", "create", "--label", &label, "--subnet", subnet, &home,
+                "network",
+                "create",
+                "--label",
+                &label,
+                "--subnet",
+                subnet,
+                "--gateway",
+                gateway,
+                &home,
             ])
         });
         match made {

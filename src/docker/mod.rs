@@ -246,8 +246,8 @@ impl DockerBackend {
             return Ok(network);
         }
         let remove_with = format!("argos-cloud --backend aws {env} decommission");
-        on_free_subnet(&network, |subnet| {
-            self.create_network_in(&names, &remove_with, Some(subnet))
+        on_free_subnet(&network, |subnet, gateway| {
+            self.create_network_in(&names, &remove_with, Some((subnet, gateway)))
         })
     }
 
@@ -304,12 +304,13 @@ impl DockerBackend {
         self.create_network_in(names, remove_with, None)
     }
 
-    /// [`Self::create_network`], on `subnet` when given (else Docker's pick).
+    /// [`Self::create_network`], on `(subnet, gateway)` when given (else
+    /// Docker's pick).
     fn create_network_in(
         &self,
         names: &EnvNames,
         remove_with: &str,
-        subnet: Option<&str>,
+        subnet: Option<(&str, &str)>,
     ) -> Result<String, DockerError> {
         let network = names.resource(Group::NETWORK);
         if network_exists(&network)? {
@@ -321,8 +322,9 @@ impl DockerBackend {
         for label in self.labels(names, Group::NETWORK.as_str(), &Group::NETWORK, &[]) {
             args.extend(["--label".to_owned(), label]);
         }
-        if let Some(subnet) = subnet {
+        if let Some((subnet, gateway)) = subnet {
             args.extend(["--subnet".to_owned(), subnet.to_owned()]);
+            args.extend(["--gateway".to_owned(), gateway.to_owned()]);
         }
         args.push(network.clone());
         cli::docker(&args)?;
@@ -475,7 +477,8 @@ impl DockerBackend {
     }
 }
 
-/// `create(subnet)` on the first free /24 of 172.16.0.0/16, from a start
+/// `create(subnet, gateway)` on the first free /24 of 172.16.0.0/16 (its
+/// gateway `.1`, given so `network inspect` names it), from a start
 /// `name` picks: a network this machine's own processes connect into. That
 /// range is inside the private one known for container networks (the
 /// connect audit allows 172.16.0.0/12) and outside Docker's default pools
@@ -483,12 +486,13 @@ impl DockerBackend {
 /// Docker never gives it to another network by itself.
 pub(crate) fn on_free_subnet<T>(
     name: &str,
-    mut create: impl FnMut(&str) -> Result<T, DockerError>,
+    mut create: impl FnMut(&str, &str) -> Result<T, DockerError>,
 ) -> Result<T, DockerError> {
     let start = name.bytes().map(usize::from).sum::<usize>();
     for step in 0..256 {
-        let subnet = format!("172.16.{}.0/24", (start + step) % 256);
-        match create(&subnet) {
+        let third = (start + step) % 256;
+        let subnet = format!("172.16.{third}.0/24");
+        match create(&subnet, &format!("172.16.{third}.1")) {
             Err(DockerError::Failed { stderr, .. }) if stderr.contains("overlap") => continue,
             other => return other,
         }
