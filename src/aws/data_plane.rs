@@ -143,46 +143,18 @@ impl DataPlane {
         let names = self.docker.names(env);
         let placed = self.placed(&names)?;
         let mut hosts = Vec::new();
-        let running: Vec<&Instance> = instances
-            .iter()
-            .filter(|i| i.state == "running" && !placed.contains(&(INSTANCE_LABEL, i.id.clone())))
-            .collect();
-        for instance in &running {
-            let Some(group) = tag(&instance.tags, tag_keys::GROUP).and_then(Group::parse) else {
-                continue;
-            };
-            let alike = running
-                .iter()
-                .filter(|i| tag(&i.tags, tag_keys::GROUP) == Some(group.as_str()))
-                .count();
-            hosts.push(self.stand_in(
-                &group,
-                alike,
-                &instance.id,
-                INSTANCE_LABEL,
-                self.image_for(instance.image_id.as_deref())?,
-            ));
-        }
         let mut database_groups = Vec::new();
-        for database in databases
-            .iter()
-            .filter(|d| !placed.contains(&(DATABASE_LABEL, d.id.clone())))
-        {
-            let Some(group) = tag(&database.tags, tag_keys::GROUP).and_then(Group::parse) else {
-                continue;
-            };
-            let alike = databases.len();
-            let host = self.stand_in(
-                &group,
-                alike,
-                &database.id,
-                DATABASE_LABEL,
-                HOST_IMAGE.to_owned(),
-            );
-            if !database_groups.contains(&group) {
-                database_groups.push(group);
+        for want in wanted(&names, instances, databases, &placed) {
+            if want.label == DATABASE_LABEL && !database_groups.contains(&want.group) {
+                database_groups.push(want.group.clone());
             }
-            hosts.push(host);
+            hosts.push(self.stand_in(
+                &want.group,
+                want.alike,
+                want.id,
+                want.label,
+                self.image_for(want.ami)?,
+            ));
         }
         if hosts.is_empty() {
             return Ok(0);
@@ -465,6 +437,79 @@ impl DataPlane {
     }
 }
 
+/// A machine of the environment that still needs a host.
+#[derive(Debug, PartialEq, Eq)]
+struct Wanted<'a> {
+    group: Group,
+    id: &'a str,
+    /// [`INSTANCE_LABEL`] or [`DATABASE_LABEL`].
+    label: &'static str,
+    /// How many machines of the environment share its group (placed or
+    /// not, so a host added later never takes an existing host's name).
+    alike: usize,
+    /// The AMI an instance runs; none for a database.
+    ami: Option<&'a str>,
+}
+
+/// An instance or a database: its label, id, tags and AMI.
+type Machine<'a> = (
+    &'static str,
+    &'a str,
+    &'a [(String, String)],
+    Option<&'a str>,
+);
+
+/// What of `names`'s environment has no host yet: its running instances
+/// and its databases (RDS is listed whole) not in `placed`.
+fn wanted<'a>(
+    names: &EnvNames,
+    instances: &'a [Instance],
+    databases: &'a [DbInstance],
+    placed: &[(&str, String)],
+) -> Vec<Wanted<'a>> {
+    let ours = |tags: &[(String, String)]| {
+        tag(tags, tag_keys::APP) == Some(names.app.as_str())
+            && tag(tags, tag_keys::ENV) == Some(names.env.as_str())
+    };
+    let group_of = |tags: &[(String, String)]| tag(tags, tag_keys::GROUP).and_then(Group::parse);
+    let machines: Vec<Machine<'a>> = instances
+        .iter()
+        .filter(|i| i.state == "running" && ours(&i.tags))
+        .map(|i| {
+            (
+                INSTANCE_LABEL,
+                i.id.as_str(),
+                &i.tags[..],
+                i.image_id.as_deref(),
+            )
+        })
+        .chain(
+            databases
+                .iter()
+                .filter(|d| ours(&d.tags))
+                .map(|d| (DATABASE_LABEL, d.id.as_str(), &d.tags[..], None)),
+        )
+        .collect();
+    machines
+        .iter()
+        .filter(|(label, id, _, _)| !placed.iter().any(|(l, p)| l == label && p == id))
+        .filter_map(|&(label, id, tags, ami)| {
+            let group = group_of(tags)?;
+            let alike = machines
+                .iter()
+                .filter(|(l, _, t, _)| *l == label && group_of(t).as_ref() == Some(&group))
+                .count();
+            Some(Wanted {
+                group,
+                id,
+                label,
+                alike,
+                ami,
+            })
+        })
+        .collect()
+}
+
 /// A host standing in for `id` of `group`, named after the group (after
 /// the group and the id's end when `alike` hosts share the group), of the
 /// emulator at `endpoint`.
@@ -519,6 +564,67 @@ fn bake_container(instance_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::AppName;
+
+    fn tags(env: &str, group: &str) -> Vec<(String, String)> {
+        [("App", "argos"), ("Env", env), ("Group", group)]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec()
+    }
+
+    fn instance(id: &str, env: &str, group: &str, state: &str) -> Instance {
+        Instance {
+            id: id.into(),
+            state: state.into(),
+            tags: tags(env, group),
+            image_id: Some("ami-app".into()),
+            instance_type: None,
+            private_ip: None,
+            public_ip: None,
+            private_dns: None,
+            public_dns: None,
+        }
+    }
+
+    fn database(id: &str, env: &str) -> DbInstance {
+        DbInstance {
+            id: id.into(),
+            arn: String::new(),
+            status: "available".into(),
+            engine: "postgres".into(),
+            address: None,
+            port: None,
+            tags: tags(env, "database"),
+        }
+    }
+
+    #[test]
+    fn only_this_environments_running_machines_without_a_host_are_wanted() {
+        let names = EnvNames::new(AppName::new("argos").unwrap(), EnvName::new("b").unwrap());
+        let instances = [
+            instance("i-a1", "a", "app", "running"),
+            instance("i-b1", "b", "app", "running"),
+            instance("i-b2", "b", "worker", "running"),
+            instance("i-b3", "b", "worker", "running"),
+            instance("i-b4", "b", "worker", "terminated"),
+        ];
+        let databases = [database("db-a", "a"), database("db-b", "b")];
+        let placed = [(INSTANCE_LABEL, "i-b2".to_owned())];
+        let wanted: Vec<(&str, &str, usize, Option<&str>)> =
+            wanted(&names, &instances, &databases, &placed)
+                .iter()
+                .map(|w| (w.label, w.id, w.alike, w.ami))
+                .collect();
+        assert_eq!(
+            wanted,
+            [
+                (INSTANCE_LABEL, "i-b1", 1, Some("ami-app")),
+                // Its placed twin still counts: the names stay apart.
+                (INSTANCE_LABEL, "i-b3", 2, Some("ami-app")),
+                (DATABASE_LABEL, "db-b", 1, None),
+            ]
+        );
+    }
 
     #[test]
     fn a_stand_in_is_named_after_its_group_and_labelled_with_what_it_stands_for() {
