@@ -33,6 +33,8 @@ pub const CONTENT_KEY_LABEL: &str = "argos.content-key";
 pub const BAKE_SWITCH: &str = "ARGOS_BAKE";
 /// How long a bake waits for another process's bake of the same key.
 const LOCK_DEADLINE: Duration = Duration::from_secs(30 * 60);
+/// How often a wait for another bake's lock looks for a signal.
+const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 /// The longest a bake host may take to answer SSH.
 const REACH_TIMEOUT: Duration = Duration::from_secs(120);
 /// The bake host's own name (its hostname; containers add a prefix).
@@ -164,14 +166,29 @@ impl DockerBackend {
             .open(&path)
             .map_err(DockerError::io("opening the bake's lock file"))?;
         let started = Instant::now();
-        let mut said = false;
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(DockerError::io("locking the bake")(e));
+            }
+        }
+        self.progress.say(format!(
+            "bake: another process is baking {tag}; waiting for it"
+        ));
+        // The lock is taken on a thread of its own, which hands the file
+        // back the moment the other bake lets go; meanwhile this one
+        // watches the deadline and the signals. Given up on, the thread's
+        // file is dropped once it gets the lock, which releases it.
+        let (taken, lock) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = taken.send(file.lock().map(|()| file));
+        });
         loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(std::fs::TryLockError::WouldBlock) => {}
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(DockerError::io("locking the bake")(e));
-                }
+            match lock.recv_timeout(SIGNAL_CHECK) {
+                Ok(Ok(file)) => return Ok(file),
+                Ok(Err(e)) => return Err(DockerError::io("locking the bake")(e)),
+                Err(_) => {}
             }
             if let Some(signal) = crate::signal::received() {
                 return Err(DockerError::Interrupted {
@@ -190,13 +207,6 @@ impl DockerBackend {
                     ),
                 });
             }
-            if !said {
-                self.progress.say(format!(
-                    "bake: another process is baking {tag}; waiting for it"
-                ));
-                said = true;
-            }
-            std::thread::sleep(Duration::from_millis(500));
         }
     }
 
