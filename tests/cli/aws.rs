@@ -398,11 +398,9 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
 /// Docker.
 #[test]
 fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
-    if !crate::support::docker_here() || ansible().is_none() {
+    let Some((emulator, project)) = data_plane_fixture() else {
         return;
-    }
-    let emulator = emulator();
-    let project = TempProject::runnable();
+    };
     let smoke = project.root().join("scenarios/full-stack.yaml");
     let output = on(&emulator, &project)
         .args([
@@ -450,6 +448,15 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
     nothing_left_in_docker(argos_cloud::names::tag_keys::RUN, "dplane1", &copy);
 }
 
+/// An emulator and a runnable project, where the data plane can run
+/// (Docker and Ansible here; a loud skip otherwise, never in CI).
+fn data_plane_fixture() -> Option<(Emulator, TempProject)> {
+    if !crate::support::docker_here() || ansible().is_none() {
+        return None;
+    }
+    Some((emulator(), TempProject::runnable()))
+}
+
 /// The local AMI copy a data-plane bake named (`argos-ami:ami-…`) in `said`.
 fn ami_copy(said: &str) -> String {
     said.split_whitespace()
@@ -479,11 +486,9 @@ fn nothing_left_in_docker(key: &str, value: &str, copy: &str) {
 /// `decommission` and `clean` leave no container, network or AMI copy.
 #[test]
 fn deploy_and_check_run_on_the_emulator_data_plane() {
-    if !crate::support::docker_here() || ansible().is_none() {
+    let Some((emulator, project)) = data_plane_fixture() else {
         return;
-    }
-    let emulator = emulator();
-    let project = TempProject::runnable();
+    };
     let argos = |args: &[&str]| {
         let mut command = on(&emulator, &project);
         command.arg("--data-plane").args(args);
@@ -513,11 +518,9 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
 /// emulator; no container, network or AMI copy in Docker.
 #[test]
 fn sigint_during_a_data_plane_commission_leaves_nothing() {
-    if !crate::support::docker_here() || ansible().is_none() {
+    let Some((emulator, project)) = data_plane_fixture() else {
         return;
-    }
-    let emulator = emulator();
-    let project = TempProject::runnable();
+    };
     let mut command = crate::support::argos_command(&project.root());
     command
         .args(["--endpoint", emulator.endpoint(), "--set"])
