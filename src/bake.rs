@@ -94,8 +94,10 @@ impl Provisioner {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BakeError {
+    #[error(transparent)]
+    Read(#[from] crate::input::file::ReadError),
     #[error("{}: {source}", path.display())]
-    Read {
+    List {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -160,10 +162,7 @@ impl ImageRecipe {
             feed("role", next.role.as_bytes());
             let mut files = Vec::new();
             for file in files_under(&dir)? {
-                let bytes = std::fs::read(&file).map_err(|source| BakeError::Read {
-                    path: file.clone(),
-                    source,
-                })?;
+                let bytes = crate::input::file::read_bytes(&file, crate::input::file::ROLE_FILE)?;
                 let relative = file.strip_prefix(&dir).unwrap_or(&file).to_owned();
                 feed(&relative.to_string_lossy(), &bytes);
                 let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -242,17 +241,19 @@ impl ImageRecipe {
 }
 
 fn read(path: &Path) -> Result<String, BakeError> {
-    std::fs::read_to_string(path).map_err(|source| BakeError::Read {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(crate::input::file::read_text(
+        path,
+        crate::input::file::ANSIBLE_FILE,
+    )?)
 }
 
 fn yaml(path: &Path, text: &str) -> Result<serde_norway::Value, BakeError> {
-    serde_norway::from_str(text).map_err(|e| BakeError::Yaml {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
+    crate::input::yaml::parse(text)
+        .map(|node| node.to_value())
+        .map_err(|e| BakeError::Yaml {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -269,7 +270,7 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, BakeError> {
         };
         for entry in entries {
             let path = entry
-                .map_err(|source| BakeError::Read {
+                .map_err(|source| BakeError::List {
                     path: folder.clone(),
                     source,
                 })?
@@ -421,11 +422,12 @@ fn included_roles(value: &serde_norway::Value) -> Vec<RoleUse> {
 /// The top-level entries of a defaults or vars file, as (name, the text of
 /// its value); a file that is not a mapping has none.
 fn top_level_values(text: &str) -> Vec<(String, String)> {
-    serde_norway::from_str::<serde_norway::Mapping>(text)
-        .map(|map| {
-            map.into_iter()
+    crate::input::yaml::parse(text)
+        .map(|node| {
+            node.entries()
+                .iter()
                 .filter_map(|(k, v)| {
-                    Some((k.as_str()?.to_owned(), serde_norway::to_string(&v).ok()?))
+                    Some((k.as_key()?, serde_norway::to_string(&v.to_value()).ok()?))
                 })
                 .collect()
         })
@@ -445,14 +447,13 @@ fn known_vars(
             continue;
         }
         let text = read(&path)?;
-        let values: Map<String, Value> =
-            serde_norway::from_str::<Option<Map<String, Value>>>(&text)
-                .map_err(|e| BakeError::Yaml {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?
-                .unwrap_or_default();
-        known.extend(values);
+        let node = crate::input::yaml::parse(&text).map_err(|e| BakeError::Yaml {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if let Value::Object(values) = node.to_json() {
+            known.extend(values);
+        }
     }
     known.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(known)

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+use crate::input::env::{EnvError, Environment};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "argos-cloud",
@@ -19,22 +21,27 @@ use clap_complete::Shell;
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
-    /// The project folder holding formations/ and playbooks/.
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        default_value = ".",
-        env = "ARGOS_ROOT"
-    )]
+    /// The project folder holding formations/ and playbooks/ [default: .,
+    /// or ARGOS_ROOT].
+    #[arg(long = "root", global = true, value_name = "DIR")]
+    pub root_arg: Option<PathBuf>,
+    /// `--root`, else `ARGOS_ROOT`, else `.` (see [`Cli::resolve_env`]).
+    #[arg(skip = PathBuf::from("."))]
     pub root: PathBuf,
 
-    /// Where environments live.
-    #[arg(long, global = true, value_enum, default_value_t = BackendKind::Aws, env = "ARGOS_BACKEND")]
+    /// Where environments live [default: aws, or ARGOS_BACKEND].
+    #[arg(long = "backend", global = true, value_enum, value_name = "BACKEND")]
+    pub backend_arg: Option<BackendKind>,
+    /// `--backend`, else `ARGOS_BACKEND`, else aws.
+    #[arg(skip = BackendKind::Aws)]
     pub backend: BackendKind,
 
-    /// An AWS API endpoint to use instead of AWS (an emulator such as moto).
-    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    /// An AWS API endpoint to use instead of AWS, an emulator such as moto
+    /// [default: AWS_ENDPOINT_URL].
+    #[arg(long = "endpoint", global = true, value_name = "URL")]
+    pub endpoint_arg: Option<String>,
+    /// `--endpoint`, else `AWS_ENDPOINT_URL`.
+    #[arg(skip)]
     pub endpoint: Option<String>,
 
     /// On an AWS emulator (`--endpoint`): Docker containers stand in for its
@@ -69,6 +76,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The variables that stand in for options. Read by argos-cloud itself, not
+/// by clap, so that an empty one counts as unset, a switch takes 1/0 and
+/// true/false, and one that is not text is an error naming it.
+pub const ROOT_VAR: &str = "ARGOS_ROOT";
+pub const BACKEND_VAR: &str = "ARGOS_BACKEND";
+pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
+pub const KEEP_VAR: &str = "ARGOS_KEEP";
+
 impl Cli {
     /// Whether `--data-plane` or `--no-data-plane` was given: None when
     /// neither (the command's default).
@@ -78,6 +93,42 @@ impl Cli {
             (_, true) => Some(false),
             _ => None,
         }
+    }
+
+    /// Fill in what no option gave from `env`: `--root`, `--backend`,
+    /// `--endpoint` and `--keep` each have a variable.
+    pub fn resolve_env(&mut self, env: &Environment) -> Result<(), EnvError> {
+        self.root = match &self.root_arg {
+            Some(root) => root.clone(),
+            None => env
+                .get(ROOT_VAR)?
+                .map_or_else(|| PathBuf::from("."), PathBuf::from),
+        };
+        self.backend = match self.backend_arg {
+            Some(backend) => backend,
+            None => match env.get(BACKEND_VAR)? {
+                None => BackendKind::Aws,
+                Some(name) => {
+                    BackendKind::from_str(name.trim(), true).map_err(|_| EnvError::Invalid {
+                        name: BACKEND_VAR.into(),
+                        problem: format!("{name:?} is not a backend: write aws, docker or vagrant"),
+                    })?
+                }
+            },
+        };
+        self.endpoint = match &self.endpoint_arg {
+            Some(endpoint) => Some(endpoint.clone()),
+            None => env.get(ENDPOINT_VAR)?,
+        };
+        let keep_from_env = env.switch(KEEP_VAR)?;
+        match &mut self.command {
+            Command::Commission { keep }
+            | Command::Scenario {
+                action: ScenarioAction::Run { keep, .. },
+            } => *keep |= keep_from_env,
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -95,8 +146,9 @@ pub enum BackendKind {
 pub enum Command {
     /// Create the environment: bake or reuse the image, then create its stack.
     Commission {
-        /// Keep a failed environment for debugging instead of deleting it.
-        #[arg(long, env = "ARGOS_KEEP")]
+        /// Keep a failed environment for debugging instead of deleting it
+        /// (ARGOS_KEEP=1 does the same).
+        #[arg(long)]
         keep: bool,
     },
     /// Run the playbooks on the environment's hosts.
@@ -153,6 +205,10 @@ pub enum Command {
         /// Skip cfn-lint even when it is installed.
         #[arg(long)]
         no_lint: bool,
+        /// Also print every parameter of both stacks with its value
+        /// (secrets masked) and where the value came from.
+        #[arg(long)]
+        explain: bool,
     },
     /// Print the merged CloudFormation template.
     Template {
@@ -160,8 +216,12 @@ pub enum Command {
         #[arg(long)]
         image: bool,
         /// One line, exactly as sent to CloudFormation.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "parameters")]
         compact: bool,
+        /// Print the stack's parameters instead: each with its value
+        /// (secrets masked) and where the value came from.
+        #[arg(long)]
+        parameters: bool,
     },
     /// Run, check or describe scenario files (no environment name: each
     /// run makes its own throwaway environment).
@@ -223,8 +283,9 @@ pub enum ScenarioAction {
         /// (../my-role/molecule/default/molecule.yml, ../my-role).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Keep a failed environment and print how to reach it.
-        #[arg(long, env = "ARGOS_KEEP")]
+        /// Keep a failed environment and print how to reach it (ARGOS_KEEP=1
+        /// does the same).
+        #[arg(long)]
         keep: bool,
         /// Also write a JUnit report (a test case per step) to this file.
         #[arg(long, value_name = "FILE")]

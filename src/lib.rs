@@ -15,6 +15,7 @@ pub mod cli;
 pub mod deploy;
 pub mod destinations;
 pub mod docker;
+pub mod input;
 pub mod inventory;
 pub mod lint;
 pub mod names;
@@ -31,3 +32,6 @@ pub mod topology;
 pub mod vagrant;
 pub mod validate;
 pub mod wait;
+
+#[cfg(test)]
+mod fuzz;

@@ -59,7 +59,7 @@ pub enum LintError {
     },
     #[error("cannot write the template for cfn-lint: {0}")]
     TempFile(std::io::Error),
-    #[error("cfn-lint did not print its JSON report (exit {status}): {stderr}")]
+    #[error("cfn-lint did not print its JSON report ({status}): {stderr}")]
     BadOutput { status: String, stderr: String },
 }
 
@@ -197,7 +197,20 @@ fn tail(text: &str, lines: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::readable;
+    use super::{LintError, readable};
+
+    #[test]
+    fn a_report_that_is_not_json_says_the_exit_status_once() {
+        let status = std::process::Command::new("true").status().unwrap();
+        let error = LintError::BadOutput {
+            status: status.to_string(),
+            stderr: "Traceback".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "cfn-lint did not print its JSON report (exit status: 0): Traceback"
+        );
+    }
 
     #[test]
     fn a_long_list_of_values_is_elided_to_a_readable_line() {

@@ -1,13 +1,19 @@
-//! The plan of a stack: its name, every parameter passed explicitly (no
-//! template default is relied on, so an update never drifts), and its tags.
-//! Checked against the template's own constraints before any API call.
+//! The plan of a stack: its name, every parameter its template declares
+//! with the value it gets (no template default is relied on, so an update
+//! never drifts), where each value came from, and the stack's tags. The
+//! values come from the settings' `parameters:` (or `image_parameters:`)
+//! mapping; a declared parameter the settings do not map gets its Default,
+//! passed explicitly. Checked against the template's own constraints before
+//! any API call, each problem naming the formation's line and the settings'.
+
+use std::collections::BTreeMap;
 
 use regex::Regex;
 use serde_json::Value;
 
 use crate::names::{EnvNames, RunTags, Tag};
 use crate::secret::Secret;
-use crate::settings::Settings;
+use crate::settings::{Lists, Origin, ParameterMap, Scope, Settings};
 use crate::template::{Finding, Section, Template};
 
 #[derive(Debug, Clone)]
@@ -28,12 +34,52 @@ impl ParameterValue {
     pub fn is_secret(&self) -> bool {
         matches!(self, ParameterValue::Secret(_))
     }
+
+    /// The value for a person to read: a secret masked.
+    pub fn shown(&self) -> String {
+        match self {
+            ParameterValue::Plain(value) => value.clone(),
+            ParameterValue::Secret(_) => Secret::REDACTED.to_owned(),
+        }
+    }
+}
+
+/// Where a parameter's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The settings' entry for it, and the keys its value was made from.
+    Mapped {
+        entry: Origin,
+        keys: Vec<(String, Origin)>,
+    },
+    /// The formation's `Default`, passed explicitly.
+    Default { location: String },
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Mapped { entry, keys } if keys.is_empty() => write!(f, "{entry}"),
+            Source::Mapped { entry, keys } => {
+                let keys: Vec<String> = keys
+                    .iter()
+                    .map(|(key, origin)| match origin {
+                        Origin::Builtin => format!("`{key}` (built in)"),
+                        origin => format!("`{key}` from {origin}"),
+                    })
+                    .collect();
+                write!(f, "{entry}, {}", keys.join(", "))
+            }
+            Source::Default { location } => write!(f, "its Default, {location}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Parameter {
-    pub key: std::borrow::Cow<'static, str>,
+    pub key: String,
     pub value: ParameterValue,
+    pub source: Source,
 }
 
 #[derive(Debug, Clone)]
@@ -41,20 +87,27 @@ pub struct Plan {
     pub stack_name: String,
     pub parameters: Vec<Parameter>,
     pub tags: Vec<Tag>,
+    /// What could not be planned, each naming the formation's line and the
+    /// settings' line; [`Plan::check`] returns them with the rest.
+    pub problems: Vec<Finding>,
 }
 
-fn plain(key: &'static str, value: impl ToString) -> Parameter {
-    Parameter {
-        key: key.into(),
-        value: ParameterValue::Plain(value.to_string()),
-    }
-}
-
-fn secret(key: &'static str, value: &Secret) -> Parameter {
-    Parameter {
-        key: key.into(),
-        value: ParameterValue::Secret(value.clone()),
-    }
+/// The built-ins a `{{ name }}` can take besides the settings' keys.
+fn builtins(
+    settings: &Settings,
+    env: &str,
+    app_image_id: &str,
+    stack_name: &str,
+    run: Option<&RunTags>,
+) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("app_name", settings.app_name.to_string()),
+        ("env", env.to_owned()),
+        ("app_image_id", app_image_id.to_owned()),
+        ("stack_name", stack_name.to_owned()),
+        ("image_name", settings.app_name.image_name()),
+        ("run_id", run.map(|r| r.run_id.clone()).unwrap_or_default()),
+    ])
 }
 
 impl Plan {
@@ -62,95 +115,140 @@ impl Plan {
     pub fn environment(
         settings: &Settings,
         names: &EnvNames,
+        template: &Template,
         app_image_id: &str,
         run: Option<&RunTags>,
     ) -> Self {
-        let (a, s, d) = (&settings.access, &settings.sizes, &settings.database);
-        let parameters = vec![
-            // global.json
-            plain("AppName", &names.app),
-            plain("EnvironmentName", &names.env),
-            plain("KeyName", &a.key_name),
-            plain("BaseImageId", &a.base_ami),
-            plain("AppImageId", app_image_id),
-            plain("OperatorCidr", &a.operator_cidr),
-            plain("TasksEnabled", s.tasks_enabled),
-            // network.json
-            plain("VpcCidr", &a.vpc_cidr),
-            // database.json
-            plain("DBName", &d.name),
-            plain("DBUser", &d.user),
-            secret("DBPassword", &d.password),
-            plain("DBInstanceClass", &d.instance_class),
-            plain("DBAllocatedStorage", d.allocated_storage),
-            plain("DBEngineVersion", &d.engine_version),
-            plain("DBMultiAZ", d.multi_az),
-            // app.json
-            plain("AppInstanceType", &s.app_instance_type),
-            plain("AppAutoScaling", s.app_autoscaling),
-            plain("AppMinSize", s.app_min_size),
-            plain("AppMaxSize", s.app_max_size),
-            plain("AppHealthCheckPath", &s.app_health_check_path),
-            // knowledge.json
-            plain("KnowledgeInstanceType", &s.knowledge_instance_type),
-            plain("KnowledgeVolumeSize", s.knowledge_volume_size),
-            plain("KnowledgeRootDevice", &a.base_ami_root_device),
-            // broker.json, worker.json
-            plain("BrokerInstanceType", &s.broker_instance_type),
-            plain("WorkerInstanceType", &s.worker_instance_type),
-            plain("WorkerMinSize", s.worker_min_size),
-            plain("WorkerMaxSize", s.worker_max_size),
-        ];
-        // Groups the engine has no key for pass their formations' own
-        // parameters through the topology.
-        let parameters = parameters
-            .into_iter()
-            .chain(settings.topology.groups.iter().flat_map(|spec| {
-                spec.parameters.iter().map(|(key, value)| Parameter {
-                    key: key.clone().into(),
-                    value: ParameterValue::Plain(value.clone()),
-                })
-            }))
-            .collect();
-        Self {
-            stack_name: names.stack(),
-            parameters,
-            tags: names.stack_tags(run),
-        }
+        let stack_name = names.stack();
+        let builtins = builtins(settings, names.env.as_str(), app_image_id, &stack_name, run);
+        Self::build(
+            stack_name,
+            names.stack_tags(run),
+            &settings.parameters,
+            settings,
+            template,
+            &builtins,
+        )
     }
 
-    /// The stack the shared `<app>-image` is baked from.
-    pub fn image(settings: &Settings) -> Self {
-        let a = &settings.access;
-        Self {
-            stack_name: settings.app_name.image_name(),
-            parameters: vec![
-                plain("AppName", &settings.app_name),
-                plain("BaseImageId", &a.base_ami),
-                plain("KeyName", &a.key_name),
-                plain("OperatorCidr", &a.operator_cidr),
-                plain("ImageInstanceType", &settings.sizes.image_instance_type),
-            ],
-            tags: vec![Tag::new(
+    /// The stack the shared `<app>-image` is baked from, named `stack_name`.
+    pub fn image(settings: &Settings, template: &Template, stack_name: &str) -> Self {
+        let builtins = builtins(settings, "", "", stack_name, None);
+        Self::build(
+            stack_name.to_owned(),
+            vec![Tag::new(
                 crate::names::tag_keys::APP,
                 settings.app_name.as_str(),
             )],
-        }
+            &settings.image_parameters,
+            settings,
+            template,
+            &builtins,
+        )
     }
 
-    /// Also pass the parameters that name a group (a `Group` tag's `Ref`,
-    /// as the original Argos formations write it), each with its Default:
-    /// every parameter is passed explicitly, these included.
-    pub fn with_group_parameters(mut self, template: &Template) -> Self {
-        for (key, default) in crate::template::tagging::group_parameters(template) {
-            if self.get(&key).is_none() {
-                self.parameters.push(Parameter {
-                    key: key.into(),
-                    value: ParameterValue::Plain(default),
+    fn build(
+        stack_name: String,
+        tags: Vec<Tag>,
+        map: &ParameterMap,
+        settings: &Settings,
+        template: &Template,
+        builtins: &BTreeMap<&'static str, String>,
+    ) -> Self {
+        let scope = Scope {
+            values: &settings.values,
+            builtins,
+        };
+        let mut parameters = Vec::new();
+        let mut problems = Vec::new();
+        let settings_file = settings.source.display().to_string();
+        for (id, declaration) in template.entries(Section::Parameters) {
+            let location = template.locate(Section::Parameters, id);
+            let report = |message: String| Finding {
+                location: location.clone(),
+                at: format!("Parameters.{id}"),
+                message,
+            };
+            let no_echo = is_no_echo(declaration);
+            let kind = declaration
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let lists = if kind == "CommaDelimitedList" || kind.starts_with("List<") {
+                Lists::Joined
+            } else {
+                Lists::Refused
+            };
+            match map.get(id) {
+                Some(entry) => match scope.render_with(&entry.template, lists) {
+                    Ok(rendered) => {
+                        let value = if rendered.secret || no_echo {
+                            ParameterValue::Secret(Secret::new(rendered.text))
+                        } else {
+                            ParameterValue::Plain(rendered.text)
+                        };
+                        if rendered.secret && !no_echo {
+                            problems.push(report(format!(
+                                "its value ({}) is a secret, but the parameter is not \
+                                 \"NoEcho\": true; CloudFormation would show it in the \
+                                 console and in DescribeStacks",
+                                entry.origin
+                            )));
+                        }
+                        parameters.push(Parameter {
+                            key: id.clone(),
+                            value,
+                            source: Source::Mapped {
+                                entry: entry.origin.clone(),
+                                keys: rendered.keys,
+                            },
+                        });
+                    }
+                    Err(problem) => problems.push(report(format!(
+                        "its value in the settings ({}: {}.{id}) cannot be made: {problem}",
+                        entry.origin, map.key
+                    ))),
+                },
+                None => match declaration.get("Default") {
+                    Some(default) => parameters.push(Parameter {
+                        key: id.clone(),
+                        value: match scalar(default) {
+                            Some(text) if no_echo => ParameterValue::Secret(Secret::new(text)),
+                            Some(text) => ParameterValue::Plain(text),
+                            None => ParameterValue::Plain(default.to_string()),
+                        },
+                        source: Source::Default {
+                            location: location.clone(),
+                        },
+                    }),
+                    None => problems.push(report(format!(
+                        "has no Default, and the settings give it no value: add `{id}: ...` \
+                         (a value or \"{{{{ key }}}}\") under `{}:` in {settings_file}",
+                        map.key
+                    ))),
+                },
+            }
+        }
+        for entry in &map.entries {
+            if !template.contains(Section::Parameters, &entry.name) {
+                problems.push(Finding {
+                    location: entry.origin.to_string(),
+                    at: format!("{}.{}", map.key, entry.name),
+                    message: format!(
+                        "no formation of stack {stack_name} declares a parameter {} \
+                         (CloudFormation refuses unknown parameters): remove the entry, or \
+                         declare the parameter",
+                        entry.name
+                    ),
                 });
             }
         }
-        self
+        Self {
+            stack_name,
+            parameters,
+            tags,
+            problems,
+        }
     }
 
     /// The parameters as sent: every value, secrets included.
@@ -176,54 +274,43 @@ impl Plan {
             .map(|p| &p.value)
     }
 
-    /// Every template parameter is passed or has a default, every passed
-    /// parameter exists, and every value meets the template's constraints.
-    pub fn check(&self, template: &Template) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        let mut report = |id: &str, message: String| {
-            findings.push(Finding {
-                location: template.locate(Section::Parameters, id),
-                at: format!("Parameters.{id}"),
-                message,
-            })
-        };
-        for (id, declaration) in template.entries(Section::Parameters) {
-            match self.get(id) {
-                Some(value) => {
-                    for problem in constraint_problems(declaration, value) {
-                        report(id, problem);
-                    }
-                }
-                None if declaration.get("Default").is_none() => report(
-                    id,
-                    format!(
-                        "has no Default and argos-cloud passes no value for it \
-                         (stack {}): give it a Default or pass it in src/plan.rs",
-                        self.stack_name
-                    ),
-                ),
-                None => report(
-                    id,
-                    "is not passed explicitly: argos-cloud passes every parameter so an \
-                     update never falls back to a default; add it to src/plan.rs"
-                        .into(),
-                ),
-            }
+    /// What a `Ref` to parameter `key` resolves to, for checks that follow
+    /// values: never a secret's value.
+    pub fn resolve(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            ParameterValue::Plain(value) => Some(value),
+            ParameterValue::Secret(_) => None,
         }
+    }
+
+    /// What could not be planned, then every value against its
+    /// declaration's constraints. Each names the formation's line, and the
+    /// settings' line where the value came from.
+    pub fn check(&self, template: &Template) -> Vec<Finding> {
+        let mut findings = self.problems.clone();
         for parameter in &self.parameters {
-            if !template.contains(Section::Parameters, &parameter.key) {
+            let Some(declaration) = template.get(Section::Parameters, &parameter.key) else {
+                continue;
+            };
+            for problem in constraint_problems(declaration, &parameter.value) {
                 findings.push(Finding {
-                    location: "src/plan.rs".into(),
+                    location: template.locate(Section::Parameters, &parameter.key),
                     at: format!("Parameters.{}", parameter.key),
-                    message: format!(
-                        "is passed to stack {} but no formation declares it \
-                         (CloudFormation rejects unknown parameters)",
-                        self.stack_name
-                    ),
+                    message: format!("{problem} (the value: {})", parameter.source),
                 });
             }
         }
         findings
+    }
+}
+
+/// `"NoEcho": true`, or `"true"` as many hand-written templates have it:
+/// CloudFormation takes both.
+pub fn is_no_echo(declaration: &Value) -> bool {
+    match declaration.get("NoEcho") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
     }
 }
 
@@ -237,23 +324,22 @@ fn constraint_problems(declaration: &Value, value: &ParameterValue) -> Vec<Strin
         format!("{text:?}")
     };
     let field = |name: &str| declaration.get(name);
-    if value.is_secret() && field("NoEcho") != Some(&Value::Bool(true)) {
-        problems.push(
-            "carries a secret but is not \"NoEcho\": true; CloudFormation would show it \
-             in the console and in DescribeStacks"
-                .into(),
-        );
-    }
     if let Some(allowed) = field("AllowedValues").and_then(Value::as_array)
         && !allowed.iter().any(|v| scalar(v).as_deref() == Some(text))
     {
         problems.push(format!("{shown} is not one of its AllowedValues"));
     }
+    // CloudFormation says a declaration's ConstraintDescription when a
+    // value breaks it: so does argos-cloud.
+    let described = field("ConstraintDescription")
+        .and_then(Value::as_str)
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
     if let Some(pattern) = field("AllowedPattern").and_then(Value::as_str) {
         // CloudFormation matches the whole value.
         match Regex::new(&format!("^(?:{pattern})$")) {
             Ok(regex) if !regex.is_match(text) => problems.push(format!(
-                "{shown} does not match its AllowedPattern {pattern:?}"
+                "{shown} does not match its AllowedPattern {pattern:?}{described}"
             )),
             Ok(_) => {}
             Err(_) => problems.push(format!(
@@ -289,6 +375,19 @@ fn constraint_problems(declaration: &Value, value: &ParameterValue) -> Vec<Strin
             }
         }
     }
+    // The AWS-specific types CloudFormation checks against the account: their
+    // form, at least, can be checked here.
+    let ami = Regex::new("^ami-([0-9a-f]{8}|[0-9a-f]{17})$").expect("a fixed pattern");
+    match field("Type").and_then(Value::as_str) {
+        Some("AWS::EC2::Image::Id") if !ami.is_match(text) => problems.push(format!(
+            "{shown} is not an AMI id (ami- and 8 or 17 hex digits), as its Type \
+             AWS::EC2::Image::Id wants"
+        )),
+        Some("AWS::EC2::KeyPair::KeyName") if text.is_empty() || text.len() > 255 => problems.push(
+            format!("{shown} is not a key pair name (1 to 255 characters), as its Type wants"),
+        ),
+        _ => {}
+    }
     problems
 }
 
@@ -318,9 +417,10 @@ mod tests {
     use crate::settings::{self, Overrides};
     use crate::template::{Formation, merge};
 
-    fn sample_settings() -> Settings {
-        let text = include_str!("../playbooks/group_vars/all.sample.yml");
-        settings::parse(Path::new("all.yml"), text, &Overrides::default()).unwrap()
+    const SAMPLE: &str = include_str!("../playbooks/group_vars/all.sample.yml");
+
+    fn settings_with(overrides: &Overrides) -> Settings {
+        settings::parse(Path::new("all.yml"), SAMPLE, overrides).unwrap()
     }
 
     fn names() -> EnvNames {
@@ -333,66 +433,121 @@ mod tests {
     fn template(parameters: serde_json::Value) -> Template {
         let body =
             json!({"Parameters": parameters, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}});
-        let formation = Formation::parse(Path::new("p.json"), body.to_string()).unwrap();
+        let formation = Formation::parse(
+            Path::new("p.json"),
+            serde_json::to_string_pretty(&body).unwrap(),
+        )
+        .unwrap();
         merge(vec![formation], "test").unwrap()
+    }
+
+    fn texts(findings: &[Finding]) -> Vec<String> {
+        findings.iter().map(ToString::to_string).collect()
     }
 
     #[test]
     fn the_shipped_plan_matches_the_shipped_formations() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let formations = crate::template::Formations::load(&Project::open(root).unwrap()).unwrap();
-        let settings = sample_settings();
-        let plan = Plan::environment(&settings, &names(), "ami-0123456789abcdef0", None);
-        assert_eq!(plan.check(&formations.environment), vec![]);
-        assert_eq!(Plan::image(&settings).check(&formations.image), vec![]);
+        let settings = settings_with(&Overrides::default());
+        let plan = Plan::environment(
+            &settings,
+            &names(),
+            &formations.environment,
+            "ami-0123456789abcdef0",
+            None,
+        );
+        assert_eq!(
+            texts(&plan.check(&formations.environment)),
+            Vec::<String>::new()
+        );
+        let image = Plan::image(&settings, &formations.image, "argos-image");
+        assert_eq!(texts(&image.check(&formations.image)), Vec::<String>::new());
         assert_eq!(plan.stack_name, "argos-staging");
         assert!(plan.get("DBPassword").unwrap().is_secret());
+        assert_eq!(
+            plan.get("AppImageId").unwrap().expose(),
+            "ami-0123456789abcdef0"
+        );
+        assert_eq!(plan.get("EnvironmentName").unwrap().expose(), "staging");
+        assert_eq!(plan.get("TasksEnabled").unwrap().expose(), "false");
         assert!(
             !format!("{plan:?}").contains("ChangeMe-0000"),
             "secret in Debug"
         );
+        assert_eq!(
+            plan.parameters.len(),
+            formations.environment.ids(Section::Parameters).count()
+        );
     }
 
     #[test]
-    fn missing_and_unknown_parameters_are_found() {
-        let settings = sample_settings();
-        let plan = Plan::environment(&settings, &names(), "ami-0123456789abcdef0", None);
-        let findings = plan.check(&template(json!({
-            "AppName": {"Type": "String"},
-            "Forgotten": {"Type": "String"},
-            "Defaulted": {"Type": "String", "Default": "x"}
-        })));
-        let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    fn exactly_what_the_formations_declare_is_passed() {
+        let settings = settings_with(&Overrides::default());
+        let plan = Plan::environment(
+            &settings,
+            &names(),
+            &template(json!({
+                "AppName": {"Type": "String"},
+                "Forgotten": {"Type": "String"},
+                "Defaulted": {"Type": "String", "Default": "x"}
+            })),
+            "ami-0123456789abcdef0",
+            None,
+        );
+        let text = texts(&plan.problems);
         assert!(
-            text.iter()
-                .any(|t| t.contains("Parameters.Forgotten: has no Default")),
+            text.iter().any(|t| t.starts_with(
+                "p.json:6: Parameters.Forgotten: has no Default, \
+                 and the settings give it no value: add `Forgotten: ...`"
+            )),
             "{text:#?}"
         );
         assert!(
-            text.iter()
-                .any(|t| t.contains("Parameters.Defaulted: is not passed explicitly")),
+            text.iter().any(|t| t.contains("all.yml:") && t.contains("parameters.EnvironmentName: no formation of stack argos-staging declares a parameter EnvironmentName")),
             "{text:#?}"
         );
+        // A Default is passed explicitly, and said to be one.
+        let defaulted = plan
+            .parameters
+            .iter()
+            .find(|p| p.key == "Defaulted")
+            .unwrap();
+        assert_eq!(defaulted.value.expose(), "x");
+        assert_eq!(defaulted.source.to_string(), "its Default, p.json:9");
         assert!(
-            text.iter()
-                .any(|t| t.contains("Parameters.EnvironmentName: is passed")),
-            "{text:#?}"
+            !text.iter().any(|t| t.contains("src/")),
+            "no message names the engine's files"
         );
     }
 
     #[test]
     fn values_are_checked_against_the_declared_constraints_without_showing_secrets() {
-        let mut settings = sample_settings();
-        settings.database.name = "x".repeat(70);
-        settings.database.password = Secret::new("bad password");
-        let plan = Plan::environment(&settings, &names(), "ami-0123456789abcdef0", None);
+        let mut overrides = Overrides::default();
+        overrides.flag("db_name", &"x".repeat(70));
+        overrides.flag("db_pass", "bad password");
+        let settings = settings_with(&overrides);
+        let plan = Plan::environment(
+            &settings,
+            &names(),
+            &template(json!({
+                "DBName": {"Type": "String", "MaxLength": 63},
+                "DBPassword": {"Type": "String", "AllowedPattern": "[^ ]+", "NoEcho": "true"},
+                "DBAllocatedStorage": {"Type": "Number", "MaxValue": 10},
+                "DBMultiAZ": {"Type": "String", "AllowedValues": ["yes", "no"]},
+                "BaseImageId": {"Type": "AWS::EC2::Image::Id"}
+            })),
+            "ami-0123456789abcdef0",
+            None,
+        );
         let findings = plan.check(&template(json!({
             "DBName": {"Type": "String", "MaxLength": 63},
-            "DBPassword": {"Type": "String", "AllowedPattern": "[^ ]+"},
+            "DBPassword": {"Type": "String", "AllowedPattern": "[^ ]+", "NoEcho": "true"},
             "DBAllocatedStorage": {"Type": "Number", "MaxValue": 10},
-            "DBMultiAZ": {"Type": "String", "AllowedValues": ["yes", "no"]}
+            "DBMultiAZ": {"Type": "String", "AllowedValues": ["yes", "no"]},
+            "BaseImageId": {"Type": "AWS::EC2::Image::Id"}
         })));
-        let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        let text = texts(&findings);
         let about = |id: &str| {
             text.iter()
                 .filter(|t| t.contains(&format!("Parameters.{id}:")))
@@ -403,15 +558,18 @@ mod tests {
             about("DBName")[0].contains("longer than its MaxLength 63"),
             "{text:#?}"
         );
-        let password = about("DBPassword");
         assert!(
-            password.iter().any(|t| t.contains("not \"NoEcho\"")),
-            "{password:#?}"
+            about("DBName")[0].contains("`db_name` from --set"),
+            "names where the value came from: {text:#?}"
+        );
+        let password = about("DBPassword");
+        assert_eq!(
+            password.len(),
+            1,
+            "NoEcho \"true\" is NoEcho: {password:#?}"
         );
         assert!(
-            password
-                .iter()
-                .any(|t| t.contains("the value (not shown) does not match")),
+            password[0].contains("the value (not shown) does not match"),
             "{password:#?}"
         );
         assert!(
@@ -426,13 +584,42 @@ mod tests {
             about("DBMultiAZ")[0].contains("\"false\" is not one of its AllowedValues"),
             "{text:#?}"
         );
+        assert!(
+            about("BaseImageId").is_empty(),
+            "the sample's AMI is an AMI id"
+        );
+    }
+
+    #[test]
+    fn a_secret_needs_no_echo() {
+        let settings = settings_with(&Overrides::default());
+        let plan = Plan::environment(
+            &settings,
+            &names(),
+            &template(json!({"DBPassword": {"Type": "String"}})),
+            "ami-0123456789abcdef0",
+            None,
+        );
+        let text = texts(&plan.problems);
+        assert!(
+            text.iter()
+                .any(|t| t.contains("Parameters.DBPassword: its value (all.yml:")
+                    && t.contains("is a secret, but the parameter is not \"NoEcho\": true")),
+            "{text:#?}"
+        );
     }
 
     #[test]
     fn harness_environments_carry_run_tags_on_the_stack() {
-        let settings = sample_settings();
+        let settings = settings_with(&Overrides::default());
         let run = RunTags::new("run-42", std::time::Duration::from_secs(3600));
-        let plan = Plan::environment(&settings, &names(), "ami-0123456789abcdef0", Some(&run));
+        let plan = Plan::environment(
+            &settings,
+            &names(),
+            &template(json!({})),
+            "ami-0123456789abcdef0",
+            Some(&run),
+        );
         let keys: Vec<&str> = plan.tags.iter().map(|t| t.key.as_str()).collect();
         assert_eq!(keys, ["Env", "App", "argos:run", "argos:expires"]);
     }

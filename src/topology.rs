@@ -25,7 +25,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::names::Group;
-use crate::template::images::{BAKED_IMAGE_PARAMETER, GroupImage};
+use crate::template::images::GroupImage;
 
 /// One group of the topology.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -48,13 +48,10 @@ pub struct GroupSpec {
     /// Ports something must listen on, on each of its hosts (`check` probes them).
     #[serde(default)]
     pub ports: Vec<u16>,
-    /// CloudFormation parameters of its formation, passed explicitly (an
-    /// instance type, a count), so no template default is relied on.
-    #[serde(default)]
-    pub parameters: BTreeMap<String, String>,
     /// Its hosts start from `<app>-image`, the bake of `playbooks/image.yml`
-    /// (on AWS the formation's `AppImageId` says so; local backends bake it
-    /// once per content and reuse it).
+    /// (on AWS, their formation starts them from the parameter the settings
+    /// map to `{{ app_image_id }}`; local backends bake it once per content
+    /// and reuse it).
     #[serde(default)]
     pub baked: bool,
     /// The groups whose deploy must finish before this one's starts; each
@@ -73,7 +70,6 @@ impl GroupSpec {
             enabled: true,
             memory_mb: None,
             ports: Vec::new(),
-            parameters: BTreeMap::new(),
             baked: false,
             after: None,
         }
@@ -140,7 +136,7 @@ pub enum TopologyError {
         if *listed_baked {
             format!(
                 "but the settings' `topology` marks {group} `baked: true` (local hosts start \
-                 from <app>-image): start it from {BAKED_IMAGE_PARAMETER}, or drop `baked`"
+                 from <app>-image): start it from {baked_parameter}, or drop `baked`"
             )
         } else {
             format!(
@@ -155,6 +151,8 @@ pub enum TopologyError {
         group: Group,
         parameter: String,
         listed_baked: bool,
+        /// The parameter(s) of the baked image, for the remedy.
+        baked_parameter: String,
     },
 }
 
@@ -311,11 +309,14 @@ impl Topology {
     /// Every group has a playbook `playbooks/<group>.yml`, and every
     /// playbook but `image.yml` names a listed group. `formation_groups`
     /// are the groups the formations tag, as (formation, resource, group).
+    /// `baked_parameters` are the parameters the settings map to
+    /// `{{ app_image_id }}`.
     pub fn check_against(
         &self,
         playbooks: &Path,
         formation_groups: &[(String, String, Group)],
         images: &[GroupImage],
+        baked_parameters: &[&str],
     ) -> Vec<TopologyError> {
         let mut problems = Vec::new();
         for (index, spec) in self.groups.iter().enumerate() {
@@ -346,13 +347,18 @@ impl Topology {
             }
         }
         for image in images {
-            if self.knows(&image.group) && self.is_baked(&image.group) != image.baked() {
+            if self.knows(&image.group) && self.is_baked(&image.group) != image.baked {
                 problems.push(TopologyError::BakedDisagrees {
                     formation: image.location.clone(),
                     resource: image.resource.clone(),
                     group: image.group.clone(),
                     parameter: image.parameter.clone(),
                     listed_baked: self.is_baked(&image.group),
+                    baked_parameter: if baked_parameters.is_empty() {
+                        "a parameter the settings map to \"{{ app_image_id }}\"".into()
+                    } else {
+                        baked_parameters.join(" or ")
+                    },
                 });
             }
         }
@@ -527,7 +533,7 @@ mod tests {
             group("collector"),
         )];
         let problems: Vec<String> = topology
-            .check_against(dir.path(), &formations, &[])
+            .check_against(dir.path(), &formations, &[], &[])
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -553,14 +559,15 @@ mod tests {
             resource: resource.to_owned(),
             group: group(g),
             parameter: parameter.to_owned(),
+            baked: parameter == "AppImageId",
         };
         let images = [
-            image("AppInstance", "app", BAKED_IMAGE_PARAMETER),
+            image("AppInstance", "app", "AppImageId"),
             image("KnowledgeInstance", "knowledge", "BaseImageId"),
-            image("WorkerLaunchTemplate", "worker", BAKED_IMAGE_PARAMETER),
+            image("WorkerLaunchTemplate", "worker", "AppImageId"),
         ];
         let problems: Vec<String> = topology
-            .check_against(dir.path(), &[], &images)
+            .check_against(dir.path(), &[], &images, &["AppImageId"])
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -10,7 +10,8 @@ use crate::names::{EnvName, EnvNames};
 use crate::plan::Plan;
 use crate::project::Project;
 use crate::settings::{self, Overrides, Settings};
-use crate::template::images::{self, BAKED_IMAGE_PARAMETER, GroupImage};
+use crate::template::evaluate::Resolver;
+use crate::template::images::{self, GroupImage};
 use crate::template::{Formations, INLINE_BODY_LIMIT, Section, Template, references, tagging};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct Report {
     pub steps: Vec<Step>,
     /// Things worth knowing that do not fail validation.
     pub notices: Vec<String>,
+    /// Every parameter of both stacks with its value and source (`--explain`).
+    pub explained: String,
 }
 
 impl Report {
@@ -79,34 +82,109 @@ impl fmt::Display for Report {
 /// The settings' `topology` against the playbooks and the formations' groups.
 fn topology_outcome(
     project: &Project,
-    settings: Option<&Settings>,
+    settings: &Settings,
     tags: &tagging::TagReport,
     images: &[GroupImage],
 ) -> Outcome {
-    let Some(settings) = settings else {
-        return Outcome::Skipped("needs valid settings (topology)".into());
-    };
     let topology = &settings.topology;
-    let problems = topology.check_against(&project.path(Project::PLAYBOOKS), &tags.groups, images);
+    let baked: Vec<&str> = settings.parameters.mapped_to("app_image_id").collect();
+    let problems = topology.check_against(
+        &project.path(Project::PLAYBOOKS),
+        &tags.groups,
+        images,
+        &baked,
+    );
     if !problems.is_empty() {
         return Outcome::Failed(problems.iter().map(ToString::to_string).collect());
     }
     let order: Vec<&str> = topology.deploy_order().map(|g| g.as_str()).collect();
+    let baked_groups: Vec<&str> = topology
+        .deploy_order()
+        .filter(|g| topology.is_baked(g))
+        .map(|g| g.as_str())
+        .collect();
+    let on_aws = if baked_groups.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", and the baked ones ({}) start from {} on AWS",
+            baked_groups.join(", "),
+            if baked.is_empty() {
+                "the baked image".to_owned()
+            } else {
+                baked.join(" or ")
+            }
+        )
+    };
     Outcome::Passed(format!(
-        "{} groups, deployed in this order: {}; each has a playbook, every tagged group is listed, \
-         and the baked ones ({}) start from {BAKED_IMAGE_PARAMETER} on AWS",
+        "{} groups, deployed in this order: {}; each has a playbook, every tagged group is \
+         listed{on_aws}",
         order.len(),
         order.join(", "),
-        topology
-            .deploy_order()
-            .filter(|g| topology.is_baked(g))
-            .map(|g| g.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
     ))
 }
 
-/// Whether to run cfn-lint when it is installed.
+/// Run `with` with the resolver of `plan`'s values: a `Ref` to a parameter
+/// is what the plan passes it.
+fn resolving<T>(settings: &Settings, plan: &Plan, with: impl FnOnce(&Resolver<'_>) -> T) -> T {
+    let parameter = |name: &str| plan.resolve(name).map(str::to_owned);
+    with(&Resolver {
+        parameter: &parameter,
+        stack_name: &plan.stack_name,
+        region: &settings.region,
+    })
+}
+
+/// The tags of `template`, checked by the values `plan` gives them.
+pub fn tag_report(
+    template: &Template,
+    scope: tagging::Scope,
+    settings: &Settings,
+    plan: &Plan,
+    env: Option<&str>,
+) -> tagging::TagReport {
+    resolving(settings, plan, |resolver| {
+        tagging::check(
+            template,
+            scope,
+            &tagging::Expected {
+                app: settings.app_name.as_str(),
+                env,
+                resolver,
+            },
+        )
+    })
+}
+
+/// Which image each group starts from on AWS, by the values `plan` gives.
+pub fn group_images(template: &Template, settings: &Settings, plan: &Plan) -> Vec<GroupImage> {
+    let baked: Vec<&str> = settings.parameters.mapped_to("app_image_id").collect();
+    resolving(settings, plan, |resolver| {
+        images::group_images(template, resolver, &baked)
+    })
+}
+
+/// Each parameter of `plan` with its value (a secret masked) and where the
+/// value came from: `validate --explain`, `template --parameters`.
+pub fn explain(plan: &Plan) -> String {
+    let width = plan
+        .parameters
+        .iter()
+        .map(|p| p.key.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("stack {}:\n", plan.stack_name);
+    for parameter in &plan.parameters {
+        out.push_str(&format!(
+            "  {:<width$}  {}  ({})\n",
+            parameter.key,
+            parameter.value.shown(),
+            parameter.source
+        ));
+    }
+    out
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lint {
     IfInstalled,
@@ -115,15 +193,20 @@ pub enum Lint {
 
 pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint) -> Report {
     let mut report = Report::default();
+    let env_name = EnvName::new(env);
 
-    let settings = match settings::load(project, overrides) {
+    let settings = match settings::load(project, overrides, env_name.as_ref().ok()) {
         Ok(loaded) => {
             report.notices.extend(loaded.notices);
+            let files = match &loaded.settings.env_source {
+                Some(own) => format!("{} and {}", loaded.settings.source.display(), own.display()),
+                None => loaded.settings.source.display().to_string(),
+            };
             report.push(
                 "settings",
                 Outcome::Passed(format!(
-                    "{} ({} keys known)",
-                    loaded.settings.source.display(),
+                    "{files} ({} keys, {} read by argos-cloud)",
+                    loaded.settings.values.keys().count(),
                     settings::keys::KEYS.len()
                 )),
             );
@@ -138,7 +221,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         }
     };
 
-    let names = match (EnvName::new(env), &settings) {
+    let names = match (env_name, &settings) {
         (Err(e), _) => {
             report.push("names", Outcome::Failed(vec![e.to_string()]));
             None
@@ -150,19 +233,25 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
             );
             None
         }
-        (Ok(env), Some(settings)) => {
-            let names = EnvNames::new(settings.app_name.clone(), env);
-            report.push(
-                "names",
-                Outcome::Passed(format!(
-                    "stack {}, image {}, resources {}",
-                    names.stack(),
-                    names.app.image_name(),
-                    names.resource("<group>")
-                )),
-            );
-            Some(names)
-        }
+        (Ok(env), Some(settings)) => match reserved_by_topology(&env, settings) {
+            Some(problem) => {
+                report.push("names", Outcome::Failed(vec![problem]));
+                None
+            }
+            None => {
+                let names = EnvNames::new(settings.app_name.clone(), env);
+                report.push(
+                    "names",
+                    Outcome::Passed(format!(
+                        "stack {}, image {}, resources {}",
+                        names.stack(),
+                        names.app.image_name(),
+                        names.resource("<group>")
+                    )),
+                );
+                Some(names)
+            }
+        },
     };
 
     let formations = match Formations::load(project) {
@@ -194,10 +283,10 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
     let Some(formations) = formations else {
         for step in [
             "references",
+            "parameters",
             "tags",
             "topology",
             "size",
-            "parameters",
             "image",
             "cfn-lint",
         ] {
@@ -215,20 +304,76 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         }),
     );
 
-    let tags = tagging::check(environment, tagging::Scope::Environment);
-    let images = images::group_images(environment);
-    let topology = topology_outcome(project, settings.as_ref(), &tags, &images);
-    report.push(
-        "tags",
-        findings_outcome(tags.findings, || {
-            format!(
-                "{} taggable resources carry Name, Group, Env and App",
-                tags.checked
-            )
-        }),
-    );
+    let plan = match (&settings, &names) {
+        (Some(settings), Some(names)) => {
+            // The baked image's id is not known before a commission: the
+            // base image stands in for it (same form, same checks).
+            let plan = Plan::environment(
+                settings,
+                names,
+                environment,
+                &settings.access.base_ami,
+                None,
+            );
+            let count = plan.parameters.len();
+            let defaults = plan
+                .parameters
+                .iter()
+                .filter(|p| matches!(p.source, crate::plan::Source::Default { .. }))
+                .count();
+            report.push(
+                "parameters",
+                findings_outcome(plan.check(environment), || {
+                    format!(
+                        "{count} passed explicitly ({} from the settings' `parameters:`, \
+                         {defaults} Defaults), each within its formation's constraints",
+                        count - defaults
+                    )
+                }),
+            );
+            Some(plan)
+        }
+        _ => {
+            report.push(
+                "parameters",
+                Outcome::Skipped("needs valid settings and names".into()),
+            );
+            None
+        }
+    };
 
-    report.push("topology", topology);
+    match (&settings, &plan, &names) {
+        (Some(settings), Some(plan), Some(names)) => {
+            let tags = tag_report(
+                environment,
+                tagging::Scope::Environment,
+                settings,
+                plan,
+                Some(names.env.as_str()),
+            );
+            let images = group_images(environment, settings, plan);
+            let topology = topology_outcome(project, settings, &tags, &images);
+            report.push(
+                "tags",
+                findings_outcome(tags.findings, || {
+                    format!(
+                        "{} taggable resources carry Name, Group, Env and App, by the values \
+                         the stack will give them",
+                        tags.checked
+                    )
+                }),
+            );
+            report.push("topology", topology);
+        }
+        _ => {
+            for step in ["tags", "topology"] {
+                report.push(
+                    step,
+                    Outcome::Skipped("needs valid settings and parameters".into()),
+                );
+            }
+        }
+    }
 
     report.push(
         "size",
@@ -240,27 +385,19 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         },
     );
 
-    match (&settings, &names) {
-        (Some(settings), Some(names)) => {
-            // The app image is baked at commission; its id is not known yet, so
-            // the base image stands in for it (both are AMI ids).
-            let plan = Plan::environment(settings, names, &settings.access.base_ami, None)
-                .with_group_parameters(environment);
-            let count = plan.parameters.len();
-            report.push(
-                "parameters",
-                findings_outcome(plan.check(environment), || {
-                    format!("{count} passed explicitly, each within its formation's constraints")
-                }),
-            );
-        }
-        _ => report.push(
-            "parameters",
-            Outcome::Skipped("needs valid settings and names".into()),
+    let image_plan = settings
+        .as_ref()
+        .map(|s| Plan::image(s, &formations.image, &s.app_name.image_name()));
+    report.push(
+        "image",
+        image_outcome(
+            &formations.image,
+            settings.as_ref().zip(image_plan.as_ref()),
         ),
+    );
+    if let (Some(plan), Some(image_plan)) = (&plan, &image_plan) {
+        report.explained = format!("{}{}", explain(plan), explain(image_plan));
     }
-
-    report.push("image", image_outcome(&formations.image, settings.as_ref()));
 
     match lint {
         Lint::Never => report.push(
@@ -285,8 +422,28 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
     report
 }
 
-/// The checks that must pass before any backend call: references, tags,
-/// size and parameters of both templates. Every problem, one per entry.
+/// An environment named like a group of the topology would share its
+/// Ansible group with it (the environment's own settings would apply to
+/// that group's hosts of every environment).
+fn reserved_by_topology(env: &EnvName, settings: &Settings) -> Option<String> {
+    let group = settings::env_group(env);
+    settings
+        .topology
+        .groups
+        .iter()
+        .any(|g| g.group.as_str() == group)
+        .then(|| {
+            format!(
+                "environment name {:?} is also a group of the topology: its hosts' Ansible \
+                 group would be the group's; choose another name",
+                env.as_str()
+            )
+        })
+}
+
+/// What `commission` and `update` check before any call: the merged
+/// template's references, parameters and tags, its size and the image
+/// formation, against the settings for `names`'s environment.
 pub fn preflight(
     formations: &Formations,
     settings: &Settings,
@@ -297,19 +454,33 @@ pub fn preflight(
         .iter()
         .map(ToString::to_string)
         .collect();
+    let plan = Plan::environment(
+        settings,
+        names,
+        environment,
+        &settings.access.base_ami,
+        None,
+    );
+    problems.extend(plan.check(environment).iter().map(ToString::to_string));
     problems.extend(
-        tagging::check(environment, tagging::Scope::Environment)
-            .findings
-            .iter()
-            .map(ToString::to_string),
+        tag_report(
+            environment,
+            tagging::Scope::Environment,
+            settings,
+            &plan,
+            Some(names.env.as_str()),
+        )
+        .findings
+        .iter()
+        .map(ToString::to_string),
     );
     if let Err(e) = environment.check_size() {
         problems.push(e.to_string());
     }
-    let plan = Plan::environment(settings, names, &settings.access.base_ami, None)
-        .with_group_parameters(environment);
-    problems.extend(plan.check(environment).iter().map(ToString::to_string));
-    if let Outcome::Failed(image_problems) = image_outcome(&formations.image, Some(settings)) {
+    let image_plan = Plan::image(settings, &formations.image, &settings.app_name.image_name());
+    if let Outcome::Failed(image_problems) =
+        image_outcome(&formations.image, Some((settings, &image_plan)))
+    {
         problems.extend(image_problems);
     }
     if problems.is_empty() {
@@ -328,20 +499,15 @@ fn findings_outcome<T: ToString>(findings: Vec<T>, passed: impl FnOnce() -> Stri
 }
 
 /// image.json stands alone: its references, tags and parameters.
-fn image_outcome(image: &Template, settings: Option<&Settings>) -> Outcome {
+fn image_outcome(image: &Template, planned: Option<(&Settings, &Plan)>) -> Outcome {
     let mut problems: Vec<String> = references::check(image)
         .iter()
         .map(ToString::to_string)
         .collect();
-    let tags = tagging::check(image, tagging::Scope::Image);
-    problems.extend(tags.findings.iter().map(ToString::to_string));
-    if let Some(settings) = settings {
-        problems.extend(
-            Plan::image(settings)
-                .check(image)
-                .iter()
-                .map(ToString::to_string),
-        );
+    if let Some((settings, plan)) = planned {
+        problems.extend(plan.check(image).iter().map(ToString::to_string));
+        let tags = tag_report(image, tagging::Scope::Image, settings, plan, None);
+        problems.extend(tags.findings.iter().map(ToString::to_string));
     }
     if problems.is_empty() {
         let file = image

@@ -11,6 +11,8 @@ pub struct Stack {
     pub status: String,
     pub reason: Option<String>,
     pub outputs: Vec<(String, String)>,
+    /// The parameters as CloudFormation keeps them (a NoEcho one as `****`).
+    pub parameters: Vec<(String, String)>,
     pub tags: Tags,
 }
 
@@ -97,6 +99,16 @@ fn stack(s: &aws_sdk_cloudformation::types::Stack) -> Stack {
             .outputs()
             .iter()
             .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect(),
+        parameters: s
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_owned(),
+                    p.parameter_value().unwrap_or_default().to_owned(),
+                ))
+            })
             .collect(),
         tags: s
             .tags()

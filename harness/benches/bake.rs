@@ -27,7 +27,7 @@ pub fn section() {
         Err(e) => return println!("  FAILED: {e}"),
     };
     let overrides = Overrides::from_env([("ARGOS_APP_NAME".to_owned(), app.clone())]);
-    let settings = match settings::load(&project, &overrides) {
+    let settings = match settings::load(&project, &overrides, None) {
         Ok(loaded) => loaded.settings,
         Err(e) => return println!("  FAILED: {e}"),
     };

@@ -67,7 +67,11 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
     let started = Instant::now();
     let settings = settings(4);
     let names = EnvNames::new(settings.app_name.clone(), env.clone());
-    let image_plan = Plan::image(&settings);
+    let image_plan = Plan::image(
+        &settings,
+        &formations.image,
+        &settings.app_name.image_name(),
+    );
     let image_body = formations.image.to_json();
     let bake = aws
         .create_stack(CreateStack {
@@ -116,7 +120,7 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
     aws.delete_stack(&bake).await.expect("DeleteStack image");
 
     let body = formations.environment.to_json();
-    let plan = Plan::environment(&settings, &names, &image, None);
+    let plan = Plan::environment(&settings, &names, &formations.environment, &image, None);
     let stack = aws
         .create_stack(CreateStack {
             name: &plan.stack_name,
@@ -136,7 +140,13 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
         .await
         .expect("DescribeInstances");
     aws.db_instances().await.expect("DescribeDBInstances");
-    let bigger = Plan::environment(&self::settings(6), &names, &image, None);
+    let bigger = Plan::environment(
+        &self::settings(6),
+        &names,
+        &formations.environment,
+        &image,
+        None,
+    );
     aws.update_stack(&stack, &body, &bigger.parameter_values())
         .await
         .expect("UpdateStack");

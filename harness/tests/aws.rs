@@ -271,7 +271,7 @@ async fn a_full_cycle_tags_everything_and_leaves_nothing_behind() {
 
     // Update a property moto can update: the app group's maximum size.
     let mut bigger = backend.clone();
-    bigger.settings.sizes.app_max_size = 6;
+    bigger.settings = settings(&[("app_autoscaling", "true"), ("app_max_size", "6")]);
     match bigger.update(&cycle).await.unwrap() {
         Updated::Changed(stack) => assert_eq!(stack.status, "UPDATE_COMPLETE"),
         Updated::NoChanges => panic!("the max size changed"),

@@ -142,10 +142,7 @@ impl AwsBackend {
     /// Bake image `name` on a stack of the same name; `None` when another
     /// bake holds that stack.
     async fn bake(&self, env: &EnvName, name: &str) -> Result<Option<String>, EngineError> {
-        let plan = Plan {
-            stack_name: name.to_owned(),
-            ..Plan::image(&self.settings)
-        };
+        let plan = Plan::image(&self.settings, &self.formations.image, name);
         let mut tags = plan.tag_pairs();
         tags.extend(
             self.run
@@ -260,15 +257,38 @@ impl AwsBackend {
                 ),
             });
         }
-        let instance_id = stack
+        // The output `ImageInstanceId` names the bake instance; without
+        // one, the stack's one instance is it (any project's image.json).
+        let instance_id = match stack
             .outputs
             .iter()
             .find(|(key, _)| key == "ImageInstanceId")
-            .map(|(_, value)| value.clone())
-            .ok_or_else(|| EngineError::Image {
-                image: name.to_owned(),
-                reason: format!("stack {stack_name} has no ImageInstanceId output"),
-            })?;
+        {
+            Some((_, value)) => value.clone(),
+            None => {
+                let instances: Vec<String> = self
+                    .aws
+                    .stack_resources(stack_id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.resource_type == "AWS::EC2::Instance")
+                    .filter_map(|r| r.physical_id)
+                    .collect();
+                match instances.as_slice() {
+                    [one] => one.clone(),
+                    _ => {
+                        return Err(EngineError::Image {
+                            image: name.to_owned(),
+                            reason: format!(
+                                "stack {stack_name} has {} instances and no ImageInstanceId \
+                                 output naming the bake instance: add the output to image.json",
+                                instances.len()
+                            ),
+                        });
+                    }
+                }
+            }
+        };
         let what = format!("bake instance {instance_id} to run");
         let instance = wait::until(
             &what,

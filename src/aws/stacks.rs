@@ -45,8 +45,13 @@ impl AwsBackend {
             });
         }
         let image_id = self.image_for_environments(env).await?;
-        let plan = Plan::environment(&self.settings, &names, &image_id, self.run.as_ref())
-            .with_group_parameters(&self.formations.environment);
+        let plan = Plan::environment(
+            &self.settings,
+            &names,
+            &self.formations.environment,
+            &image_id,
+            self.run.as_ref(),
+        );
         let body = self.formations.environment.to_json();
         self.say(format!(
             "create stack {stack_name} ({} parameters, image {image_id})",
@@ -194,8 +199,13 @@ impl AwsBackend {
         }
         let image_id = self.image_for_environments(env).await?;
         // Harness tags stay as they were: an update changes the formation, not the run.
-        let plan = Plan::environment(&self.settings, &names, &image_id, None)
-            .with_group_parameters(&self.formations.environment);
+        let plan = Plan::environment(
+            &self.settings,
+            &names,
+            &self.formations.environment,
+            &image_id,
+            None,
+        );
         let before: HashSet<String> = self
             .aws
             .stack_events(&stack.id)
@@ -368,6 +378,7 @@ impl AwsBackend {
                         status: "DELETE_COMPLETE".to_owned(),
                         reason: None,
                         outputs: Vec::new(),
+                        parameters: Vec::new(),
                         tags: Vec::new(),
                     },
                 ))),

@@ -216,6 +216,11 @@ pub async fn deploy(
         &inventory_file,
         serde_json::to_vec_pretty(&request.inventory.static_file()).expect("JSON"),
     )?;
+    // The callback that reports every event to argos-cloud is the engine's
+    // own, not the project's: any project's playbooks report the same way.
+    let callbacks = work.path().join("callback_plugins");
+    std::fs::create_dir_all(&callbacks)?;
+    std::fs::write(callbacks.join("argos_events.py"), EVENTS_CALLBACK)?;
     let extra_vars = work.path().join("extra-vars.json");
     write_private(
         &extra_vars,
@@ -257,6 +262,10 @@ pub async fn deploy(
     }
     Ok(report)
 }
+
+/// The Ansible callback that writes every event as a JSON line for
+/// [`report`] (`ARGOS_EVENTS_FILE`); written beside each run's inventory.
+pub const EVENTS_CALLBACK: &str = include_str!("argos_events.py");
 
 /// `app.yml` of `playbooks/app.yml`.
 fn playbook_name(playbook: &Path) -> String {
@@ -302,10 +311,7 @@ async fn run_playbook(
         .arg("-e")
         .arg(format!("@{}", extra_vars.display()))
         .arg(playbook)
-        .env(
-            "ANSIBLE_CALLBACK_PLUGINS",
-            playbooks.join("callback_plugins"),
-        )
+        .env("ANSIBLE_CALLBACK_PLUGINS", work.join("callback_plugins"))
         .env("ANSIBLE_CALLBACKS_ENABLED", "argos_events")
         .env("ARGOS_EVENTS_FILE", &events)
         .env("ANSIBLE_PIPELINING", "True")

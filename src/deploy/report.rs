@@ -1,5 +1,5 @@
 //! What a playbook run did, per host, read from the `argos_events` callback's
-//! JSON lines (playbooks/callback_plugins/argos_events.py).
+//! JSON lines (src/deploy/argos_events.py, which every run is given).
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -259,11 +259,14 @@ impl Inventory {
         Value::Object(vars)
     }
 
-    fn groups(&self) -> BTreeMap<&str, Vec<String>> {
-        let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    /// Every group with its members: the hosts' groups, and the
+    /// environment's own group of every host, which Ansible reads
+    /// `group_vars/<env>.yml` for (as EC2 inventories group by `Env`).
+    fn groups(&self) -> BTreeMap<String, Vec<String>> {
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for host in &self.hosts {
             for group in std::iter::once(&host.group).chain(&host.groups) {
-                let members = groups.entry(group.as_str()).or_default();
+                let members = groups.entry(group.as_str().to_owned()).or_default();
                 if !members.contains(&host.name) {
                     members.push(host.name.clone());
                 }
@@ -271,11 +274,37 @@ impl Inventory {
         }
         for db in &self.databases {
             groups
-                .entry(db.group.as_str())
+                .entry(db.group.as_str().to_owned())
                 .or_default()
                 .push(db.address.clone());
         }
+        let everyone: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| h.name.clone())
+            .chain(self.databases.iter().map(|db| db.address.clone()))
+            .collect();
+        if !everyone.is_empty() {
+            groups.entry(self.env_group()).or_insert(everyone);
+        }
         groups
+    }
+
+    /// The environment's own group (`staging`; `-` made `_`).
+    pub fn env_group(&self) -> String {
+        crate::settings::env_group(&self.env.env)
+    }
+
+    /// A group's inventory variables: the scenario's for it, and for the
+    /// environment's own group a priority over the role groups, so its
+    /// `group_vars` file wins as an environment's settings should.
+    fn group_vars(&self, group: &str) -> Option<Value> {
+        let mut vars = self.vars.groups.get(group).cloned();
+        if group == self.env_group() {
+            vars.get_or_insert_with(Map::new)
+                .insert("ansible_group_priority".into(), json!(10));
+        }
+        vars.map(Value::Object)
     }
 
     /// The hosts in `group`, by their `Group` tag or a further group.
@@ -289,10 +318,10 @@ impl Inventory {
         let groups = self.groups();
         for (group, hosts) in &groups {
             let mut entry = json!({ "hosts": hosts });
-            if let Some(vars) = self.vars.groups.get(*group) {
-                entry["vars"] = Value::Object(vars.clone());
+            if let Some(vars) = self.group_vars(group) {
+                entry["vars"] = vars;
             }
-            root.insert((*group).to_owned(), entry);
+            root.insert(group.clone(), entry);
         }
         root.insert(
             "all".into(),
@@ -332,10 +361,10 @@ impl Inventory {
                 members.insert(name, vars);
             }
             let mut entry = json!({ "hosts": members });
-            if let Some(vars) = self.vars.groups.get(group) {
-                entry["vars"] = Value::Object(vars.clone());
+            if let Some(vars) = self.group_vars(&group) {
+                entry["vars"] = vars;
             }
-            children.insert(group.to_owned(), entry);
+            children.insert(group, entry);
         }
         json!({ "all": { "vars": self.all_vars(), "children": children } })
     }

@@ -39,12 +39,14 @@ pub struct DatabaseLogin {
 }
 
 impl DatabaseLogin {
-    /// The login the settings give the app.
-    pub fn of(database: &crate::settings::Database) -> Self {
+    /// The login the settings give the app: `db_name`, `db_user` and
+    /// `db_pass` (empty where the settings have none; a probe may name
+    /// its own).
+    pub fn of(settings: &crate::settings::Settings) -> Self {
         Self {
-            name: database.name.clone(),
-            user: database.user.clone(),
-            password: database.password.clone(),
+            name: settings.text("db_name").unwrap_or_default(),
+            user: settings.text("db_user").unwrap_or_default(),
+            password: settings.secret("db_pass").unwrap_or_default(),
         }
     }
 }

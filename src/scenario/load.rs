@@ -5,18 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::locate::line_of;
 use super::{HealthProbe, ProbeKind, Scenario, Step};
+use crate::input::file::{self, ReadError};
+use crate::input::yaml::{self, Kind, Node};
 use crate::names::Group;
-use crate::settings::keys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{}: cannot read: {source}", file.display())]
-    Read {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("{}{}: {field}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         file: PathBuf,
@@ -27,46 +24,38 @@ pub enum ScenarioError {
     },
 }
 
-/// Read and check the scenario at `file`.
+/// Read and check the scenario at `file` (a regular file of at most 1 MiB).
 pub fn load(file: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
-        file: file.to_owned(),
-        source,
-    })?;
+    let text = file::read_text(file, file::SCENARIO)?;
     parse(file, &text)
 }
 
 /// Check the scenario `text` read from `file`.
 pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let invalid = |field: String, message: String| {
-        let line = line_of(text, &field);
+    let invalid = |line: usize, field: String, message: String| ScenarioError::Invalid {
+        file: file.to_owned(),
+        line: Some(line),
+        field,
+        message,
+    };
+    let root =
+        yaml::parse(text).map_err(|e| invalid(e.line, "(file)".into(), e.problem.to_string()))?;
+    let value =
+        normalised(&root).map_err(|(line, field, message)| invalid(line, field, message))?;
+    let mut scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let message = message
+            .strip_prefix(&format!("{field}: "))
+            .unwrap_or(&message)
+            .to_owned();
         ScenarioError::Invalid {
             file: file.to_owned(),
-            line,
-            field,
+            line: Some(root.line_at(&field)),
+            field: if field == "." { "(file)".into() } else { field },
             message,
         }
-    };
-    let deserializer = serde_norway::Deserializer::from_str(text);
-    let mut scenario: Scenario =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let field = error.path().to_string();
-            let inner = error.into_inner();
-            let line = inner.location().map(|l| l.line());
-            // serde_norway repeats the position at the end of its message.
-            let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message);
-            let message = message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(message)
-                .to_owned();
-            ScenarioError::Invalid {
-                file: file.to_owned(),
-                line: line.or_else(|| line_of(text, &field)),
-                field: if field == "." { "(file)".into() } else { field },
-                message,
-            }
-        })?;
+    })?;
     scenario.name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -80,8 +69,69 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     scenario.file = scenario
         .dir
         .join(file.file_name().unwrap_or(file.as_os_str()));
-    check(&scenario).map_err(|(field, message)| invalid(field, message))?;
+    if let Some(settings) = root.get("settings") {
+        for (key, _) in settings.entries() {
+            if let Some(name) = key.as_key() {
+                scenario.settings_lines.insert(name, key.line);
+            }
+        }
+    }
+    check(&scenario).map_err(|(field, message)| ScenarioError::Invalid {
+        file: file.to_owned(),
+        // `(file name)` is about no line.
+        line: (!field.starts_with('(')).then(|| root.line_at(&field)),
+        field,
+        message,
+    })?;
     Ok(scenario)
+}
+
+/// The document as serde reads it, with `settings:` values made text the
+/// way the settings file's are read (a value Ansible would read otherwise
+/// is refused) and never shown in a message: they may be secrets.
+fn normalised(root: &Node) -> Result<serde_norway::Value, (usize, String, String)> {
+    let mut value = root.to_value();
+    let Some(settings) = root.get("settings") else {
+        return Ok(value);
+    };
+    let mut texts = serde_norway::Mapping::new();
+    for (key, node) in settings.entries() {
+        let name = key.as_key().unwrap_or_default();
+        let field = format!("settings.{name}");
+        let text = match (&node.kind, node.rendered(), &node.written) {
+            (Kind::Str(text), _, _) => text.clone(),
+            (_, Some(rendered), Some(written)) if !written.plain || written.text == rendered => {
+                rendered
+            }
+            (Kind::Null, _, _) => String::new(),
+            (_, Some(_), Some(_)) => {
+                return Err((
+                    node.line,
+                    field,
+                    format!(
+                        "Ansible reads this unquoted value as {}, not as the text written: put \
+                         it in quotes (the value is not shown)",
+                        node.kind_name()
+                    ),
+                ));
+            }
+            _ => {
+                return Err((
+                    node.line,
+                    field,
+                    format!("expected a single value, not {}", node.kind_name()),
+                ));
+            }
+        };
+        texts.insert(
+            serde_norway::Value::String(name),
+            serde_norway::Value::String(text),
+        );
+    }
+    if let serde_norway::Value::Mapping(map) = &mut value {
+        map.insert("settings".into(), serde_norway::Value::Mapping(texts));
+    }
+    Ok(value)
 }
 
 /// The rules beyond the types for a scenario read otherwise (Molecule's).
@@ -156,19 +206,8 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
                 ));
             }
         }
-        for (j, arg) in host.docker_args.iter().enumerate() {
-            if ["--privileged", "--network", "--net"]
-                .iter()
-                .any(|refused| arg == refused || arg.starts_with(&format!("{refused}=")))
-            {
-                return Err((
-                    format!("hosts[{i}].docker_args[{j}]"),
-                    format!(
-                        "{arg} is refused: hosts run unprivileged on the environment's own network"
-                    ),
-                ));
-            }
-        }
+        super::docker_args::check(&host.docker_args, &scenario.dir)
+            .map_err(|(j, message)| (format!("hosts[{i}].docker_args[{j}]"), message))?;
     }
     for (i, role) in scenario.converge.iter().enumerate() {
         if Group::parse(role).is_none_or(|g| !scenario.host_groups().contains(&g)) {
@@ -189,19 +228,8 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
         }
     }
     check_steps(scenario)?;
-    for key in scenario.settings.keys() {
-        if keys::spec(key).is_none_or(|k| k.structured()) {
-            let hint = keys::suggest(key)
-                .map(|k| format!(" (did you mean {k}?)"))
-                .unwrap_or_default();
-            return Err((
-                format!("settings.{key}"),
-                format!(
-                    "not a settings key{hint}: the keys are those of playbooks/group_vars/all.sample.yml"
-                ),
-            ));
-        }
-    }
+    // Whether `settings` keys exist is checked against the settings file
+    // the run uses (an unknown one is an error naming its line then).
     let unknown_host = |host: &str| format!("{host} is not one of the scenario's hosts or groups");
     for (i, probe) in scenario.expect.health.iter().enumerate() {
         let kind = probe.kind();
@@ -394,14 +422,6 @@ mod tests {
         assert_eq!(
             error(&text),
             "scenarios/x.yaml:6: expect.connectivity[0].password: only a postgres probe logs in; a tcp probe has no password"
-        );
-        let text = format!("{HEAD}settings:\n  db_passwd: x\n");
-        assert!(
-            error(&text).starts_with(
-                "scenarios/x.yaml:5: settings.db_passwd: not a settings key (did you mean db_pass?)"
-            ),
-            "{}",
-            error(&text)
         );
         let text = "description: d\nrole: ./motd\nhosts:\n  - {name: web_1, groups: [web]}\n";
         assert!(

@@ -9,9 +9,10 @@
 //! cleans up, and [`report`] says what happened, per step, with durations.
 //! [`molecule`] reads a Molecule scenario into one of these.
 
+mod docker_args;
 pub mod guard;
+mod interpolate;
 mod load;
-mod locate;
 pub mod molecule;
 pub mod report;
 mod requirements;
@@ -42,6 +43,17 @@ pub fn load_any(path: &std::path::Path) -> Result<(Scenario, Vec<String>), Scena
         return Ok((imported.scenario, imported.notes));
     }
     Ok((load(path)?, Vec::new()))
+}
+
+/// A Molecule scenario read to be written out as a scenario file
+/// (`scenario import`): its variables never come from the environment.
+pub fn import(path: &std::path::Path) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    let imported = molecule::import(path)?;
+    load::check_loaded(
+        &imported.scenario,
+        &imported.scenario.dir.join("molecule.yml"),
+    )?;
+    Ok((imported.scenario, imported.notes))
 }
 
 use crate::backend::HostSpec;
@@ -103,6 +115,9 @@ pub struct Scenario {
     /// Settings overrides for this scenario, as `--set KEY=VALUE` gives them.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
+    /// The line of each of `settings`, for errors about its value.
+    #[serde(skip)]
+    pub settings_lines: BTreeMap<String, usize>,
     /// What must hold after converging.
     #[serde(default)]
     pub expect: Expectations,

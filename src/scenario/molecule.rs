@@ -7,14 +7,20 @@
 //! `privileged` becomes the settings that work unprivileged; every such
 //! change, and every field with no meaning here, is said once in the
 //! [`Imported::notes`], never silently. `${VAR:-default}` is expanded as
-//! Molecule expands it, from the environment and Molecule's own variables.
+//! Molecule expands it ([`super::interpolate`]), from the environment and
+//! Molecule's own variables when run, never from the environment when
+//! imported into a file to keep.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
+use super::interpolate::{self, Mode};
 use super::{HostEntry, PlaybookFiles, Scenario, ScenarioError, Step};
+use crate::input::env::Environment;
+use crate::input::file;
+use crate::input::yaml::{self, Node};
 use crate::names::Group;
 
 /// A Molecule scenario read into an argos-cloud one, with what was changed
@@ -43,14 +49,22 @@ pub fn is_molecule(path: &Path) -> bool {
     locate(path).is_some()
 }
 
-/// Read the Molecule scenario at `path` (see [`locate`]).
+/// Read the Molecule scenario at `path` (see [`locate`]) to run it: its
+/// variables come from this process's environment, as Molecule's do.
 pub fn load(path: &Path) -> Result<Imported, ScenarioError> {
+    read(path, Mode::Run, &Environment::process())
+}
+
+/// Read the Molecule scenario at `path` to write it out as a scenario file:
+/// nothing of the caller's environment goes into it.
+pub fn import(path: &Path) -> Result<Imported, ScenarioError> {
+    read(path, Mode::Import, &Environment::default())
+}
+
+fn read(path: &Path, mode: Mode, environment: &Environment) -> Result<Imported, ScenarioError> {
     let file = locate(path).ok_or_else(|| invalid(path, "(file)", "no molecule.yml here"))?;
     let file = std::fs::canonicalize(&file).unwrap_or(file);
-    let text = std::fs::read_to_string(&file).map_err(|source| ScenarioError::Read {
-        file: file.clone(),
-        source,
-    })?;
+    let text = file::read_text(&file, file::SCENARIO)?;
     let scenario_dir = file.parent().unwrap_or(Path::new(".")).to_owned();
     let scenario_name = scenario_dir.file_name().map_or_else(
         || "default".to_owned(),
@@ -62,27 +76,34 @@ pub fn load(path: &Path) -> Result<Imported, ScenarioError> {
         .and_then(Path::parent)
         .unwrap_or(Path::new("."))
         .to_owned();
-    let mut vars: BTreeMap<String, String> = std::env::vars().collect();
+    // Variables that are not text are left out, as they cannot be written
+    // into a text file anyway; Molecule's own win.
+    let mut vars: BTreeMap<String, String> = environment
+        .text_vars()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
     vars.extend(variables(&role_dir, &scenario_dir));
-    let expanded = expand(&text, &vars);
-    let value: Value = serde_norway::from_str(&expanded).map_err(|e| {
-        let line = e.location().map(|l| l.line());
-        ScenarioError::Invalid {
-            file: file.clone(),
-            line,
-            field: "(file)".into(),
-            message: e.to_string(),
-        }
-    })?;
-    Reader {
+    let at_line = |line: usize, message: String| ScenarioError::Invalid {
+        file: file.clone(),
+        line: Some(line),
+        field: "(file)".into(),
+        message,
+    };
+    let expanded = interpolate::expand(&text, &vars, mode)
+        .map_err(|e| at_line(e.line, format!("column {}: {}", e.column, e.message)))?;
+    let root = yaml::parse(&expanded.text).map_err(|e| at_line(e.line, e.problem.to_string()))?;
+    let mut reader = Reader {
         file: &file,
-        text: &text,
+        root: &root,
         scenario_dir: &scenario_dir,
         role_dir: &role_dir,
         scenario_name: &scenario_name,
         notes: Vec::new(),
+    };
+    for note in expanded.defaults_used {
+        reader.note(note);
     }
-    .read(&value)
+    reader.read(&root.to_value())
 }
 
 /// The variables Molecule sets for a scenario in `scenario_dir` of the role
@@ -117,7 +138,7 @@ fn invalid(file: &Path, field: &str, message: &str) -> ScenarioError {
 
 struct Reader<'a> {
     file: &'a Path,
-    text: &'a str,
+    root: &'a Node,
     scenario_dir: &'a Path,
     role_dir: &'a Path,
     scenario_name: &'a str,
@@ -173,19 +194,9 @@ impl Reader<'_> {
     }
 
     fn error(&self, field: &str, message: String) -> ScenarioError {
-        let key = field.rsplit(['.', '[']).next().unwrap_or(field);
-        let line = self
-            .text
-            .lines()
-            .position(|l| {
-                l.trim_start()
-                    .trim_start_matches("- ")
-                    .starts_with(&format!("{key}:"))
-            })
-            .map(|i| i + 1);
         ScenarioError::Invalid {
             file: self.file.to_owned(),
-            line,
+            line: Some(self.root.line_at(field)),
             field: field.to_owned(),
             message,
         }
@@ -255,6 +266,7 @@ impl Reader<'_> {
             host_vars,
             requirements,
             settings: BTreeMap::new(),
+            settings_lines: BTreeMap::new(),
             expect: super::Expectations::default(),
         };
         Ok(Imported {
@@ -649,79 +661,9 @@ pub fn to_yaml(scenario: &Scenario) -> String {
     )
 }
 
-/// Expand `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR-default}` as
-/// Molecule does; `$$` is a literal `$`.
-pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at + 1..];
-        if let Some(after) = rest.strip_prefix('$') {
-            out.push('$');
-            rest = after;
-        } else if let Some(inner) = rest.strip_prefix('{')
-            && let Some(end) = inner.find('}')
-        {
-            let body = &inner[..end];
-            let (name, default, empty_counts) = match body.split_once(":-") {
-                Some((name, default)) => (name, Some(default), true),
-                None => match body.split_once('-') {
-                    Some((name, default)) => (name, Some(default), false),
-                    None => (body, None, false),
-                },
-            };
-            let value = vars.get(name).filter(|v| !(empty_counts && v.is_empty()));
-            match (value, default) {
-                (Some(value), _) => out.push_str(value),
-                (None, Some(default)) => out.push_str(&expand(default, vars)),
-                (None, None) => {}
-            }
-            rest = &inner[end + 1..];
-        } else {
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            if end == 0 {
-                out.push('$');
-            } else if let Some(value) = vars.get(&rest[..end]) {
-                out.push_str(value);
-            }
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn variables_expand_as_molecule_expands_them() {
-        let vars = BTreeMap::from([
-            ("MOLECULE_DISTRO".to_owned(), "debian12".to_owned()),
-            ("EMPTY".to_owned(), String::new()),
-        ]);
-        assert_eq!(
-            expand(
-                "geerlingguy/docker-${MOLECULE_DISTRO:-rockylinux9}-ansible",
-                &vars
-            ),
-            "geerlingguy/docker-debian12-ansible"
-        );
-        assert_eq!(expand("${UNSET:-converge.yml}", &vars), "converge.yml");
-        assert_eq!(expand("${EMPTY:-x} ${EMPTY-y}", &vars), "x ");
-        assert_eq!(
-            expand("cron-${image:-fedora}-${tag:-latest}", &vars),
-            "cron-fedora-latest"
-        );
-        assert_eq!(
-            expand("$MOLECULE_DISTRO $$HOME $", &vars),
-            "debian12 $HOME $"
-        );
-    }
 
     #[test]
     fn platform_names_and_ports_are_made_to_fit() {

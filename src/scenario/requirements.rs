@@ -28,10 +28,9 @@ pub fn install(
     collections_dir: &Path,
     galaxy: &Path,
 ) -> Result<Installed, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-    let value: Value =
-        serde_norway::from_str(&text).map_err(|e| format!("{}: not YAML: {e}", file.display()))?;
+    let value: Value = crate::input::yaml::read(file, crate::input::file::ANSIBLE_FILE)
+        .map_err(|e| e.to_string())?
+        .to_value();
     let bases: Vec<&Path> = std::iter::once(file.parent().unwrap_or(Path::new(".")))
         .chain(also_from)
         .collect();

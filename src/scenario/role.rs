@@ -106,9 +106,14 @@ impl RoleUnderTest {
 /// `role_name` from `meta/main.yml`'s `galaxy_info`, then the folder's name.
 pub fn role_names(path: &Path) -> Vec<String> {
     let mut names = Vec::new();
-    let meta = std::fs::read_to_string(path.join("meta/main.yml"))
-        .ok()
-        .and_then(|text| serde_norway::from_str::<Value>(&text).ok());
+    // A meta file that cannot be read leaves the folder's name: Molecule
+    // reports the file itself when it runs the role.
+    let meta = crate::input::yaml::read(
+        &path.join("meta/main.yml"),
+        crate::input::file::ANSIBLE_FILE,
+    )
+    .ok()
+    .map(|node| node.to_value());
     let info = meta.as_ref().and_then(|m| m.get("galaxy_info"));
     let field = |key: &str| info.and_then(|i| i.get(key)).and_then(Value::as_str);
     if let Some(role_name) = field("role_name") {

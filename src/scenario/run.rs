@@ -17,7 +17,7 @@ use crate::deploy::{self, AnsiblePlaybook, RunKnownHosts};
 use crate::names::{EnvName, RunTags};
 use crate::progress::Progress;
 use crate::project::Project;
-use crate::settings::{self, Overrides, Settings};
+use crate::settings::{self, Origin, Overrides, Settings};
 
 /// How long a harness environment may live before any sweep removes it.
 pub const TIME_TO_LIVE: Duration = Duration::from_secs(3 * 3600);
@@ -65,8 +65,10 @@ impl RunOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{}: {message}", file.display())]
-    Settings { file: PathBuf, message: String },
+    /// Each error names its own file and line (the settings file, a
+    /// variable, the scenario's `settings:`).
+    #[error("{errors}")]
+    Settings { errors: settings::SettingsErrors },
     #[error(transparent)]
     Deploy(#[from] deploy::DeployError),
     /// The scenario does not fit the project (its role, its groups), said
@@ -117,17 +119,20 @@ pub fn scenario_settings(
     let file = options
         .project
         .path(&options.settings_file.to_string_lossy());
-    let problem = |message: String| RunError::Settings {
-        file: file.clone(),
-        message,
-    };
-    let text = std::fs::read_to_string(&file).map_err(|e| problem(e.to_string()))?;
     let mut overrides = options.overrides.clone();
     for (key, value) in &scenario.settings {
-        overrides.flag(key, value);
+        // Errors about the value name the scenario's line, not a flag.
+        overrides.set_from(
+            key,
+            value,
+            Origin::Scenario {
+                path: scenario.file.clone(),
+                line: scenario.settings_lines.get(key).copied(),
+            },
+        );
     }
-    let settings = settings::parse(&file, &text, &overrides).map_err(|e| problem(e.to_string()))?;
-    let file_vars = serde_norway::from_str(&text).map_err(|e| problem(e.to_string()))?;
+    let (settings, file_vars) = settings::read_with_vars(&file, &overrides)
+        .map_err(|e| RunError::Settings { errors: e })?;
     Ok(ScenarioSettings {
         settings,
         overrides,
@@ -146,19 +151,15 @@ pub fn check_fits(scenario: &Scenario, options: &RunOptions) -> Result<(), RunEr
 /// this returns (or is dropped), unless keep-on-failure kept a failed
 /// environment.
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
-    let ScenarioSettings {
-        settings,
-        overrides,
-        file_vars,
-    } = scenario_settings(scenario, options)?;
+    let ScenarioSettings { settings, .. } = scenario_settings(scenario, options)?;
     let plan = RunPlan::new(scenario, options, &settings.topology)?;
     let env = options
         .env
         .clone()
         .unwrap_or_else(|| unique_env_name(&scenario.name));
     let run = RunTags::new(env.as_str(), options.time_to_live);
-    let mut extra_vars = file_vars;
-    extra_vars.extend(overrides.extra_vars());
+    // The checked file and every override: Ansible must see what was checked.
+    let extra_vars = settings.vars();
     let backend = options
         .backend
         .build(

@@ -349,7 +349,7 @@ impl Steps<'_> {
         let context = ProbeContext {
             inventory: &inventory,
             host_keys: self.host_keys.clone(),
-            login: DatabaseLogin::of(&guard.backend().settings().database),
+            login: DatabaseLogin::of(guard.backend().settings()),
             deadline: self.options.probe_deadline,
         };
         for result in context.run_all(&self.scenario.expect).await {

@@ -1,7 +1,7 @@
-//! The catalogue of settings keys: every key `group_vars/all.yml` may hold,
-//! whether it is required, its default and whether it is secret. The loader,
-//! the overrides (`ARGOS_<KEY>`, `--set key=value`) and the test that keeps
-//! `all.sample.yml` complete all read this one list.
+//! The catalogue of the engine's own settings keys: whether each is
+//! required, its default, what it holds. The rest of a settings file is the
+//! project's own (open settings): any key, handed to Ansible and mapped into
+//! the stack's parameters as the project says.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
@@ -13,11 +13,21 @@ pub enum Presence {
     Optional,
 }
 
+/// What a key holds, as the engine reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Text,
+    /// A list of values.
+    List,
+    /// A structure read from the file only (`topology`).
+    Structured,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct KeySpec {
     pub name: &'static str,
     pub presence: Presence,
-    pub secret: bool,
+    pub kind: KeyKind,
     /// What the key is for, shown when it is missing.
     pub help: &'static str,
 }
@@ -26,24 +36,21 @@ const fn key(name: &'static str, presence: Presence, help: &'static str) -> KeyS
     KeySpec {
         name,
         presence,
-        secret: false,
+        kind: KeyKind::Text,
         help,
     }
 }
 
-const fn secret(name: &'static str, presence: Presence, help: &'static str) -> KeySpec {
-    KeySpec {
-        name,
-        presence,
-        secret: true,
-        help,
-    }
+const fn of_kind(kind: KeyKind, spec: KeySpec) -> KeySpec {
+    KeySpec { kind, ..spec }
 }
 
 use Presence::{Default, Optional, Required};
 
+/// The keys the engine itself reads. Every other key of the settings is the
+/// project's: a value handed to Ansible as it is, and to the stack through
+/// `parameters:` (see [`super::mapping`]).
 pub const KEYS: &[KeySpec] = &[
-    // Identity and access
     key(
         "app_name",
         Required,
@@ -61,193 +68,10 @@ pub const KEYS: &[KeySpec] = &[
         "the SSH user of the hosts (admin on Debian images)",
     ),
     key(
-        "operator_cidr",
-        Required,
-        "the only IPv4 range allowed to SSH to hosts, e.g. 203.0.113.0/24",
-    ),
-    key(
         "base_ami",
         Required,
-        "the base image (a Debian AMI id) for the image bake and the knowledge host",
+        "the base image (an AMI id) the image bake and the unbaked groups start from",
     ),
-    key(
-        "base_ami_root_device",
-        Default("/dev/xvda"),
-        "the root device name of the base image",
-    ),
-    key(
-        "vpc_cidr",
-        Default("10.40.0.0/16"),
-        "the environment's VPC range, a.b.0.0/16 (subnets are a.b.0-3.0/24)",
-    ),
-    // Sizes
-    key(
-        "app_instance_type",
-        Default("t3.small"),
-        "EC2 type of the app servers",
-    ),
-    key(
-        "knowledge_instance_type",
-        Default("m6i.large"),
-        "EC2 type of the knowledge host (Fuseki, NER)",
-    ),
-    key(
-        "knowledge_volume_size",
-        Default("100"),
-        "root volume of the knowledge host, GiB",
-    ),
-    key(
-        "broker_instance_type",
-        Default("t3.small"),
-        "EC2 type of the broker",
-    ),
-    key(
-        "worker_instance_type",
-        Default("t3.medium"),
-        "EC2 type of the workers",
-    ),
-    key(
-        "image_instance_type",
-        Default("t3.medium"),
-        "EC2 type of the instance the image is baked on",
-    ),
-    key(
-        "app_autoscaling",
-        Default("false"),
-        "app servers in an autoscaling group behind a load balancer",
-    ),
-    key(
-        "app_min_size",
-        Default("1"),
-        "least app servers when autoscaling",
-    ),
-    key(
-        "app_max_size",
-        Default("4"),
-        "most app servers when autoscaling",
-    ),
-    key(
-        "app_health_check_path",
-        Default("/health"),
-        "the load balancer's health check path",
-    ),
-    key(
-        "tasks_enabled",
-        Default("false"),
-        "create the broker and the worker group",
-    ),
-    key("worker_min_size", Default("1"), "least workers"),
-    key("worker_max_size", Default("4"), "most workers"),
-    // Database
-    key(
-        "db_name",
-        Required,
-        "the database name: letters, digits, underscores (no dashes)",
-    ),
-    key("db_user", Required, "the database's master user"),
-    secret("db_pass", Required, "the database's master password"),
-    key(
-        "db_instance_class",
-        Default("db.t4g.micro"),
-        "RDS instance class",
-    ),
-    key("db_allocated_storage", Default("20"), "RDS storage, GiB"),
-    key("db_engine_version", Default("16"), "PostgreSQL version"),
-    key("db_multi_az", Default("false"), "RDS Multi-AZ"),
-    // Application
-    key(
-        "git_repo",
-        Required,
-        "where the Argos app comes from: a git URL or a local path",
-    ),
-    key(
-        "git_version",
-        Default("HEAD"),
-        "the branch, tag or commit of git_repo to deploy",
-    ),
-    key(
-        "app_path",
-        Default("/var/www/argos"),
-        "where the app is checked out on hosts",
-    ),
-    key(
-        "venv_path",
-        Default("/var/env/argos"),
-        "the app's Python virtualenv on hosts",
-    ),
-    secret("secret_key", Required, "the app's Flask secret key"),
-    secret("aes_key", Required, "the app's AES key, 32 characters"),
-    secret("aes_iv", Required, "the app's AES IV, 16 characters"),
-    key("s3_bucket_name", Optional, "the app's S3 bucket"),
-    secret(
-        "aws_access_key_id",
-        Optional,
-        "S3 access for the app (prefer an instance role)",
-    ),
-    secret(
-        "aws_secret_access_key",
-        Optional,
-        "S3 access for the app (prefer an instance role)",
-    ),
-    key(
-        "broker_user",
-        Optional,
-        "the broker's RabbitMQ user (default: argos)",
-    ),
-    secret(
-        "broker_pass",
-        Optional,
-        "the broker's password (default: derived from secret_key)",
-    ),
-    // Mail
-    key(
-        "email_host",
-        Optional,
-        "SMTP server for the app's error mail",
-    ),
-    key("email_port", Default("587"), "SMTP port"),
-    key(
-        "error_email_user",
-        Optional,
-        "SMTP user for the app's error mail",
-    ),
-    secret(
-        "error_email_password",
-        Optional,
-        "SMTP password for the app's error mail",
-    ),
-    key(
-        "error_admins",
-        Optional,
-        "who gets the app's error mail (a list of addresses)",
-    ),
-    key(
-        "celery_email_user",
-        Optional,
-        "SMTP user for Celery's error mail",
-    ),
-    secret(
-        "celery_email_password",
-        Optional,
-        "SMTP password for Celery's error mail",
-    ),
-    key(
-        "celery_admin_name",
-        Optional,
-        "who gets Celery's error mail",
-    ),
-    key(
-        "celery_admin_email",
-        Optional,
-        "address for Celery's error mail",
-    ),
-    // Third-party APIs the app calls
-    secret("bizvizz_api_key", Optional, "BizVizz API key"),
-    secret("opensecrets_api_key", Optional, "OpenSecrets API key"),
-    secret("instagram_client_id", Optional, "Instagram client id"),
-    secret("sunlight_api_key", Optional, "Sunlight API key"),
-    secret("flickr_client_id", Optional, "Flickr client id"),
-    // Local backends
     key(
         "vagrant_provider",
         Default("auto"),
@@ -258,18 +82,44 @@ pub const KEYS: &[KeySpec] = &[
         Default("debian/bookworm64"),
         "the Vagrant box of the virtualbox and libvirt providers",
     ),
-    // Structure
-    key(
-        "topology",
-        Required,
-        "the groups of an environment in deploy order, e.g. `- {group: app}` (see all.sample.yml)",
+    of_kind(
+        KeyKind::List,
+        key(
+            "secret_vars",
+            Optional,
+            "the keys whose values are secrets, besides those named like one (see the README)",
+        ),
+    ),
+    of_kind(
+        KeyKind::Structured,
+        key(
+            "topology",
+            Required,
+            "the groups of an environment in deploy order, e.g. `- {group: app}` (see all.sample.yml)",
+        ),
+    ),
+    of_kind(
+        KeyKind::Structured,
+        key(
+            "parameters",
+            Optional,
+            "the environment stack's CloudFormation parameters, each a value or `{{ key }}`",
+        ),
+    ),
+    of_kind(
+        KeyKind::Structured,
+        key(
+            "image_parameters",
+            Optional,
+            "the image stack's CloudFormation parameters, each a value or `{{ key }}`",
+        ),
     ),
 ];
 
 impl KeySpec {
     /// A key whose value is a structure (`topology`), read from the file only.
     pub fn structured(&self) -> bool {
-        self.name == "topology"
+        self.kind == KeyKind::Structured
     }
 }
 
@@ -291,7 +141,8 @@ pub fn suggest(unknown: &str) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -320,8 +171,8 @@ mod tests {
 
     #[test]
     fn typos_get_a_suggestion() {
-        assert_eq!(suggest("db_nmae"), Some("db_name"));
-        assert_eq!(suggest("dbpass"), Some("db_pass"));
+        assert_eq!(suggest("app_nmae"), Some("app_name"));
+        assert_eq!(suggest("regoin"), Some("region"));
         assert_eq!(suggest("completely_else"), None);
     }
 

@@ -1,20 +1,33 @@
-//! Settings: `playbooks/group_vars/all.yml`, the file Ansible reads too, typed
-//! and validated, with overrides from `ARGOS_<KEY>` variables and `--set`.
+//! Settings: `playbooks/group_vars/all.yml`, the file Ansible reads too,
+//! then the environment's own `group_vars/<env>.yml`, then `ARGOS_<KEY>`
+//! variables and `--set`/`--set-file` flags, with Ansible's precedence.
+//!
+//! The settings are open: the engine reads a few keys itself ([`keys`]),
+//! with their types and checks; every other key is the project's, handed to
+//! Ansible as it is and to CloudFormation through the `parameters:` and
+//! `image_parameters:` mappings ([`mapping`]). Changing infrastructure never
+//! means editing Rust.
 //!
 //! Every problem is reported with the file and line (or the variable or flag)
-//! it came from, all at once, before anything is created. Secrets are
-//! [`Secret`]s, so no `Debug` or error shows them.
+//! it came from, all at once, before anything is created. A secret (a key
+//! named like one, or listed in `secret_vars`) is never shown.
 
 mod checks;
 pub mod keys;
+pub mod mapping;
 mod source;
+pub mod values;
 
 use std::fmt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+pub use mapping::{BUILTINS, Lists, ParameterMap, Rendered, Scope};
 pub use source::{Origin, Overrides};
+pub use values::{Setting, Value, Values};
 
-use crate::names::AppName;
+use crate::input::yaml::Kind;
+use crate::names::{AppName, EnvName};
 use crate::project::Project;
 use crate::secret::Secret;
 use crate::topology::{GroupSpec, Topology};
@@ -22,17 +35,64 @@ use source::{Reader, SettingsFile};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The file the settings were read from.
+    /// The file the settings were read from (`all.yml`).
     pub source: PathBuf,
+    /// The environment's own file, when there is one.
+    pub env_source: Option<PathBuf>,
     pub app_name: AppName,
     pub region: String,
     pub access: Access,
-    pub sizes: Sizes,
-    pub database: Database,
-    pub application: Application,
     pub vagrant: VagrantSettings,
     /// The groups of an environment, in deploy order (the `topology` list).
     pub topology: Topology,
+    /// Every key's winning value: the project's own keys and the engine's.
+    pub values: Values,
+    /// The environment stack's parameters (`parameters:`).
+    pub parameters: ParameterMap,
+    /// The image stack's parameters (`image_parameters:`).
+    pub image_parameters: ParameterMap,
+}
+
+impl Settings {
+    /// A key's value as text, as a `{{ key }}` renders it; `None` when the
+    /// settings have no such key or it cannot be text.
+    pub fn text(&self, key: &str) -> Option<String> {
+        let builtins = std::collections::BTreeMap::new();
+        Scope {
+            values: &self.values,
+            builtins: &builtins,
+        }
+        .render(&format!("{{{{ {key} }}}}"))
+        .ok()
+        .map(|r| r.text)
+    }
+
+    /// A secret key's value (the postgres probe's password).
+    pub fn secret(&self, key: &str) -> Option<Secret> {
+        self.text(key).map(Secret::new)
+    }
+
+    /// The settings' values as Ansible variables (every key, typed as
+    /// Ansible reads it): for a run whose settings file Ansible would not
+    /// find by itself.
+    pub fn vars(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.values.to_json()
+    }
+
+    /// The values no settings file gave (variables, flags, a scenario's),
+    /// as Ansible's extra vars: Ansible reads the files itself.
+    pub fn override_vars(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.values
+            .iter()
+            .filter(|(_, s)| {
+                !matches!(
+                    s.origin,
+                    Origin::File { .. } | Origin::Default | Origin::Builtin
+                )
+            })
+            .map(|(k, s)| (k.to_owned(), s.value.to_json()))
+            .collect()
+    }
 }
 
 /// How the Vagrant backend makes machines.
@@ -80,79 +140,8 @@ impl fmt::Display for VagrantProvider {
 pub struct Access {
     pub key_name: String,
     pub ssh_user: String,
-    pub operator_cidr: String,
+    /// The base image: the bake's start, and the unbaked groups' image.
     pub base_ami: String,
-    pub base_ami_root_device: String,
-    pub vpc_cidr: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Sizes {
-    pub app_instance_type: String,
-    pub knowledge_instance_type: String,
-    pub knowledge_volume_size: u32,
-    pub broker_instance_type: String,
-    pub worker_instance_type: String,
-    pub image_instance_type: String,
-    pub app_autoscaling: bool,
-    pub app_min_size: u32,
-    pub app_max_size: u32,
-    pub app_health_check_path: String,
-    pub tasks_enabled: bool,
-    pub worker_min_size: u32,
-    pub worker_max_size: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Database {
-    pub name: String,
-    pub user: String,
-    pub password: Secret,
-    pub instance_class: String,
-    pub allocated_storage: u32,
-    pub engine_version: String,
-    pub multi_az: bool,
-}
-
-/// What the app role writes into the Argos configuration.
-#[derive(Debug, Clone)]
-pub struct Application {
-    pub git_repo: String,
-    pub git_version: String,
-    pub app_path: String,
-    pub venv_path: String,
-    pub secret_key: Secret,
-    pub aes_key: Secret,
-    pub aes_iv: Secret,
-    pub s3_bucket_name: String,
-    pub aws_access_key_id: Secret,
-    pub aws_secret_access_key: Secret,
-    pub broker_user: String,
-    pub broker_pass: Secret,
-    pub mail: Mail,
-    pub api_keys: ApiKeys,
-}
-
-#[derive(Debug, Clone)]
-pub struct Mail {
-    pub host: String,
-    pub port: u16,
-    pub error_user: String,
-    pub error_password: Secret,
-    pub error_admins: Vec<String>,
-    pub celery_user: String,
-    pub celery_password: Secret,
-    pub celery_admin_name: String,
-    pub celery_admin_email: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApiKeys {
-    pub bizvizz: Secret,
-    pub opensecrets: Secret,
-    pub instagram: Secret,
-    pub sunlight: Secret,
-    pub flickr: Secret,
 }
 
 /// Settings and what the user should know about how they were read.
@@ -170,17 +159,24 @@ pub enum SettingsError {
         sample.display()
     )]
     NoSettings { settings: PathBuf, sample: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
+    #[error(transparent)]
+    Read(crate::input::file::ReadError),
+    #[error("{}:{error}", path.display())]
+    Yaml {
+        path: PathBuf,
+        error: crate::input::yaml::YamlError,
+    },
+    #[error(
+        "{}: is a symbolic link to a file that does not exist: argos-cloud makes the \
+         settings file from the sample only where there is nothing; point the link at a \
+         file or remove it",
+        path.display()
+    )]
+    DanglingLink { path: PathBuf },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
         path: PathBuf,
         source: std::io::Error,
-    },
-    #[error("{}{}: YAML syntax error: {message}", path.display(), at.as_deref().unwrap_or(""))]
-    Syntax {
-        path: PathBuf,
-        /// `:line:column` when the parser knows it.
-        at: Option<String>,
-        message: String,
     },
     #[error("{}: the top level must be a mapping of keys to values", path.display())]
     NotAMapping { path: PathBuf },
@@ -196,40 +192,27 @@ pub enum SettingsError {
         key: String,
         problem: String,
     },
-    #[error("{origin}: unknown key `{key}`{}", suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error(
+        "{origin}: unknown key `{key}`: it is in no settings file and argos-cloud does not \
+         read it{}",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+    )]
     UnknownKey {
         origin: Origin,
         key: String,
-        suggestion: Option<&'static str>,
+        suggestion: Option<String>,
     },
-    #[error("--set {text:?}: expected KEY=VALUE")]
-    BadAssignment { text: String },
-    #[error("--set-file {text:?}: expected KEY=PATH, a file holding the value")]
-    BadFileAssignment { text: String },
-    #[error("--set-file {key}={}: cannot read the file: {source}", path.display())]
+    #[error("--set: expected KEY=VALUE (the argument is not shown: it may be a secret)")]
+    BadAssignment,
+    #[error("--set-file: expected KEY=PATH, a file holding the value")]
+    BadFileAssignment,
+    #[error("--set-file {key}: {source}")]
     SetFile {
         key: String,
-        path: PathBuf,
-        source: std::io::Error,
+        source: crate::input::file::ReadError,
     },
-}
-
-impl SettingsError {
-    fn syntax(path: &Path, error: &serde_norway::Error) -> Self {
-        let message = error.to_string();
-        // The parser appends " at line L column C"; the prefix says it already.
-        let message = match message.find(" at line ") {
-            Some(cut) => message[..cut].to_owned(),
-            None => message,
-        };
-        Self::Syntax {
-            path: path.to_owned(),
-            at: error
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column())),
-            message,
-        }
-    }
+    #[error(transparent)]
+    Env(#[from] crate::input::env::EnvError),
 }
 
 /// Every problem found in the settings, one per line.
@@ -254,12 +237,29 @@ impl From<SettingsError> for SettingsErrors {
     }
 }
 
-/// Load the project's settings. When `all.yml` does not exist yet it is made
-/// from `all.sample.yml`, as operators of the original tool expect.
-pub fn load(project: &Project, overrides: &Overrides) -> Result<Loaded, SettingsErrors> {
+/// The group, and its `group_vars` file, of an environment's own settings:
+/// the environment's name, `-` made `_` (Ansible's group names).
+pub fn env_group(env: &EnvName) -> String {
+    env.as_str().replace('-', "_")
+}
+
+/// Load the project's settings for `env` (its own file too, when there is
+/// one). When `all.yml` does not exist yet it is made from
+/// `all.sample.yml`, as operators of the original tool expect.
+pub fn load(
+    project: &Project,
+    overrides: &Overrides,
+    env: Option<&EnvName>,
+) -> Result<Loaded, SettingsErrors> {
     let path = project.path(Project::SETTINGS);
     let sample_path = project.path(Project::SAMPLE_SETTINGS);
     let mut notices = Vec::new();
+    // A dangling link "does not exist", but writing the sample through it
+    // would create a file wherever it points, outside the project perhaps.
+    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && !path.exists() {
+        return Err(SettingsError::DanglingLink { path }.into());
+    }
     if !path.exists() {
         if !sample_path.exists() {
             return Err(SettingsError::NoSettings {
@@ -268,115 +268,143 @@ pub fn load(project: &Project, overrides: &Overrides) -> Result<Loaded, Settings
             }
             .into());
         }
-        copy_private(&sample_path, &path).map_err(|source| SettingsError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        copy_private(&sample_path, &path)?;
         notices.push(format!(
             "created {} from {}: edit it before commissioning a real environment",
             path.display(),
             sample_path.display()
         ));
     }
-    let file = read_file(&path)?;
+    let mut files = vec![SettingsFile::read(&path)?];
+    if let Some(env) = env {
+        let own = project.path(&format!("playbooks/group_vars/{}.yml", env_group(env)));
+        if own.exists() {
+            files.push(SettingsFile::read(&own)?);
+        }
+    }
     let sample = if sample_path.exists() {
-        read_file(&sample_path).ok()
+        SettingsFile::read(&sample_path).ok()
     } else {
         None
     };
-    notices.extend(typo_notices(&file));
-    let settings = from_file(&file, overrides)?;
+    notices.extend(typo_notices(&files));
+    let settings = from_files(&files, overrides)?;
     if let Some(sample) = &sample {
-        notices.extend(placeholder_notices(&file, sample, overrides));
+        notices.extend(placeholder_notices(&settings, sample));
     }
     Ok(Loaded { settings, notices })
 }
 
 /// Copy the sample to a file only its owner can read: `all.yml` is where
-/// the secrets go.
-fn copy_private(sample: &Path, path: &Path) -> std::io::Result<()> {
-    let text = std::fs::read(sample)?;
-    std::io::Write::write_all(&mut crate::secret::private_file(path)?, &text)
+/// the secrets go. The new file is made, never followed through a link.
+fn copy_private(sample: &Path, path: &Path) -> Result<(), SettingsError> {
+    let text = crate::input::file::read_bytes(sample, crate::input::file::SETTINGS)
+        .map_err(SettingsError::Read)?;
+    let write = |source| SettingsError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(write)?;
+    std::io::Write::write_all(&mut file, &text).map_err(write)
 }
 
 /// Settings from YAML text, without touching the file system beyond `path`
 /// (used in messages only).
 pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Settings, SettingsErrors> {
-    let file = SettingsFile::parse(path, text.to_owned())?;
-    from_file(&file, overrides)
+    let file = SettingsFile::parse(path, text)?;
+    from_files(&[file], overrides)
 }
 
-fn read_file(path: &Path) -> Result<SettingsFile, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    SettingsFile::parse(path, text)
+/// A settings file read whole, with its values as Ansible variables: what
+/// a scenario run hands Ansible, so Ansible sees the file that was checked.
+pub fn read_with_vars(
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<(Settings, serde_json::Map<String, serde_json::Value>), SettingsErrors> {
+    let file = SettingsFile::read(path)?;
+    let vars = file.vars();
+    let settings = from_files(&[file], overrides)?;
+    Ok((settings, vars))
 }
 
-/// Unknown keys are allowed (operators keep their own variables for their
-/// playbooks), but one that looks like a misspelt known key is worth a word.
-fn typo_notices(file: &SettingsFile) -> Vec<String> {
-    file.keys()
-        .filter(|key| keys::spec(key).is_none())
-        .filter_map(|key| {
-            keys::suggest(key).map(|known| {
-                format!(
-                    "{}: unknown key `{key}`: did you mean `{known}`?",
-                    file.origin(key)
-                )
-            })
+/// A key of a file that looks like a misspelt engine key is worth a word.
+fn typo_notices(files: &[SettingsFile]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|file| {
+            file.keys()
+                .filter(|key| keys::spec(key).is_none())
+                .filter_map(|key| {
+                    keys::suggest(&key).map(|known| {
+                        format!(
+                            "{}: key `{key}` is not one argos-cloud reads: did you mean `{known}`?",
+                            file.origin(&key)
+                        )
+                    })
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }
 
 /// Secrets still equal to the sample's placeholders.
-fn placeholder_notices(
-    file: &SettingsFile,
-    sample: &SettingsFile,
-    overrides: &Overrides,
-) -> Vec<String> {
-    keys::KEYS
+fn placeholder_notices(settings: &Settings, sample: &SettingsFile) -> Vec<String> {
+    settings
+        .values
         .iter()
-        .filter(|k| k.secret && k.presence == keys::Presence::Required)
-        .filter(|k| !overrides.provides(k.name))
-        .filter(|k| matches!((file.get(k.name), sample.get(k.name)), (Some(a), Some(b)) if a == b))
-        .map(|k| {
+        .filter(|(key, _)| settings.values.is_secret(key))
+        .filter(|(key, setting)| {
+            matches!(
+                (setting.value.node(), sample.get(key)),
+                (Some(a), Some(b)) if a.kind == b.kind && !matches!(a.kind, Kind::Null)
+                    && a.rendered().is_some_and(|r| !r.is_empty())
+            ) && matches!(setting.origin, Origin::File { .. })
+        })
+        .map(|(key, setting)| {
             format!(
-                "{}: `{}` still has the sample's placeholder value: change it before \
+                "{}: `{key}` still has the sample's placeholder value: change it before \
                  commissioning a real environment",
-                file.origin(k.name),
-                k.name
+                setting.origin
             )
         })
         .collect()
 }
 
-fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, SettingsErrors> {
-    let mut r = Reader::new(file, overrides);
-
+fn from_files(files: &[SettingsFile], overrides: &Overrides) -> Result<Settings, SettingsErrors> {
+    let (values, mut errors) = source::merge(files, overrides);
+    let mut r = Reader::new(&values, files[0].path.clone());
+    r.errors.append(&mut errors);
     let app_name = r.parse("app_name", |s| {
         AppName::new(s).map_err(|e| e.rule.to_string())
     });
     let region = r.parse("region", checks::region);
     let access = access(&mut r);
-    let sizes = sizes(&mut r);
-    let database = database(&mut r);
-    let application = application(&mut r);
     let vagrant = vagrant(&mut r);
     let topology = topology(&mut r);
-
+    let parameters = r.parameter_map("parameters");
+    let image_parameters = r.parameter_map("image_parameters");
+    let secret_vars = r.list("secret_vars");
+    let mut values = values.clone();
+    if let Some(listed) = &secret_vars {
+        values.mark_secret(listed.iter().map(String::as_str));
+    }
     let settings = (|| {
         Some(Settings {
-            source: file.path.clone(),
+            source: files[0].path.clone(),
+            env_source: files.get(1).map(|f| f.path.clone()),
             app_name: app_name?,
             region: region?,
             access: access?,
-            sizes: sizes?,
-            database: database?,
-            application: application?,
             vagrant: vagrant?,
             topology: topology?,
+            values,
+            parameters: parameters?,
+            image_parameters: image_parameters?,
         })
     })();
     match settings {
@@ -389,24 +417,42 @@ fn from_file(file: &SettingsFile, overrides: &Overrides) -> Result<Settings, Set
 /// override can replace it), with the line of a problem within it.
 fn topology(r: &mut Reader<'_>) -> Option<Topology> {
     const KEY: &str = "topology";
-    let file = r.file;
-    let Some(value) = file.get(KEY).filter(|v| !v.is_null()) else {
-        r.errors.push(SettingsError::Missing {
-            path: file.path.clone(),
-            key: KEY.into(),
-            help: keys::spec(KEY).map_or("", |k| k.help),
-        });
+    let Some((value, origin)) = r.node(KEY) else {
+        r.missing(KEY);
         return None;
     };
-    let origin = file.origin(KEY);
-    let groups: Vec<GroupSpec> = match serde_path_to_error::deserialize(value.clone()) {
+    let path = match &origin {
+        Origin::File { path, .. } => path.clone(),
+        _ => PathBuf::new(),
+    };
+    // The topology's `parameters:` went: one mechanism, the settings' own.
+    for (index, spec) in value.items().iter().enumerate() {
+        if let Some((key, _)) = spec.entry("parameters") {
+            r.errors.push(SettingsError::Invalid {
+                origin: Origin::File {
+                    path: path.clone(),
+                    line: Some(key.line),
+                },
+                key: format!("{KEY}[{index}].parameters"),
+                problem: "a group's parameters are no longer set here: map each CloudFormation \
+                          parameter to its value under the top-level `parameters:` (see the \
+                          README, \"Your own formations\")"
+                    .into(),
+            });
+            return None;
+        }
+    }
+    let groups: Vec<GroupSpec> = match serde_path_to_error::deserialize(value.to_value()) {
         Ok(groups) => groups,
         Err(error) => {
-            // The path within the list: `[2].memory_mb`.
+            // The path within the list: `[2].memory_mb`, and its own line.
             let at = error.path().to_string();
             let at = if at == "." { String::new() } else { at };
             r.errors.push(SettingsError::Invalid {
-                origin,
+                origin: Origin::File {
+                    path: path.clone(),
+                    line: Some(value.line_at(&at)),
+                },
                 key: format!("{KEY}{at}"),
                 problem: error.into_inner().to_string(),
             });
@@ -414,10 +460,33 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
         }
     };
     let mut topology = Topology::new(groups);
-    for spec in &mut topology.groups {
-        spec.enabled = spec.when.as_deref().is_none_or(|key| r.switch(key));
+    for (index, spec) in topology.groups.iter_mut().enumerate() {
+        spec.enabled = spec.when.as_deref().is_none_or(|key| r.values.switch(key));
+        // A switch must be a boolean to Ansible too: the text "true" would
+        // be off here and in Ansible's `when:`, yet "true" to CloudFormation.
+        if let Some(key) = spec.when.as_deref()
+            && let Some(setting) = r.values.get(key)
+        {
+            let boolean = match &setting.value {
+                values::Value::Yaml(node) => matches!(node.kind, Kind::Bool(_)),
+                values::Value::Text(text) => {
+                    crate::input::yaml::resolve::boolean(text.trim()).is_some()
+                }
+            };
+            if !boolean {
+                r.errors.push(SettingsError::Invalid {
+                    origin: setting.origin.clone(),
+                    key: key.to_owned(),
+                    problem: format!(
+                        "is the switch of topology[{index}] ({}), so it must be a boolean: \
+                         write true or false without quotes (quoted, Ansible reads it as text)",
+                        spec.group
+                    ),
+                });
+            }
+        }
     }
-    if let Err(problem) = topology.check(|key| file.get(key).is_some() || keys::spec(key).is_some())
+    if let Err(problem) = topology.check(|key| r.values.contains(key) || keys::spec(key).is_some())
     {
         r.errors.push(SettingsError::Invalid {
             origin,
@@ -450,163 +519,11 @@ fn vagrant(r: &mut Reader<'_>) -> Option<VagrantSettings> {
 fn access(r: &mut Reader<'_>) -> Option<Access> {
     let key_name = r.parse("key_name", checks::key_pair_name);
     let ssh_user = r.parse("ssh_user", checks::unix_user);
-    let operator_cidr = r.parse("operator_cidr", |s| checks::ipv4_cidr(s, 0..=32));
     let base_ami = r.parse("base_ami", checks::ami_id);
-    let base_ami_root_device = r.parse("base_ami_root_device", checks::absolute_path);
-    let vpc_cidr = r.parse("vpc_cidr", checks::vpc_cidr);
     Some(Access {
         key_name: key_name?,
         ssh_user: ssh_user?,
-        operator_cidr: operator_cidr?,
         base_ami: base_ami?,
-        base_ami_root_device: base_ami_root_device?,
-        vpc_cidr: vpc_cidr?,
-    })
-}
-
-fn database(r: &mut Reader<'_>) -> Option<Database> {
-    let name = r.parse("db_name", checks::db_identifier);
-    let user = r.parse("db_user", checks::db_identifier);
-    let password = r.secret("db_pass", checks::db_password);
-    let instance_class = r.parse("db_instance_class", checks::db_instance_class);
-    let allocated_storage = r.parse("db_allocated_storage", checks::number(20..=1024));
-    let engine_version = r.parse("db_engine_version", checks::postgres_version);
-    let multi_az = r.parse("db_multi_az", checks::boolean);
-    Some(Database {
-        name: name?,
-        user: user?,
-        password: password?,
-        instance_class: instance_class?,
-        allocated_storage: allocated_storage?,
-        engine_version: engine_version?,
-        multi_az: multi_az?,
-    })
-}
-
-fn sizes(r: &mut Reader<'_>) -> Option<Sizes> {
-    // Read every key before giving up, so all problems are reported together.
-    let app_instance_type = r.parse("app_instance_type", checks::instance_type);
-    let knowledge_instance_type = r.parse("knowledge_instance_type", checks::instance_type);
-    let knowledge_volume_size = r.parse("knowledge_volume_size", checks::number(8..=16_384));
-    let broker_instance_type = r.parse("broker_instance_type", checks::instance_type);
-    let worker_instance_type = r.parse("worker_instance_type", checks::instance_type);
-    let image_instance_type = r.parse("image_instance_type", checks::instance_type);
-    let app_autoscaling = r.parse("app_autoscaling", checks::boolean);
-    let app_min_size = r.parse("app_min_size", checks::number(1..=100));
-    let app_max_size = r.parse("app_max_size", checks::number(1..=100));
-    let app_health_check_path = r.parse("app_health_check_path", |s| {
-        if s.starts_with('/') {
-            Ok(s.to_owned())
-        } else {
-            Err(format!("{s:?} must start with /"))
-        }
-    });
-    let tasks_enabled = r.parse("tasks_enabled", checks::boolean);
-    let worker_min_size = r.parse("worker_min_size", checks::number(0..=100));
-    let worker_max_size = r.parse("worker_max_size", checks::number(1..=100));
-    for (min_key, min, max_key, max) in [
-        ("app_min_size", app_min_size, "app_max_size", app_max_size),
-        (
-            "worker_min_size",
-            worker_min_size,
-            "worker_max_size",
-            worker_max_size,
-        ),
-    ] {
-        if let (Some(min), Some(max)) = (min, max)
-            && min > max
-        {
-            r.problem(min_key, format!("{min} is more than `{max_key}` ({max})"));
-        }
-    }
-    Some(Sizes {
-        app_instance_type: app_instance_type?,
-        knowledge_instance_type: knowledge_instance_type?,
-        knowledge_volume_size: knowledge_volume_size?,
-        broker_instance_type: broker_instance_type?,
-        worker_instance_type: worker_instance_type?,
-        image_instance_type: image_instance_type?,
-        app_autoscaling: app_autoscaling?,
-        app_min_size: app_min_size?,
-        app_max_size: app_max_size?,
-        app_health_check_path: app_health_check_path?,
-        tasks_enabled: tasks_enabled?,
-        worker_min_size: worker_min_size?,
-        worker_max_size: worker_max_size?,
-    })
-}
-
-fn application(r: &mut Reader<'_>) -> Option<Application> {
-    let git_repo = r.parse("git_repo", checks::git_source);
-    let git_version = r.parse("git_version", checks::git_source);
-    let app_path = r.parse("app_path", checks::absolute_path);
-    let venv_path = r.parse("venv_path", checks::absolute_path);
-    let secret_key = r.secret("secret_key", checks::non_empty_secret);
-    let aes_key = r.secret("aes_key", checks::exact_length(32));
-    let aes_iv = r.secret("aes_iv", checks::exact_length(16));
-    let s3_bucket_name = r.string("s3_bucket_name");
-    let aws_access_key_id = r.secret("aws_access_key_id", checks::non_empty_secret);
-    let aws_secret_access_key = r.secret("aws_secret_access_key", checks::non_empty_secret);
-    let broker_user = r.string("broker_user");
-    let broker_pass = r.secret("broker_pass", checks::non_empty_secret);
-    let mail = mail(r);
-    let bizvizz = r.secret("bizvizz_api_key", checks::non_empty_secret);
-    let opensecrets = r.secret("opensecrets_api_key", checks::non_empty_secret);
-    let instagram = r.secret("instagram_client_id", checks::non_empty_secret);
-    let sunlight = r.secret("sunlight_api_key", checks::non_empty_secret);
-    let flickr = r.secret("flickr_client_id", checks::non_empty_secret);
-    let api_keys = Some(ApiKeys {
-        bizvizz: bizvizz?,
-        opensecrets: opensecrets?,
-        instagram: instagram?,
-        sunlight: sunlight?,
-        flickr: flickr?,
-    });
-    Some(Application {
-        git_repo: git_repo?,
-        git_version: git_version?,
-        app_path: app_path?,
-        venv_path: venv_path?,
-        secret_key: secret_key?,
-        aes_key: aes_key?,
-        aes_iv: aes_iv?,
-        s3_bucket_name: s3_bucket_name?,
-        aws_access_key_id: aws_access_key_id?,
-        aws_secret_access_key: aws_secret_access_key?,
-        broker_user: broker_user?,
-        broker_pass: broker_pass?,
-        mail: mail?,
-        api_keys: api_keys?,
-    })
-}
-
-fn mail(r: &mut Reader<'_>) -> Option<Mail> {
-    let host = r.string("email_host");
-    let port = r.parse("email_port", checks::port);
-    let error_user = r.string("error_email_user");
-    let error_password = r.secret("error_email_password", checks::non_empty_secret);
-    let error_admins = r.list("error_admins");
-    if let Some(admins) = &error_admins {
-        for admin in admins {
-            if let Err(problem) = checks::email(admin) {
-                r.problem("error_admins", problem);
-            }
-        }
-    }
-    let celery_user = r.string("celery_email_user");
-    let celery_password = r.secret("celery_email_password", checks::non_empty_secret);
-    let celery_admin_name = r.string("celery_admin_name");
-    let celery_admin_email = r.parse("celery_admin_email", checks::email);
-    Some(Mail {
-        host: host?,
-        port: port?,
-        error_user: error_user?,
-        error_password: error_password?,
-        error_admins: error_admins?,
-        celery_user: celery_user?,
-        celery_password: celery_password?,
-        celery_admin_name: celery_admin_name?,
-        celery_admin_email: celery_admin_email?,
     })
 }
 

@@ -1,15 +1,18 @@
-//! Where a setting's value comes from (the file at a line, an environment
-//! variable, a command-line flag) and reading it with an error that points
-//! there.
+//! Where a setting's value comes from (a file at a line, an environment
+//! variable, a command-line flag, a scenario), the layers merged with
+//! Ansible's precedence, and reading the engine's keys with an error that
+//! points where the value came from.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde_norway::{Mapping, Value};
-
 use super::SettingsError;
-use super::keys::{self, Presence};
-use crate::secret::Secret;
+use super::keys::{self, KeyKind, Presence};
+use super::mapping::ParameterMap;
+use super::values::{self, Setting, Value, Values, named_like_a_secret, node_text};
+use crate::input::env::{EnvError, Environment};
+use crate::input::file;
+use crate::input::yaml::{self, Kind, Node};
 
 /// Where a value was read from; errors name it so the user can go and fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +24,28 @@ pub enum Origin {
     Env {
         var: String,
     },
-    Flag,
+    /// A command-line option: `--set`, or one that sets a key itself (`--region`).
+    Flag {
+        flag: &'static str,
+    },
     /// `--set-file key=PATH`: the value is the file's content.
     SetFile {
         path: PathBuf,
     },
+    /// A scenario's `settings:`.
+    Scenario {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    /// The engine's default for a key no layer sets.
+    Default,
+    /// A built-in of `parameters:` (`{{ env }}`, `{{ app_image_id }}`...).
+    Builtin,
+}
+
+impl Origin {
+    /// `--set key=value`.
+    pub const SET: Origin = Origin::Flag { flag: "--set" };
 }
 
 impl fmt::Display for Origin {
@@ -37,72 +57,113 @@ impl fmt::Display for Origin {
             } => write!(f, "{}:{line}", path.display()),
             Origin::File { path, line: None } => write!(f, "{}", path.display()),
             Origin::Env { var } => write!(f, "environment variable {var}"),
-            Origin::Flag => f.write_str("--set"),
+            Origin::Flag { flag } => f.write_str(flag),
             Origin::SetFile { path } => write!(f, "--set-file {}", path.display()),
+            Origin::Scenario {
+                path,
+                line: Some(line),
+            } => write!(f, "{}:{line}: settings", path.display()),
+            Origin::Scenario { path, line: None } => {
+                write!(f, "{}: settings", path.display())
+            }
+            Origin::Default => f.write_str("the default"),
+            Origin::Builtin => f.write_str("argos-cloud (a built-in)"),
         }
     }
 }
 
-/// Values that win over the file: `ARGOS_<KEY>` variables, then `--set
+/// Values that win over the files: `ARGOS_<KEY>` variables, then `--set
 /// key=value` and `--set-file key=PATH` (a secret kept off the command line,
 /// where `ps` would show it), the last given winning.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    env: Vec<(String, String)>,
+    /// `ARGOS_<KEY>` variables, by key: the text, or why it is unreadable.
+    env: Vec<(String, Result<String, EnvError>)>,
     flags: Vec<(String, String, Origin)>,
 }
 
+/// `ARGOS_` variables that are the tool's own, never a settings key.
+pub const TOOL_VARIABLES: [&str; 11] = [
+    "ARGOS_ROOT",
+    "ARGOS_BACKEND",
+    "ARGOS_KEEP",
+    "ARGOS_VENV",
+    "ARGOS_EMULATOR",
+    "ARGOS_EMULATOR_URL",
+    "ARGOS_APT_CACHE",
+    "ARGOS_APT_CACHE_NAME",
+    "ARGOS_BAKE",
+    "ARGOS_CFN_LINT",
+    "ARGOS_FUZZ_SECONDS",
+];
+
 impl Overrides {
-    /// `ARGOS_<KEY>` variables for every known key, read from this process.
-    pub fn from_process_env() -> Self {
-        Self::from_env(std::env::vars())
+    /// `ARGOS_<KEY>` variables, read from this process.
+    pub fn from_process_env() -> Result<Self, SettingsError> {
+        Self::from_environment(&Environment::process())
     }
 
-    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Self {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let env = keys::KEYS
-            .iter()
-            .filter(|k| !k.structured())
-            .filter_map(|k| {
-                let var = keys::env_var(k.name);
-                vars.iter()
-                    .find(|(name, _)| *name == var)
-                    .map(|(_, value)| (k.name.to_owned(), value.clone()))
-            })
-            .collect();
-        Self {
+    /// `ARGOS_<KEY>` variables: each names the settings key `key`. Which
+    /// keys exist is known when the settings are read; a variable for no
+    /// key is left alone (it may be another tool's), and one that is not
+    /// text is an error only if its key exists, naming it, never its value.
+    pub fn from_environment(environment: &Environment) -> Result<Self, SettingsError> {
+        let mut env = Vec::new();
+        for name in environment.names_with_prefix("ARGOS_") {
+            if TOOL_VARIABLES.contains(&name) || name.starts_with("ARGOS_BENCH_") {
+                continue;
+            }
+            let key = name["ARGOS_".len()..].to_ascii_lowercase();
+            if key.is_empty() || env.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            let value = environment.get(name).map(Option::unwrap_or_default);
+            env.push((key, value));
+        }
+        Ok(Self {
             env,
             flags: Vec::new(),
-        }
+        })
     }
 
-    /// A `--set key=value` flag; an unknown key is an error.
+    /// From `(variable, value)` text pairs.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self::from_environment(&Environment::from_pairs(vars))
+            .expect("text variables are always readable")
+    }
+
+    /// A `--set key=value` flag. Whether the key exists is checked when the
+    /// settings are read; a key that is not a name is an error now.
     pub fn set(&mut self, assignment: &str) -> Result<(), SettingsError> {
-        let Some((key, value)) = assignment.split_once('=') else {
-            return Err(SettingsError::BadAssignment {
-                text: redact_assignment(assignment),
-            });
+        let Some((key, value)) = assignment
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+        else {
+            // Never echoed: it may be a password pasted without its key.
+            return Err(SettingsError::BadAssignment);
         };
-        let key = known_key(key, Origin::Flag)?;
-        self.flags.push((key, value.to_owned(), Origin::Flag));
+        let key = key_name(key, Origin::SET)?;
+        self.flags.push((key, value.to_owned(), Origin::SET));
         Ok(())
     }
 
-    /// A `--set-file key=PATH` flag: the value is the file's content, less
-    /// one trailing line break (as `echo secret > file` writes it).
+    /// A `--set-file key=PATH` flag: the value is the file's content (a
+    /// regular file of at most 64 KiB), less one trailing line break (as
+    /// `echo secret > file` writes it).
     pub fn set_file(&mut self, assignment: &str) -> Result<(), SettingsError> {
-        let Some((key, path)) = assignment.split_once('=') else {
-            return Err(SettingsError::BadFileAssignment {
-                text: redact_assignment(assignment),
-            });
+        let Some((key, path)) = assignment
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+        else {
+            return Err(SettingsError::BadFileAssignment);
         };
         let path = PathBuf::from(path);
-        let key = known_key(key, Origin::SetFile { path: path.clone() })?;
-        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::SetFile {
-            key: key.clone(),
-            path: path.clone(),
-            source,
-        })?;
+        let key = key_name(key, Origin::SetFile { path: path.clone() })?;
+        let text =
+            file::read_text(&path, file::SET_FILE).map_err(|source| SettingsError::SetFile {
+                key: key.clone(),
+                source,
+            })?;
         let value = text
             .strip_suffix('\n')
             .map(|v| v.strip_suffix('\r').unwrap_or(v))
@@ -112,199 +173,258 @@ impl Overrides {
         Ok(())
     }
 
+    /// `key` set to `value` as if by `--set`.
     pub fn flag(&mut self, key: &str, value: &str) {
-        self.flags
-            .push((key.to_owned(), value.to_owned(), Origin::Flag));
+        self.set_from(key, value, Origin::SET);
     }
 
-    /// Every overridden key with its winning value (flags over variables),
-    /// for handing on to Ansible as extra vars.
-    pub fn assignments(&self) -> Vec<(String, String)> {
-        let mut keys: Vec<&String> = self
-            .env
+    /// `key` set to `value` by `origin` (an option such as `--region`, a
+    /// scenario's `settings:`), which errors about the value name.
+    pub fn set_from(&mut self, key: &str, value: &str, origin: Origin) {
+        self.flags.push((key.to_owned(), value.to_owned(), origin));
+    }
+
+    /// Every override, lowest precedence first: variables, then flags in
+    /// the order given.
+    fn layers(&self) -> impl Iterator<Item = (&str, Result<&str, &EnvError>, Origin)> {
+        self.env
             .iter()
-            .map(|(k, _)| k)
-            .chain(self.flags.iter().map(|(k, _, _)| k))
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter()
-            .filter_map(|key| self.lookup(key).map(|(value, _)| (key.clone(), value)))
-            .collect()
-    }
-
-    /// The overrides as Ansible extra vars, typed as YAML would type them
-    /// (`true` a boolean, `5` a number) so that `--set tasks_enabled=false`
-    /// is false in a playbook too. Secrets stay strings, whatever they look like.
-    pub fn extra_vars(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.assignments()
-            .into_iter()
-            .map(|(key, text)| {
-                let secret = keys::spec(&key).is_some_and(|k| k.secret);
-                let typed = match serde_norway::from_str::<Value>(&text) {
-                    Ok(Value::Bool(b)) if !secret => serde_json::Value::Bool(b),
-                    Ok(Value::Number(n)) if !secret && n.is_i64() => {
-                        serde_json::Value::from(n.as_i64())
-                    }
-                    _ => serde_json::Value::String(text),
-                };
-                (key, typed)
+            .map(|(key, value)| {
+                (
+                    key.as_str(),
+                    value.as_deref(),
+                    Origin::Env {
+                        var: keys::env_var(key),
+                    },
+                )
             })
-            .collect()
-    }
-
-    /// Whether a variable or flag sets `key`.
-    pub fn provides(&self, key: &str) -> bool {
-        self.lookup(key).is_some()
-    }
-
-    fn lookup(&self, key: &str) -> Option<(String, Origin)> {
-        let flag = self.flags.iter().rev().find(|(k, _, _)| k == key);
-        if let Some((_, value, origin)) = flag {
-            return Some((value.clone(), origin.clone()));
-        }
-        let env = self.env.iter().find(|(k, _)| k == key);
-        env.map(|(_, value)| {
-            (
-                value.clone(),
-                Origin::Env {
-                    var: keys::env_var(key),
-                },
+            .chain(
+                self.flags
+                    .iter()
+                    .map(|(key, value, origin)| (key.as_str(), Ok(value.as_str()), origin.clone())),
             )
+    }
+
+    /// Whether a flag sets `key` (variables count once the settings are read).
+    pub fn provides(&self, key: &str) -> bool {
+        self.flags.iter().any(|(k, _, _)| k == key)
+            || self.env.iter().any(|(k, v)| k == key && v.is_ok())
+    }
+}
+
+/// `key`, trimmed, if it is a name Ansible can take (letters, digits, `_`).
+fn key_name(key: &str, origin: Origin) -> Result<String, SettingsError> {
+    let key = key.trim();
+    let named = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if named {
+        Ok(key.to_owned())
+    } else {
+        Err(SettingsError::Invalid {
+            origin,
+            key: key.to_owned(),
+            problem: "is not a settings key (letters, digits and underscores)".into(),
         })
     }
 }
 
-/// `key`, trimmed, if the catalogue knows it. Unknown keys are errors: a
-/// flag is deliberate, so a typo must not be silently ignored.
-fn known_key(key: &str, origin: Origin) -> Result<String, SettingsError> {
-    let key = key.trim();
-    match keys::spec(key) {
-        Some(spec) if spec.structured() => Err(SettingsError::Invalid {
-            origin,
-            key: key.to_owned(),
-            problem: "is a list, written in the settings file; no flag or variable replaces it"
-                .into(),
-        }),
-        Some(_) => Ok(key.to_owned()),
-        None => Err(SettingsError::UnknownKey {
-            origin,
-            key: key.to_owned(),
-            suggestion: keys::suggest(key),
-        }),
+/// The settings files and the overrides as one set of values, with
+/// Ansible's precedence: later files over earlier, variables over files,
+/// flags over variables. Every problem is returned, none stops the rest.
+pub(super) fn merge(files: &[SettingsFile], overrides: &Overrides) -> (Values, Vec<SettingsError>) {
+    let mut values = Values::default();
+    let mut errors = Vec::new();
+    for file in files {
+        for (key, node) in file.root.entries() {
+            let Some(name) = key.as_key() else { continue };
+            values.insert(
+                name.clone(),
+                Setting {
+                    value: Value::Yaml(node.clone()),
+                    origin: Origin::File {
+                        path: file.path.clone(),
+                        line: Some(key.line),
+                    },
+                    secret: named_like_a_secret(&name),
+                },
+            );
+        }
     }
+    // Keys `secret_vars` lists are secrets from the start: no override's
+    // message may show their values either.
+    let listed: Vec<String> = values
+        .get("secret_vars")
+        .and_then(|s| s.value.node())
+        .map(|n| {
+            n.items()
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    values.mark_secret(listed.iter().map(String::as_str));
+    for (key, value, origin) in overrides.layers() {
+        let known = values.contains(key) || keys::spec(key).is_some();
+        let from_env = matches!(origin, Origin::Env { .. });
+        if !known {
+            // A variable may be another tool's; a flag is deliberate.
+            if !from_env {
+                errors.push(SettingsError::UnknownKey {
+                    origin,
+                    key: key.to_owned(),
+                    suggestion: suggest(key, &values),
+                });
+            }
+            continue;
+        }
+        if keys::spec(key).is_some_and(|k| k.structured()) {
+            errors.push(SettingsError::Invalid {
+                origin,
+                key: key.to_owned(),
+                problem: "is a list or mapping, written in a settings file; no flag or \
+                          variable replaces it"
+                    .into(),
+            });
+            continue;
+        }
+        let text = match value {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(SettingsError::Env(error.clone()));
+                continue;
+            }
+        };
+        // A secret stays the text given, whatever the file held: a
+        // password of digits is still a password (and is never quoted).
+        let secret = values.is_secret(key);
+        let replaced = values
+            .get(key)
+            .and_then(|s| s.value.node())
+            .filter(|_| !secret);
+        match values::typed_override(text, replaced) {
+            Ok(value) => values.insert(
+                key.to_owned(),
+                Setting {
+                    value,
+                    origin,
+                    secret,
+                },
+            ),
+            Err(problem) => errors.push(SettingsError::Invalid {
+                origin,
+                key: key.to_owned(),
+                problem,
+            }),
+        }
+    }
+    (values, errors)
 }
 
-/// An assignment with no `=` may be a value pasted in the wrong place; show
-/// only its start.
-fn redact_assignment(text: &str) -> String {
-    let head: String = text.chars().take(12).collect();
-    if head.len() < text.len() {
-        format!("{head}…")
-    } else {
-        head
-    }
+/// The key of the settings or the engine closest to a misspelt one.
+fn suggest(unknown: &str, values: &Values) -> Option<String> {
+    keys::suggest(unknown).map(str::to_owned).or_else(|| {
+        values
+            .keys()
+            .map(|k| (keys::edit_distance(unknown, k), k))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, k)| k.to_owned())
+    })
 }
 
 /// The parsed settings file.
 pub(super) struct SettingsFile {
     pub path: PathBuf,
-    pub text: String,
-    pub map: Mapping,
+    pub root: Node,
 }
 
 impl SettingsFile {
-    pub fn parse(path: &Path, text: String) -> Result<Self, SettingsError> {
-        let value: Value =
-            serde_norway::from_str(&text).map_err(|e| SettingsError::syntax(path, &e))?;
-        let map = match value {
-            Value::Mapping(map) => map,
-            // An empty file parses as null: every required key is then missing.
-            Value::Null => Mapping::new(),
+    /// Read `path`: a regular file of at most 1 MiB.
+    pub fn read(path: &Path) -> Result<Self, SettingsError> {
+        let text = file::read_text(path, file::SETTINGS).map_err(SettingsError::Read)?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, SettingsError> {
+        let root = yaml::parse(text).map_err(|error| SettingsError::Yaml {
+            path: path.to_owned(),
+            error,
+        })?;
+        match root.kind {
+            Kind::Map(_) => {}
+            // An empty file: every required key is then missing.
+            Kind::Null => {}
             _ => {
                 return Err(SettingsError::NotAMapping {
                     path: path.to_owned(),
                 });
             }
-        };
+        }
         Ok(Self {
             path: path.to_owned(),
-            text,
-            map,
+            root,
         })
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.map.keys().filter_map(Value::as_str)
+    /// The top-level keys that are text, in file order.
+    pub fn keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.root.entries().iter().filter_map(|(k, _)| k.as_key())
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.map.get(key)
-    }
-
-    /// The 1-based line where top-level `key:` is written, if it is.
-    pub fn line_of(&self, key: &str) -> Option<usize> {
-        self.text
-            .lines()
-            .position(|line| {
-                line.strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-            .map(|index| index + 1)
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.root.get(key)
     }
 
     pub fn origin(&self, key: &str) -> Origin {
         Origin::File {
             path: self.path.clone(),
-            line: self.line_of(key),
+            line: self.root.entry(key).map(|(k, _)| k.line),
+        }
+    }
+
+    /// The file's values as Ansible variables.
+    pub fn vars(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self.root.to_json() {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         }
     }
 }
 
-/// A raw value as found: a YAML scalar or list, or an override's text.
-enum Raw<'a> {
-    Yaml(&'a Value),
-    Text(String),
-}
-
-/// Reads typed values key by key, collecting every problem so the user sees
-/// them all at once.
+/// Reads the engine's keys from the merged values, typed and checked,
+/// collecting every problem so the user sees them all at once.
 pub(super) struct Reader<'a> {
-    pub file: &'a SettingsFile,
-    pub overrides: &'a Overrides,
+    pub values: &'a Values,
+    /// The first settings file, where a missing key belongs.
+    pub path: PathBuf,
     pub errors: Vec<SettingsError>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(file: &'a SettingsFile, overrides: &'a Overrides) -> Self {
+    pub fn new(values: &'a Values, path: PathBuf) -> Self {
         Self {
-            file,
-            overrides,
+            values,
+            path,
             errors: Vec::new(),
         }
     }
 
-    fn raw(&self, key: &str) -> Option<(Raw<'a>, Origin)> {
-        if let Some((text, origin)) = self.overrides.lookup(key) {
-            return Some((Raw::Text(text), origin));
-        }
-        let file: &'a SettingsFile = self.file;
-        match file.get(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some((Raw::Yaml(value), file.origin(key))),
-        }
+    /// The node of a structured key, with where it is.
+    pub fn node(&self, key: &str) -> Option<(&'a Node, Origin)> {
+        let setting = self.values.get(key)?;
+        let node = setting.value.node().filter(|n| !n.is_null())?;
+        Some((node, setting.origin.clone()))
     }
 
-    /// Whether `key` (any key, in the catalogue or not) is on: `true` in
-    /// the file or an override. A topology group's `when` reads it.
-    pub fn switch(&self, key: &str) -> bool {
-        match self.raw(key) {
-            Some((Raw::Text(text), _)) => text.trim() == "true",
-            Some((Raw::Yaml(value), _)) => {
-                value.as_bool() == Some(true) || value.as_str() == Some("true")
-            }
-            None => keys::spec(key).is_some_and(|k| k.presence == Presence::Default("true")),
-        }
+    pub fn missing(&mut self, key: &str) {
+        self.errors.push(SettingsError::Missing {
+            path: self.path.clone(),
+            key: key.to_owned(),
+            help: keys::spec(key).map_or("", |k| k.help),
+        });
     }
 
     fn invalid(&mut self, origin: Origin, key: &str, problem: String) {
@@ -317,132 +437,124 @@ impl<'a> Reader<'a> {
 
     /// The key's text (scalars only), its default, or `None` with an error
     /// recorded if it is required. Optional keys that are absent read as "".
-    fn text(&mut self, key: &str) -> Option<(String, Origin)> {
+    fn text(&mut self, key: &str) -> Option<(String, Option<Origin>)> {
         let spec = keys::spec(key).unwrap_or_else(|| panic!("`{key}` is not in the catalogue"));
-        let found = match self.raw(key) {
-            Some((Raw::Text(text), origin)) => Some((text, origin)),
-            Some((Raw::Yaml(value), origin)) => match scalar_text(value) {
-                Some(text) => Some((text, origin)),
-                None => {
-                    self.invalid(
-                        origin,
-                        key,
-                        "expected a single value, not a list or mapping".into(),
-                    );
+        let found = match self.values.get(key) {
+            Some(Setting {
+                value: Value::Text(text),
+                origin,
+                ..
+            }) => Some((text.clone(), origin.clone())),
+            Some(Setting {
+                value: Value::Yaml(node),
+                origin,
+                secret,
+            }) if !node.is_null() => match node_text(node, key, *secret) {
+                Ok(text) => Some((text, origin.clone())),
+                Err(problem) => {
+                    self.invalid(origin.clone(), key, problem);
                     return None;
                 }
             },
-            None => None,
+            _ => None,
         };
         match (found, spec.presence) {
             (Some((text, origin)), Presence::Required) if text.trim().is_empty() => {
                 self.invalid(origin, key, format!("must not be empty ({})", spec.help));
                 None
             }
-            (Some(found), _) => Some(found),
+            (Some((text, origin)), _) => Some((text, Some(origin))),
             (None, Presence::Required) => {
-                self.errors.push(SettingsError::Missing {
-                    path: self.file.path.clone(),
-                    key: key.to_owned(),
-                    help: spec.help,
-                });
+                self.missing(key);
                 None
             }
-            (None, Presence::Default(default)) => Some((default.to_owned(), self.file.origin(key))),
-            (None, Presence::Optional) => Some((String::new(), self.file.origin(key))),
+            (None, Presence::Default(default)) => Some((default.to_owned(), None)),
+            (None, Presence::Optional) => Some((String::new(), None)),
         }
     }
 
     /// A value parsed by `parse`, whose error message is shown with the
-    /// key's origin. Never used for secrets: the message may quote the value.
+    /// key's origin (an engine key is never a secret).
     pub fn parse<T>(
         &mut self,
         key: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        debug_assert!(
-            !keys::spec(key).is_some_and(|k| k.secret),
-            "{key} is secret"
-        );
         let (text, origin) = self.text(key)?;
         match parse(text.trim()) {
             Ok(value) => Some(value),
             Err(problem) => {
+                let origin = origin.unwrap_or(Origin::Default);
                 self.invalid(origin, key, problem);
                 None
             }
         }
     }
 
-    pub fn string(&mut self, key: &str) -> Option<String> {
-        self.parse(key, |s| Ok(s.to_owned()))
+    /// A list of names: a YAML sequence in the file.
+    pub fn list(&mut self, key: &str) -> Option<Vec<String>> {
+        debug_assert_eq!(keys::spec(key).map(|k| k.kind), Some(KeyKind::List));
+        let Some(setting) = self.values.get(key) else {
+            return Some(Vec::new());
+        };
+        let origin = setting.origin.clone();
+        let items: Vec<&Node> = match &setting.value {
+            Value::Text(text) => {
+                return Some(
+                    text.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+            Value::Yaml(node) => match &node.kind {
+                Kind::Seq(items) => items.iter().collect(),
+                Kind::Null => Vec::new(),
+                _ => vec![node],
+            },
+        };
+        let mut texts = Vec::new();
+        for item in items {
+            match item.as_str() {
+                Some(text) => texts.push(text.to_owned()),
+                None => {
+                    self.invalid(origin, key, "expected a list of key names".into());
+                    return None;
+                }
+            }
+        }
+        Some(texts)
     }
 
-    /// A secret, checked by `check`, whose message must not quote the value.
-    pub fn secret(
-        &mut self,
-        key: &str,
-        check: impl FnOnce(&str) -> Result<(), String>,
-    ) -> Option<Secret> {
-        let (text, origin) = self.text(key)?;
-        if text.is_empty() {
-            return Some(Secret::default());
-        }
-        match check(&text) {
-            Ok(()) => Some(Secret::new(text)),
-            Err(problem) => {
-                self.invalid(origin, key, format!("{problem} (the value is not shown)"));
+    /// `parameters:` or `image_parameters:`.
+    pub fn parameter_map(&mut self, key: &'static str) -> Option<ParameterMap> {
+        let (node, origin) = match self.node(key) {
+            Some(found) => found,
+            None => {
+                return Some(ParameterMap {
+                    key,
+                    entries: Vec::new(),
+                });
+            }
+        };
+        let path = match &origin {
+            Origin::File { path, .. } => Some(path.clone()),
+            _ => None,
+        };
+        let result = ParameterMap::read(key, Some(node), |line| match &path {
+            Some(path) => Origin::File {
+                path: path.clone(),
+                line: Some(line),
+            },
+            None => origin.clone(),
+        });
+        match result {
+            Ok(map) => Some(map),
+            Err((origin, problem)) => {
+                self.invalid(origin, key, problem);
                 None
             }
         }
-    }
-
-    /// A list of strings: a YAML sequence in the file, comma-separated in an override.
-    pub fn list(&mut self, key: &str) -> Option<Vec<String>> {
-        match self.raw(key) {
-            None => Some(Vec::new()),
-            Some((Raw::Text(text), _)) => Some(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            ),
-            Some((Raw::Yaml(Value::Sequence(items)), origin)) => {
-                let texts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
-                if texts.is_none() {
-                    self.invalid(origin, key, "expected a list of plain values".into());
-                }
-                texts
-            }
-            Some((Raw::Yaml(value), origin)) => match scalar_text(value) {
-                Some(text) => Some(vec![text]),
-                None => {
-                    self.invalid(origin, key, "expected a list of plain values".into());
-                    None
-                }
-            },
-        }
-    }
-
-    /// Record a problem that involves two keys (e.g. min above max).
-    pub fn problem(&mut self, key: &str, problem: String) {
-        let origin = self
-            .overrides
-            .lookup(key)
-            .map(|(_, origin)| origin)
-            .unwrap_or_else(|| self.file.origin(key));
-        self.invalid(origin, key, problem);
-    }
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null => Some(String::new()),
-        Value::Tagged(tagged) => scalar_text(&tagged.value),
-        Value::Sequence(_) | Value::Mapping(_) => None,
     }
 }

@@ -1,10 +1,14 @@
-//! One formation file: read, parsed with line-accurate errors, shape-checked.
+//! One formation file: read (a regular file of at most 1 MiB), parsed with
+//! line-accurate errors and no key written twice, shape-checked, and kept
+//! as written so what is sent is what the file says.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use super::{Section, TemplateError};
+use crate::input::file;
+use crate::input::json::{self, Item, OutlineError};
 
 /// The CloudFormation template format version every formation declares.
 pub const FORMAT_VERSION: &str = "2010-09-09";
@@ -17,25 +21,46 @@ pub struct Formation {
     /// The file, as shown in messages.
     pub file: PathBuf,
     text: String,
+    /// Where each value is in `text`.
+    outline: Item,
     body: Map<String, Value>,
 }
 
 impl Formation {
     pub fn load(file: &Path) -> Result<Self, TemplateError> {
-        let text = std::fs::read_to_string(file).map_err(|source| TemplateError::Read {
-            file: file.to_owned(),
-            source,
-        })?;
+        let text = file::read_text(file, file::FORMATION).map_err(TemplateError::Read)?;
         Self::parse(file, text)
     }
 
     pub fn parse(file: &Path, text: String) -> Result<Self, TemplateError> {
-        let value: Value = serde_json::from_str(&text).map_err(|e| TemplateError::Syntax {
+        let syntax = |e: serde_json::Error| TemplateError::Syntax {
             file: file.to_owned(),
             line: e.line(),
             column: e.column(),
             message: strip_position(&e.to_string()),
-        })?;
+        };
+        let outline = match json::outline(&text) {
+            Ok(outline) => outline,
+            Err(OutlineError::Malformed { line }) => {
+                // serde_json words what is wrong.
+                return Err(match serde_json::from_str::<Value>(&text) {
+                    Err(e) => syntax(e),
+                    Ok(_) => TemplateError::Syntax {
+                        file: file.to_owned(),
+                        line,
+                        column: 1,
+                        message: "not JSON argos-cloud can read".into(),
+                    },
+                });
+            }
+            Err(problem) => {
+                return Err(TemplateError::Outline {
+                    file: file.to_owned(),
+                    problem,
+                });
+            }
+        };
+        let value: Value = serde_json::from_str(&text).map_err(syntax)?;
         let Value::Object(body) = value else {
             return Err(TemplateError::NotAnObject {
                 file: file.to_owned(),
@@ -67,6 +92,7 @@ impl Formation {
         Ok(Self {
             file: file.to_owned(),
             text,
+            outline,
             body,
         })
     }
@@ -76,20 +102,23 @@ impl Formation {
         super::section_entries(&self.body, section)
     }
 
-    /// The 1-based line where `id` is defined in `section`, found in the text
-    /// because JSON values carry no positions.
+    /// The 1-based line where `id` is defined in `section`.
     pub fn line_of(&self, section: Section, id: &str) -> Option<usize> {
-        let section_at = self.text.find(&format!("\"{}\"", section.as_str()))?;
-        let key = format!("\"{id}\"");
-        let mut from = section_at;
-        while let Some(found) = self.text[from..].find(&key) {
-            let at = from + found;
-            from = at + key.len();
-            if self.text[from..].trim_start().starts_with(':') {
-                return Some(self.text[..at].matches('\n').count() + 1);
-            }
-        }
-        None
+        self.outline.key_line(&[section.as_str(), id])
+    }
+
+    /// The line of the key at `path` (`["Resources", "Vpc", "Properties"]`),
+    /// or of the deepest key of it that is there.
+    pub fn line_at(&self, path: &[&str]) -> Option<usize> {
+        (1..=path.len())
+            .rev()
+            .find_map(|n| self.outline.key_line(&path[..n]))
+    }
+
+    /// The value of `id` in `section` exactly as written in the file.
+    pub fn raw(&self, section: Section, id: &str) -> Option<&str> {
+        let item = self.outline.get(&[section.as_str(), id])?;
+        Some(&self.text[item.start..item.end])
     }
 
     /// `file:line` for an id, or just the file.

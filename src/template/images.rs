@@ -1,16 +1,15 @@
 //! Which image each group's hosts start from on AWS: the parameter their
-//! `ImageId` names, `AppImageId` for the baked `<app>-image`, another (the
-//! base image) otherwise. The topology's `baked` says the same for the
-//! local backends, and the two must agree: a scenario on Docker would
-//! otherwise test hosts unlike the ones AWS runs.
+//! `ImageId` names. The baked `<app>-image` is the parameter the settings
+//! map to `{{ app_image_id }}`, whatever the formation calls it; another
+//! parameter (the base image) otherwise. The topology's `baked` says the
+//! same for the local backends, and the two must agree: a scenario on
+//! Docker would otherwise test hosts unlike the ones AWS runs.
 
 use serde_json::Value;
 
+use super::evaluate::Resolver;
 use super::{Section, Template};
 use crate::names::{Group, tag_keys};
-
-/// The parameter of the baked `<app>-image`'s id.
-pub const BAKED_IMAGE_PARAMETER: &str = "AppImageId";
 
 /// A resource that starts hosts of a group, and from which image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,17 +20,18 @@ pub struct GroupImage {
     pub group: Group,
     /// The parameter its `ImageId` refers to.
     pub parameter: String,
-}
-
-impl GroupImage {
-    pub fn baked(&self) -> bool {
-        self.parameter == BAKED_IMAGE_PARAMETER
-    }
+    /// Whether that parameter carries the baked `<app>-image`.
+    pub baked: bool,
 }
 
 /// Every resource with an `ImageId` that `Ref`s a parameter and a `Group`
-/// tag (an instance's `Tags`, a launch template's tag specifications).
-pub fn group_images(template: &Template) -> Vec<GroupImage> {
+/// tag (an instance's `Tags`, a launch template's tag specifications);
+/// `baked` are the parameters that carry the baked image.
+pub fn group_images(
+    template: &Template,
+    resolver: &Resolver<'_>,
+    baked: &[&str],
+) -> Vec<GroupImage> {
     let mut found = Vec::new();
     for (id, resource) in template.entries(Section::Resources) {
         let parameter = first(resource, &|object| {
@@ -46,7 +46,7 @@ pub fn group_images(template: &Template) -> Vec<GroupImage> {
                 return None;
             }
             let tag = object.get("Value")?;
-            super::tagging::group_name(template, tag)
+            super::tagging::group_name(resolver, tag)
                 .ok()
                 .and_then(|name| Group::new(&name).ok())
         });
@@ -55,6 +55,7 @@ pub fn group_images(template: &Template) -> Vec<GroupImage> {
                 location: template.locate(Section::Resources, id),
                 resource: id.to_owned(),
                 group,
+                baked: baked.contains(&parameter.as_str()),
                 parameter,
             });
         }

@@ -2,6 +2,7 @@
 //! into the one template a stack is made from, and checked before any API
 //! call (clashing ids, dangling references, missing tags, size).
 
+pub mod evaluate;
 mod formation;
 pub mod images;
 mod merge;
@@ -79,10 +80,17 @@ pub enum TemplateError {
     NoFormations { dir: PathBuf },
     #[error("{}: missing; it is the separate <app>-image formation", file.display())]
     MissingImageFormation { file: PathBuf },
-    #[error("cannot read {}: {source}", file.display())]
-    Read {
-        file: PathBuf,
+    #[error(transparent)]
+    Read(#[from] crate::input::file::ReadError),
+    #[error("cannot list {}: {source}", dir.display())]
+    List {
+        dir: PathBuf,
         source: std::io::Error,
+    },
+    #[error("{}:{problem}", file.display())]
+    Outline {
+        file: PathBuf,
+        problem: crate::input::json::OutlineError,
     },
     #[error("{}:{line}:{column}: invalid JSON: {message}", file.display())]
     Syntax {
@@ -184,13 +192,43 @@ impl Template {
             .unwrap_or_else(|| "(merged template)".to_owned())
     }
 
-    /// The body as sent to CloudFormation (compact).
+    /// The body as sent to CloudFormation (compact): every value exactly
+    /// as its formation writes it (`1.10` stays `1.10`).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.body).expect("a JSON map serializes")
+        self.write(false)
     }
 
     pub fn to_pretty_json(&self) -> String {
-        serde_json::to_string_pretty(&self.body).expect("a JSON map serializes")
+        self.write(true)
+    }
+
+    fn write(&self, pretty: bool) -> String {
+        let text = |value: &Value| serde_json::to_string(value).expect("a JSON value serializes");
+        let mut top: Vec<(&str, String)> = Vec::new();
+        for (key, value) in &self.body {
+            let written = match Section::parse(key) {
+                Some(section) => crate::input::json::object(
+                    self.ids(section).map(|id| {
+                        let mut out = String::new();
+                        match self.origin(section, id).and_then(|f| f.raw(section, id)) {
+                            Some(raw) => crate::input::json::rewrite(raw, pretty, 2, &mut out),
+                            None => crate::input::json::rewrite(
+                                &text(&self.body[key][id]),
+                                pretty,
+                                2,
+                                &mut out,
+                            ),
+                        }
+                        (id.as_str(), out)
+                    }),
+                    pretty,
+                    1,
+                ),
+                None => text(value),
+            };
+            top.push((key, written));
+        }
+        crate::input::json::object(top, pretty, 0)
     }
 
     /// The size sent inline, or an error when it is over CloudFormation's limit.
@@ -216,8 +254,8 @@ impl Formations {
     /// merges into the environment template; `image.json` stands alone.
     pub fn load(project: &Project) -> Result<Self, TemplateError> {
         let dir = project.path(Project::FORMATIONS);
-        let entries = std::fs::read_dir(&dir).map_err(|source| TemplateError::Read {
-            file: dir.clone(),
+        let entries = std::fs::read_dir(&dir).map_err(|source| TemplateError::List {
+            dir: dir.clone(),
             source,
         })?;
         let mut names: Vec<String> = entries

@@ -1,7 +1,11 @@
-//! Dangling references: every `Ref`, `Fn::GetAtt`, `Fn::Sub` variable,
-//! `Fn::If` and `Condition`, `Fn::FindInMap` and `DependsOn` must name an id
-//! the (merged) template defines, of the right kind. Neither emulator catches
-//! these; CloudFormation would, after the stack call.
+//! References: every `Ref`, `Fn::GetAtt`, `Fn::Sub` variable, `Fn::If` and
+//! `Condition`, `Fn::FindInMap` and `DependsOn` must name an id the (merged)
+//! template defines, of the right kind; no resource may depend on itself,
+//! directly or through others, and no condition on itself; a `Fn::Sub`
+//! string must be well formed. Neither emulator catches these; CloudFormation
+//! would, after the stack call. cfn-lint does too, but is not always there.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
@@ -22,6 +26,7 @@ pub const PSEUDO_PARAMETERS: [&str; 8] = [
 /// Check every formation of `template` against the ids of the whole template.
 pub fn check(template: &Template) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut edges = Edges::new();
     for formation in template.formations() {
         for section in [Section::Conditions, Section::Resources, Section::Outputs] {
             for (id, value) in formation.entries(section) {
@@ -31,12 +36,104 @@ pub fn check(template: &Template) -> Vec<Finding> {
                     section,
                     id,
                     findings: &mut findings,
+                    edges: &mut edges,
                 };
                 walker.entry(value);
             }
         }
     }
+    for (section, what) in [
+        (Section::Resources, "resource"),
+        (Section::Conditions, "condition"),
+    ] {
+        for cycle in cycles(&edges, section) {
+            let first = &cycle[0];
+            let path = cycle
+                .iter()
+                .chain(std::iter::once(first))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" → ");
+            findings.push(Finding {
+                location: template.locate(section, first),
+                at: format!("{section}.{first}"),
+                message: if cycle.len() == 1 {
+                    format!("the {what} depends on itself: {path}")
+                } else {
+                    format!(
+                        "a circular dependency between {what}s: {path} (CloudFormation \
+                         cannot order them)"
+                    )
+                },
+            });
+        }
+    }
     findings
+}
+
+/// Who depends on whom, within one section: (section, from) → targets.
+type Edges = BTreeMap<(Section, String), Vec<String>>;
+
+/// Every cycle of `section`'s graph, each once, starting at its first id in
+/// name order. Iterative, so a long chain cannot overflow the stack.
+fn cycles(edges: &Edges, section: Section) -> Vec<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let nodes: Vec<&String> = edges
+        .keys()
+        .filter(|(s, _)| *s == section)
+        .map(|(_, id)| id)
+        .collect();
+    let mut marks: BTreeMap<&str, Mark> = BTreeMap::new();
+    let targets = |id: &str| {
+        edges
+            .get(&(section, id.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    let mut found: Vec<Vec<String>> = Vec::new();
+    for start in nodes {
+        if marks.get(start.as_str()).copied().unwrap_or(Mark::New) != Mark::New {
+            continue;
+        }
+        // (node, index of the next target to visit)
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::Open);
+        while let Some((node, next)) = stack.pop() {
+            let Some(target) = targets(node).get(next) else {
+                marks.insert(node, Mark::Done);
+                continue;
+            };
+            stack.push((node, next + 1));
+            match marks.get(target.as_str()).copied().unwrap_or(Mark::New) {
+                Mark::New => {
+                    marks.insert(target, Mark::Open);
+                    stack.push((target, 0));
+                }
+                Mark::Open => {
+                    let at = stack
+                        .iter()
+                        .position(|(n, _)| *n == target)
+                        .expect("an open node is on the stack");
+                    let mut cycle: Vec<String> =
+                        stack[at..].iter().map(|(n, _)| (*n).to_owned()).collect();
+                    let smallest = (0..cycle.len())
+                        .min_by_key(|i| &cycle[*i])
+                        .expect("a cycle has a member");
+                    cycle.rotate_left(smallest);
+                    if !found.contains(&cycle) {
+                        found.push(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+    found
 }
 
 struct Walker<'a> {
@@ -45,9 +142,18 @@ struct Walker<'a> {
     section: Section,
     id: &'a str,
     findings: &'a mut Vec<Finding>,
+    edges: &'a mut Edges,
 }
 
 impl Walker<'_> {
+    /// This entry depends on `target` of its own section.
+    fn depends(&mut self, target: &str) {
+        self.edges
+            .entry((self.section, self.id.to_owned()))
+            .or_default()
+            .push(target.to_owned());
+    }
+
     fn report(&mut self, path: &str, message: String) {
         self.findings.push(Finding {
             location: self.formation.locate(self.section, self.id),
@@ -159,6 +265,9 @@ impl Walker<'_> {
             return;
         }
         if self.template.contains(Section::Resources, target) {
+            if self.section == Section::Resources {
+                self.depends(target);
+            }
             if self.section == Section::Conditions {
                 self.report(
                     path,
@@ -175,6 +284,9 @@ impl Walker<'_> {
     }
 
     fn known(&mut self, path: &str, section: Section, target: &str, what: &str) {
+        if section == self.section && self.template.contains(section, target) {
+            self.depends(target);
+        }
         if !self.template.contains(section, target) {
             let kind = section.singular();
             self.unknown(path, target, what, kind);
@@ -238,7 +350,14 @@ impl Walker<'_> {
         if let Some(vars) = variables {
             self.walk_map(path, vars);
         }
-        for name in sub_variables(text) {
+        let names = match sub_variables(text) {
+            Ok(names) => names,
+            Err(problem) => {
+                self.report(path, format!("Fn::Sub {text:?}: {problem}"));
+                return;
+            }
+        };
+        for name in names {
             if variables.is_some_and(|v| v.contains_key(name)) {
                 continue;
             }
@@ -250,6 +369,11 @@ impl Walker<'_> {
                         && !self.template.contains(Section::Resources, name)
                     {
                         self.unknown(path, name, "Fn::Sub", "a parameter or resource");
+                    } else if self.section == Section::Resources
+                        && !self.template.contains(Section::Parameters, name)
+                        && self.template.contains(Section::Resources, name)
+                    {
+                        self.depends(name);
                     }
                 }
             }
@@ -257,20 +381,26 @@ impl Walker<'_> {
     }
 }
 
-/// The `${...}` names in a `Fn::Sub` string, skipping literal `${!...}`.
-fn sub_variables(text: &str) -> Vec<&str> {
+/// The `${...}` names in a `Fn::Sub` string, skipping literal `${!...}`;
+/// a `${` with no `}` or with no name is an error, as CloudFormation has it.
+fn sub_variables(text: &str) -> Result<Vec<&str>, String> {
     let mut names = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
+        let Some(end) = after.find('}') else {
+            return Err("`${` has no closing `}` (write `${!` for a literal `${`)".into());
+        };
         let name = after[..end].trim();
+        if name.is_empty() {
+            return Err("`${}` names nothing".into());
+        }
         if !name.starts_with('!') {
             names.push(name);
         }
         rest = &after[end + 1..];
     }
-    names
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -280,9 +410,11 @@ mod tests {
     #[test]
     fn sub_variables_skip_literals() {
         assert_eq!(
-            sub_variables("${AppName}-${!Literal}-${Db.Endpoint.Address}"),
+            sub_variables("${AppName}-${!Literal}-${Db.Endpoint.Address}").unwrap(),
             ["AppName", "Db.Endpoint.Address"]
         );
-        assert!(sub_variables("no variables").is_empty());
+        assert!(sub_variables("no variables").unwrap().is_empty());
+        assert!(sub_variables("${").is_err());
+        assert!(sub_variables("a-${}").is_err());
     }
 }

@@ -1,15 +1,26 @@
-//! Every taggable resource carries the four tags, built from the same
-//! parameters the engine passes, so Ansible and `sweep` find it by tag:
-//! `Name=<app>-<env>-<group>`, `Group`, `Env`, `App` (names.rs decides them).
-//! The image formation is shared by all environments: `Name=<app>-image`,
-//! `Group=image`, `App`, no `Env`. A `Group` tag names its group as a
-//! literal, or as a `Ref` to a parameter whose `Default` is the group (as
-//! the original Argos formations write it: `{"Ref": "KnowledgeGroup"}`).
+//! Every taggable resource carries the four tags, so Ansible and `sweep`
+//! find it by tag: `Name=<app>-<env>-<group>`, `Group`, `Env`, `App`
+//! (names.rs decides them). The image formation is shared by all
+//! environments: `Name=<app>-image`, `Group=image`, `App`, no `Env`.
+//!
+//! Tags are checked by the values CloudFormation will give them, not by how
+//! they are spelt: a `Ref` takes the value the plan passes its parameter
+//! (whatever the formation calls it), `Fn::Join` and `Fn::Sub` are worked
+//! out ([`super::evaluate`]).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::evaluate::Resolver;
 use super::{Finding, Section, Template};
 use crate::names::{Group, tag_keys};
+
+/// What the tags must say, and how their values resolve.
+pub struct Expected<'a> {
+    pub app: &'a str,
+    /// The environment's name; `None` for the image formation.
+    pub env: Option<&'a str>,
+    pub resolver: &'a Resolver<'a>,
+}
 
 /// Resource types that take a `Tags` list and so must carry the four tags.
 pub const TAGGABLE_TYPES: &[&str] = &[
@@ -53,7 +64,7 @@ pub struct TagReport {
     pub groups: Vec<(String, String, Group)>,
 }
 
-pub fn check(template: &Template, scope: Scope) -> TagReport {
+pub fn check(template: &Template, scope: Scope, expected: &Expected<'_>) -> TagReport {
     let mut report = TagReport::default();
     for (id, resource) in template.entries(Section::Resources) {
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
@@ -62,13 +73,13 @@ pub fn check(template: &Template, scope: Scope) -> TagReport {
         let path = format!("Resources.{id}.Properties");
         if kind == LAUNCH_TEMPLATE {
             report.checked += 1;
-            launch_template(template, properties, &path, scope, &mut problems);
+            launch_template(properties, &path, scope, expected, &mut problems);
         } else if TAGGABLE_TYPES.contains(&kind) || properties.and_then(|p| p.get("Tags")).is_some()
         {
             report.checked += 1;
             let tags = properties.and_then(|p| p.get("Tags"));
             let at = format!("{path}.Tags");
-            match tag_list(template, tags, scope, kind == AUTOSCALING_GROUP) {
+            match tag_list(tags, scope, expected, kind == AUTOSCALING_GROUP) {
                 Ok(group) => report.groups.push((
                     template.locate(Section::Resources, id),
                     id.to_owned(),
@@ -91,10 +102,10 @@ pub fn check(template: &Template, scope: Scope) -> TagReport {
 /// Launch templates tag themselves and, through their data, the instances
 /// and volumes launched from them.
 fn launch_template(
-    template: &Template,
     properties: Option<&Value>,
     path: &str,
     scope: Scope,
+    expected: &Expected<'_>,
     problems: &mut Vec<(String, String)>,
 ) {
     let own = properties.and_then(|p| p.get("TagSpecifications"));
@@ -123,7 +134,7 @@ fn launch_template(
             None => Err(format!(
                 "no TagSpecification for ResourceType {resource_type:?}"
             )),
-            Some(spec) => tag_list(template, spec.get("Tags"), scope, false)
+            Some(spec) => tag_list(spec.get("Tags"), scope, expected, false)
                 .map(drop)
                 .map_err(|p| format!("ResourceType {resource_type:?}: {p}")),
         };
@@ -135,9 +146,9 @@ fn launch_template(
 
 /// Check one `Tags` list; `propagate` requires `PropagateAtLaunch: true`.
 fn tag_list(
-    template: &Template,
     tags: Option<&Value>,
     scope: Scope,
+    expected: &Expected<'_>,
     propagate: bool,
 ) -> Result<Group, String> {
     let required: &[&str] = match scope {
@@ -178,28 +189,19 @@ fn tag_list(
             tag.get("Key").unwrap_or(&Value::Null)
         ));
     }
-    let value = |key: &str| {
-        find(key)
+    // Each tag's value, as CloudFormation will work it out.
+    let value = |key: &str| -> Result<String, String> {
+        let written = find(key)
             .and_then(|t| t.get("Value"))
-            .cloned()
-            .unwrap_or(Value::Null)
+            .unwrap_or(&Value::Null);
+        expected
+            .resolver
+            .string(written)
+            .map_err(|why| format!("{key} tag is {written}: {why}"))
     };
-
-    let group_value = value(tag_keys::GROUP);
-    let group = match group_name(template, &group_value) {
-        Ok(name) => Group::new(&name).map_err(|e| {
-            let named = if group_value.is_string() {
-                String::new()
-            } else {
-                format!(" (its parameter's Default is {name:?})")
-            };
-            format!(
-                "Group tag is {group_value}{named}, not a group name: {}",
-                e.rule
-            )
-        })?,
-        Err(problem) => return Err(format!("Group tag is {group_value}: {problem}")),
-    };
+    let group_value = value(tag_keys::GROUP)?;
+    let group = Group::new(&group_value)
+        .map_err(|e| format!("Group tag is {group_value:?}, not a group name: {}", e.rule))?;
     if (group == Group::IMAGE) != (scope == Scope::Image) {
         return Err(match scope {
             Scope::Image => "the image formation's resources belong to Group \"image\"".into(),
@@ -208,111 +210,30 @@ fn tag_list(
             }
         });
     }
-    let expected_name = expected_name(scope, &group);
-    let name = value(tag_keys::NAME);
-    if !name_matches(&name, scope, &group, &group_value) {
-        return Err(format!("Name tag is {name}, expected {expected_name}"));
-    }
-    let app = value(tag_keys::APP);
-    if app != json!({"Ref": "AppName"}) {
+    let expected_name = match (scope, expected.env) {
+        (Scope::Environment, Some(env)) => format!("{}-{env}-{group}", expected.app),
+        _ => format!("{}-image", expected.app),
+    };
+    let name = value(tag_keys::NAME)?;
+    if name != expected_name {
         return Err(format!(
-            "App tag is {app}, expected {{\"Ref\":\"AppName\"}}"
+            "Name tag is {name:?}, expected {expected_name:?} (<app>-<env>-<group>)"
         ));
     }
-    if scope == Scope::Environment {
-        let env = value(tag_keys::ENV);
-        if env != json!({"Ref": "EnvironmentName"}) {
-            return Err(format!(
-                "Env tag is {env}, expected {{\"Ref\":\"EnvironmentName\"}}"
-            ));
+    let app = value(tag_keys::APP)?;
+    if app != expected.app {
+        return Err(format!("App tag is {app:?}, expected {:?}", expected.app));
+    }
+    if let (Scope::Environment, Some(env)) = (scope, expected.env) {
+        let found = value(tag_keys::ENV)?;
+        if found != env {
+            return Err(format!("Env tag is {found:?}, expected {env:?}"));
         }
     }
     Ok(group)
 }
 
-fn expected_name(scope: Scope, group: &Group) -> Value {
-    match scope {
-        Scope::Environment => {
-            json!({"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, group.as_str()]]})
-        }
-        Scope::Image => json!({"Fn::Join": ["-", [{"Ref": "AppName"}, "image"]]}),
-    }
-}
-
-/// The Join form, or the same name written with `Fn::Sub`; in an
-/// environment the group part may be written as the `Group` tag writes it
-/// (`{"Ref": "KnowledgeGroup"}`, `${KnowledgeGroup}`).
-fn name_matches(name: &Value, scope: Scope, group: &Group, group_tag: &Value) -> bool {
-    let sub = match scope {
-        Scope::Environment => format!("${{AppName}}-${{EnvironmentName}}-{group}"),
-        Scope::Image => "${AppName}-image".to_owned(),
-    };
-    if *name == expected_name(scope, group) || *name == json!({ "Fn::Sub": sub }) {
-        return true;
-    }
-    let Some(parameter) = group_tag.get("Ref").and_then(Value::as_str) else {
-        return false;
-    };
-    scope == Scope::Environment
-        && (*name
-            == json!({"Fn::Join": ["-", [{"Ref": "AppName"}, {"Ref": "EnvironmentName"}, group_tag]]})
-            || *name
-                == json!({ "Fn::Sub": format!("${{AppName}}-${{EnvironmentName}}-${{{parameter}}}") }))
-}
-
-/// The group a `Group` tag names: its literal value, or the `Default` of
-/// the parameter it `Ref`s.
-pub(crate) fn group_name(template: &Template, tag: &Value) -> Result<String, String> {
-    if let Some(literal) = tag.as_str() {
-        return Ok(literal.to_owned());
-    }
-    let Some(parameter) = tag
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o.get("Ref"))
-        .and_then(Value::as_str)
-    else {
-        return Err("expected a group name, or a Ref to a parameter whose Default is one".into());
-    };
-    let Some(declared) = template.get(Section::Parameters, parameter) else {
-        return Err(format!("parameter {parameter} is not declared"));
-    };
-    declared
-        .get("Default")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            format!(
-                "parameter {parameter} has no Default naming the group (the engine never passes it)"
-            )
-        })
-}
-
-/// The parameters that name a group: every `Group` tag's `Ref`, with the
-/// parameter's `Default` (the group), once each.
-pub fn group_parameters(template: &Template) -> Vec<(String, String)> {
-    fn walk(value: &Value, template: &Template, found: &mut Vec<(String, String)>) {
-        match value {
-            Value::Object(object) => {
-                if object.get("Key").and_then(Value::as_str) == Some(tag_keys::GROUP)
-                    && let Some(tag) = object.get("Value")
-                    && let Some(parameter) = tag.get("Ref").and_then(Value::as_str)
-                    && let Ok(group) = group_name(template, tag)
-                    && !found.iter().any(|(p, _)| p == parameter)
-                {
-                    found.push((parameter.to_owned(), group));
-                }
-                for inner in object.values() {
-                    walk(inner, template, found);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, template, found)),
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    for (_, resource) in template.entries(Section::Resources) {
-        walk(resource, template, &mut found);
-    }
-    found
+/// The group a `Group` tag names, as CloudFormation will work it out.
+pub(crate) fn group_name(resolver: &Resolver<'_>, tag: &Value) -> Result<String, String> {
+    resolver.string(tag)
 }

@@ -317,10 +317,38 @@ fn tag_findings(resource: serde_json::Value) -> Vec<String> {
     formation_tag_findings(json!({"Resources": {"Thing": resource}}))
 }
 
+/// The tags of `template` with the values a plan of the sample settings
+/// passes: app `argos`, environment `staging`, other parameters their Default.
+fn tags_of(template: &Template, scope: tagging::Scope) -> tagging::TagReport {
+    let parameter = |name: &str| match name {
+        "AppName" => Some("argos".to_owned()),
+        "EnvironmentName" => Some("staging".to_owned()),
+        other => template
+            .get(Section::Parameters, other)?
+            .get("Default")?
+            .as_str()
+            .map(str::to_owned),
+    };
+    let resolver = super::evaluate::Resolver {
+        parameter: &parameter,
+        stack_name: "argos-staging",
+        region: "us-east-1",
+    };
+    tagging::check(
+        template,
+        scope,
+        &tagging::Expected {
+            app: "argos",
+            env: (scope == tagging::Scope::Environment).then_some("staging"),
+            resolver: &resolver,
+        },
+    )
+}
+
 /// The tag findings of a project of one formation.
 fn formation_tag_findings(formation: serde_json::Value) -> Vec<String> {
     let project = TempProject::new(&[("a.json", formation)]);
-    tagging::check(
+    tags_of(
         &project.load().unwrap().environment,
         tagging::Scope::Environment,
     )
@@ -353,12 +381,20 @@ fn taggable_resources_must_carry_the_four_tags() {
         "{bad_group:?}"
     );
 
+    // Tags are checked by value: a literal that is right for this
+    // environment is right, one for another is not.
+    let mut literal = four_tags("app");
+    literal[0]["Value"] = json!("argos-staging-app");
+    let right =
+        tag_findings(json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": literal}}));
+    assert_eq!(right, Vec::<String>::new());
     let mut wrong_name = four_tags("app");
-    wrong_name[0]["Value"] = json!("argos-staging-app");
+    wrong_name[0]["Value"] = json!("argos-production-app");
     let hard_coded =
         tag_findings(json!({"Type": "AWS::EC2::Instance", "Properties": {"Tags": wrong_name}}));
     assert!(
-        hard_coded[0].contains("Name tag is \"argos-staging-app\""),
+        hard_coded[0]
+            .contains("Name tag is \"argos-production-app\", expected \"argos-staging-app\""),
         "{hard_coded:?}"
     );
 }
@@ -405,12 +441,14 @@ fn a_group_tag_may_ref_a_parameter_whose_default_names_the_group() {
         tags.clone(),
     );
     assert!(
-        unknown[0].contains(r#"Group tag is {"Ref":"KnowledgeGroup"} (its parameter's Default is "Frontend"), not a group name"#),
+        unknown[0].contains(r#"Group tag is "Frontend", not a group name"#),
         "{unknown:?}"
     );
     let no_default = findings_with_group_parameter(json!({"Type": "String"}), tags.clone());
     assert!(
-        no_default[0].contains("parameter KnowledgeGroup has no Default naming the group"),
+        no_default[0].contains(
+            r#"Group tag is {"Ref":"KnowledgeGroup"}: KnowledgeGroup has no value before the stack is made"#
+        ),
         "{no_default:?}"
     );
     let mut undeclared = tags;
@@ -420,7 +458,7 @@ fn a_group_tag_may_ref_a_parameter_whose_default_names_the_group() {
         undeclared,
     );
     assert!(
-        undeclared[0].contains("parameter SomeGroup is not declared"),
+        undeclared[0].contains("SomeGroup has no value before the stack is made"),
         "{undeclared:?}"
     );
 }
@@ -454,7 +492,7 @@ fn the_shipped_formations_pass_every_check() {
     let environment = &formations.environment;
     assert_eq!(references::check(environment), vec![]);
     assert_eq!(references::check(&formations.image), vec![]);
-    let tags = tagging::check(environment, tagging::Scope::Environment);
+    let tags = tags_of(environment, tagging::Scope::Environment);
     assert_eq!(tags.findings, vec![]);
     assert!(
         tags.checked >= 20,
@@ -462,7 +500,7 @@ fn the_shipped_formations_pass_every_check() {
         tags.checked
     );
     assert_eq!(
-        tagging::check(&formations.image, tagging::Scope::Image).findings,
+        tags_of(&formations.image, tagging::Scope::Image).findings,
         vec![]
     );
     assert!(environment.check_size().unwrap() < INLINE_BODY_LIMIT);
@@ -548,11 +586,26 @@ fn the_shipped_security_groups_admit_only_what_the_design_allows() {
 #[test]
 fn the_shipped_formations_start_app_and_worker_from_the_baked_image() {
     let formations = shipped();
-    let mut images: Vec<(String, String, String)> =
-        super::images::group_images(&formations.environment)
-            .into_iter()
-            .map(|i| (i.group.to_string(), i.resource, i.parameter))
-            .collect();
+    let parameter = |name: &str| match name {
+        "AppName" => Some("argos".to_owned()),
+        "EnvironmentName" => Some("staging".to_owned()),
+        _ => None,
+    };
+    let resolver = super::evaluate::Resolver {
+        parameter: &parameter,
+        stack_name: "argos-staging",
+        region: "us-east-1",
+    };
+    let found = super::images::group_images(&formations.environment, &resolver, &["AppImageId"]);
+    assert!(
+        found
+            .iter()
+            .all(|i| i.baked == (i.parameter == "AppImageId"))
+    );
+    let mut images: Vec<(String, String, String)> = found
+        .into_iter()
+        .map(|i| (i.group.to_string(), i.resource, i.parameter))
+        .collect();
     images.sort();
     images.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
     let by_group: Vec<(&str, &str)> = images
@@ -568,5 +621,138 @@ fn the_shipped_formations_start_app_and_worker_from_the_baked_image() {
             ("worker", "AppImageId")
         ],
         "{images:#?}"
+    );
+}
+
+#[test]
+fn a_key_twice_in_one_formation_is_an_error_naming_both_lines() {
+    let project = TempProject::new(&[]);
+    project.write(
+        "network.json",
+        "{\n  \"Resources\": {\n    \"Vpc\": {\"Type\": \"AWS::EC2::VPC\"},\n    \
+         \"Vpc\": {\"Type\": \"AWS::SNS::Topic\"}\n  }\n}\n",
+    );
+    let error = project.load().unwrap_err().to_string();
+    assert!(
+        error.ends_with(
+            "network.json:4: `Vpc` is written twice in one object, at line 3 and here: \
+             the second would replace the first in silence; remove one"
+        ),
+        "{error}"
+    );
+    project.write(
+        "network.json",
+        "{\"Resources\": {\"A\": {\"Type\": \"AWS::SNS::Topic\"}},\n\"Resources\": {}}\n",
+    );
+    let error = project.load().unwrap_err().to_string();
+    assert!(
+        error.contains("network.json:2: `Resources` is written twice"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_template_sent_keeps_numbers_as_written() {
+    let project = TempProject::new(&[]);
+    project.write(
+        "app.json",
+        "{\"Resources\": {\"T\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": \
+         {\"A\": 1.10, \"B\": 123456789012345678901234567890, \"C\": [1e3, -0]}}}}",
+    );
+    let template = project.load().unwrap().environment;
+    let compact = template.to_json();
+    assert!(
+        compact.contains("{\"A\":1.10,\"B\":123456789012345678901234567890,\"C\":[1e3,-0]}"),
+        "{compact}"
+    );
+    let pretty = template.to_pretty_json();
+    assert!(pretty.contains("\"A\": 1.10,"), "{pretty}");
+    assert!(
+        pretty.contains("123456789012345678901234567890"),
+        "{pretty}"
+    );
+    // Both forms are the same JSON as the template's own value.
+    let a: serde_json::Value = serde_json::from_str(&compact).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a["Resources"]["T"]["Type"], "AWS::SNS::Topic");
+}
+
+#[test]
+fn the_shipped_template_is_written_as_serde_json_would_write_it() {
+    // The shipped formations hold no number that serde_json rewrites, so
+    // both writers agree byte for byte.
+    let template = shipped().environment;
+    let value: serde_json::Value = serde_json::from_str(&template.to_json()).unwrap();
+    assert_eq!(template.to_json(), serde_json::to_string(&value).unwrap());
+    assert_eq!(
+        template.to_pretty_json(),
+        serde_json::to_string_pretty(&value).unwrap()
+    );
+}
+
+#[test]
+fn a_resource_that_depends_on_itself_or_in_a_loop_is_found() {
+    let topic = |extra: serde_json::Value| {
+        let mut resource = json!({"Type": "AWS::SNS::Topic", "Properties": {}});
+        for (k, v) in extra.as_object().unwrap() {
+            if k == "DependsOn" {
+                resource["DependsOn"] = v.clone();
+            } else {
+                resource["Properties"][k] = v.clone();
+            }
+        }
+        resource
+    };
+    let self_ref = dangling(json!({"A": topic(json!({"TopicName": {"Ref": "A"}}))}));
+    assert_eq!(self_ref.len(), 1, "{self_ref:?}");
+    assert_eq!(self_ref[0].at, "Resources.A");
+    assert!(
+        self_ref[0]
+            .message
+            .contains("the resource depends on itself: A → A"),
+        "{self_ref:?}"
+    );
+    assert!(self_ref[0].location.ends_with("b.json:3"), "{self_ref:?}");
+    let self_depends = dangling(json!({"A": topic(json!({"DependsOn": "A"}))}));
+    assert!(self_depends[0].message.contains("depends on itself"));
+    let looped = dangling(json!({
+        "A": topic(json!({"DependsOn": ["B"]})),
+        "B": topic(json!({"DisplayName": {"Fn::GetAtt": ["C", "TopicName"]}})),
+        "C": topic(json!({"TopicName": {"Fn::Sub": "x-${A}"}})),
+        "D": topic(json!({"DependsOn": "A"})),
+    }));
+    assert_eq!(looped.len(), 1, "one loop, found once: {looped:?}");
+    assert!(
+        looped[0]
+            .message
+            .contains("a circular dependency between resources: A → B → C → A"),
+        "{looped:?}"
+    );
+}
+
+#[test]
+fn a_condition_loop_and_a_malformed_sub_are_found() {
+    let project = TempProject::new(&[(
+        "a.json",
+        json!({"Conditions": {
+                  "X": {"Fn::And": [{"Condition": "Y"}, {"Fn::Equals": ["a", "a"]}]},
+                  "Y": {"Fn::Or": [{"Condition": "X"}, {"Fn::Equals": ["a", "b"]}]}},
+               "Resources": {"T": {"Type": "AWS::SNS::Topic",
+                                   "Properties": {"TopicName": {"Fn::Sub": "argos-${"}}}}}),
+    )]);
+    let findings = references::check(&project.load().unwrap().environment);
+    let text: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    assert_eq!(findings.len(), 2, "{text:#?}");
+    assert!(
+        text.iter().any(|t| t.contains(
+            "Resources.T.Properties.TopicName.Fn::Sub: Fn::Sub \"argos-${\": `${` has no closing `}`"
+        )),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("a circular dependency between conditions: X → Y → X")),
+        "{text:#?}"
     );
 }

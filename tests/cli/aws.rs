@@ -169,7 +169,8 @@ fn ansible_reads_an_environment_through_the_inventory_command() {
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut command = std::process::Command::new(&ansible_inventory);
     command.arg("-i").arg(&script).arg("--list");
-    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
+    for (name, _) in std::env::vars_os().filter(|(n, _)| n.to_string_lossy().starts_with("ARGOS_"))
+    {
         command.env_remove(name);
     }
     command
@@ -293,7 +294,11 @@ fn bad_settings_stop_a_commission_before_any_call() {
         ])
         .assert()
         .failure()
-        .stderr(contains("--set: `db_name`").and(contains("DescribeStacks").not()));
+        .stderr(
+            contains("Parameters.DBName")
+                .and(contains("`db_name` from --set"))
+                .and(contains("DescribeStacks").not()),
+        );
 }
 
 #[test]
@@ -708,7 +713,8 @@ fn group_tags_written_as_a_ref_to_a_parameter_validate_and_find_their_hosts() {
         .success()
         .stdout(
             contains("tags        25 taggable resources carry").and(contains(
-                "parameters  28 passed explicitly, each within its formation's constraints",
+                "parameters  28 passed explicitly (27 from the settings' `parameters:`, 1 \
+                 Defaults), each within its formation's constraints",
             )),
         );
 

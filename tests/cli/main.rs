@@ -1,8 +1,10 @@
 //! The `argos-cloud` binary as a user runs it, on throwaway copies of the project.
 
 mod aws;
+mod bad_input;
 mod cache;
 mod deploy;
+mod own_formations;
 mod scenario;
 mod support;
 mod topology;
@@ -104,9 +106,21 @@ fn malformed_settings_name_the_file_and_line() {
         .args(["staging", "validate", "--no-lint"])
         .assert()
         .failure()
-        .stdout(contains(format!(
-            "all.yml:{line}: `db_name`: \"argos-db\" contains a dash"
-        )));
+        .stdout(
+            contains(
+                "Parameters.DBName: \"argos-db\" does not match its AllowedPattern \
+                 \"^[a-zA-Z][a-zA-Z0-9_]*$\": a letter, then letters, digits or underscores",
+            )
+            .and(contains(
+                format!(
+                    "`db_name` from {}",
+                    project
+                        .root()
+                        .join("playbooks/group_vars/all.yml")
+                        .display()
+                ) + &format!(":{line}"),
+            )),
+        );
 }
 
 #[test]
@@ -135,7 +149,7 @@ fn secrets_stay_out_of_the_output() {
         .arg(format!("db_pass={secret}"))
         .assert()
         .failure()
-        .stdout(contains("--set: `db_pass`").and(contains("not shown")))
+        .stdout(contains("`db_pass` from --set").and(contains("not shown")))
         .get_output()
         .clone();
     let all = format!(
@@ -151,7 +165,8 @@ fn secrets_stay_out_of_the_output() {
         .assert()
         .failure()
         .stdout(
-            contains("environment variable ARGOS_DB_PASS: `db_pass`").and(contains(secret).not()),
+            contains("`db_pass` from environment variable ARGOS_DB_PASS")
+                .and(contains(secret).not()),
         );
 }
 

@@ -74,6 +74,22 @@ impl TempProject {
         project
     }
 
+    /// A copy of the project `tests/fixtures/<name>`, with the host image's
+    /// build files (which Docker hosts are made from) beside it.
+    pub fn fixture(name: &str) -> Self {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(source.join("tests/fixtures").join(name).join("."))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "copying the fixture {name}");
+        std::os::unix::fs::symlink(source.join("docker"), dir.path().join("docker")).unwrap();
+        Self { dir }
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
@@ -229,7 +245,9 @@ pub fn argos_command(root: &Path) -> std::process::Command {
 /// the developer's shell, and the project's venv (`ARGOS_VENV`) for its
 /// Python tools, never whatever else is on `PATH`.
 pub fn isolate(command: &mut std::process::Command) {
-    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("ARGOS_")) {
+    // vars_os: a variable of the developer's that is not text is no reason to fail.
+    for (name, _) in std::env::vars_os().filter(|(n, _)| n.to_string_lossy().starts_with("ARGOS_"))
+    {
         command.env_remove(name);
     }
     command

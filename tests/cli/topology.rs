@@ -30,10 +30,15 @@ fn project_with_a_collector() -> TempProject {
     );
     let text = text.replace(
         worker,
-        &format!(
-            "{worker}  - {{group: collector, ports: [9100], parameters: {{CollectorInstanceType: t3.micro}}}}\n"
-        ),
+        &format!("{worker}  - {{group: collector, ports: [9100]}}\n"),
     );
+    // Its own key, and its formation's parameter mapped to it: no Rust.
+    let text = text.replacen(
+        "\nimage_parameters:",
+        "\n  CollectorInstanceType: \"{{ collector_instance_type }}\"\nimage_parameters:",
+        1,
+    );
+    let text = format!("{text}collector_instance_type: t3.micro\n");
     std::fs::write(&settings, text).unwrap();
     project
 }

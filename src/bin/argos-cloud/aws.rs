@@ -27,11 +27,12 @@ fn checked_inputs(
     project: &Project,
     env: &str,
 ) -> Result<(Settings, EnvNames, Formations), String> {
-    let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
+    let env = EnvName::new(env).map_err(|e| e.to_string())?;
+    let loaded =
+        settings::load(project, &overrides(cli)?, Some(&env)).map_err(|e| e.to_string())?;
     for notice in &loaded.notices {
         eprintln!("note: {notice}");
     }
-    let env = EnvName::new(env).map_err(|e| e.to_string())?;
     let names = EnvNames::new(loaded.settings.app_name.clone(), env);
     let formations = Formations::load(project).map_err(|e| e.to_string())?;
     validate::preflight(&formations, &loaded.settings, &names).map_err(|problems| {
@@ -45,7 +46,6 @@ fn checked_inputs(
 
 pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
     let (settings, names, formations) = checked_inputs(cli, project, env)?;
-    let overrides = overrides(cli)?;
     let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
     confirm_first(&cli.command, &names)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -72,8 +72,8 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         // What Ansible sees: on stand-in hosts, the stand-ins for what
         // needs the internet.
         let extra_vars = match &backend.data_plane {
-            Some(plane) => plane.ansible_vars(overrides.extra_vars()),
-            None => overrides.extra_vars(),
+            Some(plane) => plane.ansible_vars(backend.settings.override_vars()),
+            None => backend.settings.override_vars(),
         };
         let may_bake = matches!(cli.command, Command::Commission { .. } | Command::Update);
         if may_bake && backend.data_plane().is_ok() {
@@ -199,7 +199,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let results = probe::check(
                     &inventory,
                     &backend.settings.topology,
-                    DatabaseLogin::of(&backend.settings.database),
+                    DatabaseLogin::of(&backend.settings),
                     HostKeys::Record(known_hosts_file(project, &names.stack())),
                     Duration::from_secs(60),
                 )

@@ -28,15 +28,17 @@ pub fn command(
     project: &Project,
     env: &str,
 ) -> Result<ExitCode, String> {
-    let loaded = settings::load(project, &overrides(cli)?).map_err(|e| e.to_string())?;
     let env = EnvName::new(env).map_err(|e| e.to_string())?;
+    let loaded =
+        settings::load(project, &overrides(cli)?, Some(&env)).map_err(|e| e.to_string())?;
+    let extra_vars = loaded.settings.override_vars();
     let backend: Box<dyn Backend> = backends::local(
         kind,
         project.clone(),
         loaded.settings,
         Progress::stderr(),
         None,
-        overrides(cli)?.extra_vars(),
+        extra_vars.clone(),
     );
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Ctrl-C (or SIGTERM) ends the command at once, synchronous steps too:
@@ -137,7 +139,7 @@ async fn run(
                 .inventory(&env, Expect::environment(&backend.settings().topology))
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-            let extra_vars = backend.ansible_vars(overrides(cli)?.extra_vars());
+            let extra_vars = backend.ansible_vars(backend.settings().override_vars());
             let request = DeployRequest {
                 project,
                 inventory: &inventory,
@@ -165,7 +167,7 @@ async fn run(
             let results = probe::check(
                 &inventory,
                 &backend.settings().topology,
-                DatabaseLogin::of(&backend.settings().database),
+                DatabaseLogin::of(backend.settings()),
                 HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),
             )

@@ -13,16 +13,23 @@ use clap::{CommandFactory, Parser};
 
 use argos_cloud::backends::LocalKind;
 use argos_cloud::cli::{BackendKind, Cli, Command};
+use argos_cloud::input::env::Environment;
 use argos_cloud::project::Project;
-use argos_cloud::settings::Overrides;
+use argos_cloud::settings::{Origin, Overrides};
 use argos_cloud::template::Formations;
 use argos_cloud::validate::{self, Lint};
 
 /// Exit code of a command whose capability is not built yet.
 const NOT_BUILT: u8 = 2;
+/// Exit code of a usage error (as clap's own).
+const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Err(error) = cli.resolve_env(&Environment::process()) {
+        eprintln!("argos-cloud: {error}");
+        return ExitCode::from(USAGE);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
@@ -62,7 +69,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let project = Project::open(&cli.root).map_err(|e| e.to_string())?;
     match &cli.command {
-        Command::Validate { no_lint } => {
+        Command::Validate { no_lint, explain } => {
             let overrides = overrides(&cli)?;
             let lint = if *no_lint {
                 Lint::Never
@@ -71,6 +78,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let report = validate::validate(&project, &overrides, env, lint);
             print!("{report}");
+            if *explain {
+                print!("{}", report.explained);
+            }
             if report.passed() {
                 println!("validate: {env} passed");
                 Ok(ExitCode::SUCCESS)
@@ -79,7 +89,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Template { image, compact } => {
+        Command::Template {
+            image,
+            parameters: true,
+            ..
+        } => {
+            print!("{}", parameters(&cli, &project, env, *image)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template { image, compact, .. } => {
             let formations = Formations::load(&project).map_err(|e| e.to_string())?;
             let template = if *image {
                 &formations.image
@@ -102,13 +120,44 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// `template --parameters`: the stack's parameters, each with its value
+/// (secrets masked) and its source, for `env`.
+fn parameters(cli: &Cli, project: &Project, env: &str, image: bool) -> Result<String, String> {
+    let env = argos_cloud::names::EnvName::new(env).map_err(|e| e.to_string())?;
+    let loaded = argos_cloud::settings::load(project, &overrides(cli)?, Some(&env))
+        .map_err(|e| e.to_string())?;
+    let settings = loaded.settings;
+    let formations = Formations::load(project).map_err(|e| e.to_string())?;
+    let plan = if image {
+        argos_cloud::plan::Plan::image(
+            &settings,
+            &formations.image,
+            &settings.app_name.image_name(),
+        )
+    } else {
+        let names = argos_cloud::names::EnvNames::new(settings.app_name.clone(), env);
+        argos_cloud::plan::Plan::environment(
+            &settings,
+            &names,
+            &formations.environment,
+            "<the baked image's id>",
+            None,
+        )
+    };
+    let problems: Vec<String> = plan.problems.iter().map(ToString::to_string).collect();
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    Ok(validate::explain(&plan))
+}
+
 pub(crate) fn not_built(what: &str, why: &str) -> ExitCode {
     eprintln!("argos-cloud: {what} is not built yet: {why}");
     ExitCode::from(NOT_BUILT)
 }
 
 pub(crate) fn overrides(cli: &Cli) -> Result<Overrides, String> {
-    let mut overrides = Overrides::from_process_env();
+    let mut overrides = Overrides::from_process_env().map_err(|e| e.to_string())?;
     for assignment in &cli.set {
         overrides.set(assignment).map_err(|e| e.to_string())?;
     }
@@ -116,7 +165,7 @@ pub(crate) fn overrides(cli: &Cli) -> Result<Overrides, String> {
         overrides.set_file(assignment).map_err(|e| e.to_string())?;
     }
     if let Some(region) = &cli.region {
-        overrides.flag("region", region);
+        overrides.set_from("region", region, Origin::Flag { flag: "--region" });
     }
     Ok(overrides)
 }

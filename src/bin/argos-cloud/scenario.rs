@@ -18,7 +18,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         ScenarioAction::Import { path } => {
-            let (scenario, notes) = scenario::load_any(path).map_err(|e| e.to_string())?;
+            let (scenario, notes) = scenario::import(path).map_err(|e| e.to_string())?;
             say_notes(&scenario.name, &notes);
             print!("{}", scenario::molecule::to_yaml(&scenario));
             Ok(ExitCode::SUCCESS)
