@@ -296,7 +296,7 @@ pub enum ScenarioAction {
             long,
             value_name = "SECONDS",
             default_value_t = 3 * 3600,
-            value_parser = clap::value_parser!(u64).range(1..=crate::names::MAX_TIME_TO_LIVE.as_secs())
+            value_parser = clap::value_parser!(u64).range(1..=crate::model::names::MAX_TIME_TO_LIVE.as_secs())
         )]
         ttl: u64,
         /// The settings file to start from (default: playbooks/group_vars/all.yml
@@ -352,7 +352,7 @@ mod tests {
     fn every_command_name_is_reserved_as_an_environment() {
         for sub in Cli::command().get_subcommands() {
             assert!(
-                crate::names::RESERVED_ENV_NAMES.contains(&sub.get_name()),
+                crate::model::names::RESERVED_ENV_NAMES.contains(&sub.get_name()),
                 "{} must be in RESERVED_ENV_NAMES",
                 sub.get_name()
             );

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::settings::{self, Overrides};
-use crate::template::{Formation, merge, references, tagging};
+use crate::cfn::template::{Formation, merge, references, tagging};
+use crate::model::settings::{self, Overrides};
 
 const SAMPLE: &str = include_str!("../playbooks/group_vars/all.sample.yml");
 const FORMATIONS: [&str; 3] = [
@@ -109,7 +109,7 @@ fn fuzz_the_formation_merge() {
             {
                 let _ = references::check(&template);
                 let parameter = |name: &str| Some(format!("v-{name}"));
-                let resolver = crate::template::evaluate::Resolver {
+                let resolver = crate::cfn::template::evaluate::Resolver {
                     parameter: &parameter,
                     stack_name: "fuzz",
                     region: "us-east-1",

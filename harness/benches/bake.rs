@@ -7,13 +7,13 @@
 
 use std::time::{Duration, Instant};
 
-use argos_cloud::backends::{self, LocalKind};
-use argos_cloud::names::RunTags;
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
+use argos_cloud::backend::choose::{self, LocalKind};
+use argos_cloud::model::names::RunTags;
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Overrides, Settings};
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
-use argos_cloud::settings::{self, Overrides, Settings};
+use argos_cloud::sys::progress::Progress;
 use argos_harness::{scenarios, workspace_root};
 
 pub fn section() {
@@ -71,7 +71,7 @@ fn commission_once(project: &Project, settings: &Settings) -> Result<(Duration, 
     let (progress, said) = Progress::collect();
     let env = unique_env_name("bakebench");
     let run = RunTags::new(env.as_str(), Duration::from_secs(3600));
-    let backend = backends::local(
+    let backend = choose::local(
         LocalKind::Docker,
         project.clone(),
         settings.clone(),

@@ -17,13 +17,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use argos_aws::{Aws, CreateStack, filter};
-use argos_cloud::aws::{AwsBackend, Updated};
-use argos_cloud::names::{EnvName, EnvNames};
-use argos_cloud::plan::Plan;
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
-use argos_cloud::settings::{self, Overrides, Settings};
-use argos_cloud::template::Formations;
+use argos_cloud::backend::aws::{AwsBackend, Updated};
+use argos_cloud::cfn::plan::Plan;
+use argos_cloud::cfn::template::Formations;
+use argos_cloud::model::names::{EnvName, EnvNames};
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Overrides, Settings};
+use argos_cloud::sys::progress::Progress;
 use argos_harness::{Emulator, workspace_root};
 
 /// An AMI moto knows.

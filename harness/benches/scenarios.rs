@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use argos_cloud::backends::{BackendChoice, LocalKind};
+use argos_cloud::backend::choose::{BackendChoice, LocalKind};
 use argos_cloud::scenario::report::ScenarioReport;
 use argos_harness::scenarios;
 
@@ -44,7 +44,7 @@ async fn run_on(file: &str, backend: LocalKind) -> ScenarioReport {
     let scenario = scenarios::load(&path);
     let mut options = scenarios::options();
     options.backend = BackendChoice::Local(backend);
-    options.progress = argos_cloud::progress::Progress::silent();
+    options.progress = argos_cloud::sys::progress::Progress::silent();
     match argos_cloud::scenario::run::run(&scenario, &options).await {
         Ok(report) => report,
         Err(e) => panic!("{file}: {e}"),

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use argos_cloud::aws::AwsOptions;
-use argos_cloud::wait::{self, Backoff, Poll};
+use argos_cloud::backend::aws::AwsOptions;
+use argos_cloud::sys::wait::{self, Backoff, Poll};
 
 /// How long an emulator may take to answer its readiness probe.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);

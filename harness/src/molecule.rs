@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use argos_cloud::docker::{SYSTEMD_SECURITY_OPTS, SYSTEMD_TMPFS, SYSTEMD_VOLUMES};
+use argos_cloud::backend::containers::{SYSTEMD_SECURITY_OPTS, SYSTEMD_TMPFS, SYSTEMD_VOLUMES};
 use serde_norway::{Mapping, Value};
 
 /// The venv Molecule runs from, apart from the project's `.venv`: its
@@ -25,7 +25,7 @@ pub fn venv_command() -> String {
 /// A role's `molecule.yml` rewritten for the bench: each platform becomes
 /// a container `<prefix>-<name>` of `image` (already built, its own command:
 /// systemd), with the `docker run` settings of the Docker backend's hosts
-/// (`argos_cloud::docker::SYSTEMD_*`) and `labels`; the dependency step is
+/// (`argos_cloud::backend::containers::SYSTEMD_*`) and `labels`; the dependency step is
 /// off (no Galaxy here); everything else (provisioner, verifier, scenario)
 /// stays as the role wrote it. Host variables follow the renamed platforms.
 pub fn bench_molecule_yml(

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use argos_cloud::backend::Backend;
-use argos_cloud::backends::{BackendChoice, LocalKind};
-use argos_cloud::names::RunTags;
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
+use argos_cloud::backend::choose::{BackendChoice, LocalKind};
+use argos_cloud::model::names::RunTags;
+use argos_cloud::model::project::Project;
 use argos_cloud::scenario::report::{Outcome, ScenarioReport};
 use argos_cloud::scenario::run::{self, RunOptions};
 use argos_cloud::scenario::{self, Scenario};
+use argos_cloud::sys::progress::Progress;
 
 pub use crate::workspace_root;
 
@@ -124,7 +124,7 @@ pub fn load(path: &Path) -> Scenario {
 
 /// Run `scenario` with `options`; a signal tears it down and fails the test.
 pub async fn run_with(scenario: &Scenario, options: &RunOptions) -> ScenarioReport {
-    match argos_cloud::signal::until_signal(run::run(scenario, options)).await {
+    match argos_cloud::sys::signal::until_signal(run::run(scenario, options)).await {
         Ok(Ok(report)) => {
             // The step table goes to the test's output, and so into JUnit.
             println!("{report}");
@@ -160,11 +160,11 @@ pub fn assert_every_step_passed(scenario: &Scenario, report: &ScenarioReport) {
 
 /// One host per group, named after it, as a scenario's `groups` makes them.
 pub fn hosts(groups: &[&str]) -> Vec<argos_cloud::backend::HostSpec> {
-    let topology = argos_cloud::topology::Topology::default();
+    let topology = argos_cloud::model::topology::Topology::default();
     groups
         .iter()
         .map(|g| {
-            let group = argos_cloud::names::Group::new(g).expect("a group name");
+            let group = argos_cloud::model::names::Group::new(g).expect("a group name");
             argos_cloud::backend::HostSpec::for_group(&group, &topology)
         })
         .collect()

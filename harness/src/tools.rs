@@ -2,7 +2,7 @@
 //! ansible-core, ansible-lint, cfn-lint, pinned in `.ci/requirements.txt`.
 //! They come from one virtualenv, made on first use whatever else the
 //! machine has on `PATH`: the project's `.venv`, or `ARGOS_VENV` (the
-//! engine looks there too, see [`argos_cloud::project::Project::venv`]).
+//! engine looks there too, see [`argos_cloud::model::project::Project::venv`]).
 //!
 //! One lock for every process that needs it (nextest runs tests in
 //! parallel processes): an flock on a file in the venv's folder, so the
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use argos_cloud::project::Project;
+use argos_cloud::model::project::Project;
 
 /// How long one install may take (pip from PyPI: a minute or two).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);

@@ -7,19 +7,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::{
+use argos_cloud::backend::Backend;
+use argos_cloud::backend::aws::{
     ApiTimeouts, Aws, AwsBackend, AwsHosts, AwsOptions, Decommissioned, EngineError, Provisioner,
     SweepFilter, Target, Timeouts, Updated,
 };
-use argos_cloud::backend::Backend;
-use argos_cloud::deploy::AnsiblePlaybook;
-use argos_cloud::names::{EnvName, EnvNames, Group, RunTags};
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
-use argos_cloud::settings::{self, Overrides, Settings};
-use argos_cloud::template::Formations;
-use argos_cloud::wait::{self, Backoff, Poll};
-use argos_harness::engine::aws::is_loopback;
+use argos_cloud::cfn::template::Formations;
+use argos_cloud::converge::deploy::AnsiblePlaybook;
+use argos_cloud::model::names::{EnvName, EnvNames, Group, RunTags};
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Overrides, Settings};
+use argos_cloud::sys::progress::Progress;
+use argos_cloud::sys::wait::{self, Backoff, Poll};
+use argos_harness::engine::backend::aws::is_loopback;
 use argos_harness::{Emulator, StallingProxy};
 
 /// An AMI moto knows (its images are the base for everything here).
@@ -1067,11 +1067,11 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
     let endpoint = format!("http://{}", silent.local_addr().unwrap());
     let project = Project::open(workspace()).unwrap();
     let name = env("sigaws");
-    let hosts = argos_cloud::aws::AwsHosts::connect(
+    let hosts = argos_cloud::backend::aws::AwsHosts::connect(
         project,
         settings(&[]),
         &name,
-        argos_cloud::aws::Target {
+        argos_cloud::backend::aws::Target {
             endpoint: Some(endpoint),
             data_plane: false,
         },
@@ -1083,7 +1083,7 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
     // The signal comes once the engine's first request has arrived.
     let signaller = std::thread::spawn(move || {
         let (connection, _) = silent.accept().unwrap();
-        argos_cloud::signal::stop("SIGINT");
+        argos_cloud::sys::signal::stop("SIGINT");
         connection
     });
     let started = std::time::Instant::now();
@@ -1097,7 +1097,7 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
     // Teardown after the signal is cleanup: it is not stopped (it fails
     // here only because nothing answers, after its own timeouts).
-    let cleanup = argos_cloud::signal::cleanup(|| hosts.labelled(Some("sigaws")));
+    let cleanup = argos_cloud::sys::signal::cleanup(|| hosts.labelled(Some("sigaws")));
     assert!(
         !matches!(cleanup, Err(BackendError::Interrupted { .. })),
         "{cleanup:?}"
@@ -1114,8 +1114,8 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
 /// next sweep, and the teardown no container, network or AMI copy.
 #[test]
 fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
-    use argos_cloud::backends::LocalKind;
-    use argos_cloud::inventory::Expect;
+    use argos_cloud::backend::choose::LocalKind;
+    use argos_cloud::converge::inventory::Expect;
     use argos_cloud::scenario::guard::EnvironmentGuard;
     use argos_harness::scenarios::{self, docker};
     if !scenarios::available(LocalKind::Docker) {
@@ -1204,7 +1204,7 @@ fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
             Duration::from_secs(60),
             Backoff::CONTROL_PLANE,
             || async {
-                Ok::<_, argos_cloud::aws::AwsError>(
+                Ok::<_, argos_cloud::backend::aws::AwsError>(
                     match aws.stack("argos-t-dplane-2").await?.map(|s| s.status) {
                         None => Poll::Ready(()),
                         Some(status) if status == "DELETE_COMPLETE" => Poll::Ready(()),

@@ -3,23 +3,26 @@
 //! an AWS environment. Everything a backend makes carries the same tags
 //! (the four tags and the harness tags), so finding, checking and sweeping
 //! work alike on all of them. This module names no backend: they implement
-//! it, and [`crate::backends`] chooses one.
+//! it, and [`crate::backend::choose`] chooses one.
 //!
 //! The methods are synchronous on purpose: the guard's `Drop` must be able
 //! to tear an environment down without a runtime.
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value};
-
+pub mod aws;
+pub mod choose;
+pub mod containers;
+pub mod docker;
 mod objects;
+pub mod vagrant;
 
 pub use objects::{Labelled, NotRemoved, SweepReport};
 
-use crate::inventory::{Expect, Inventory};
-use crate::names::{EnvName, EnvNames, Group};
-use crate::settings::Settings;
-use crate::topology::Topology;
+use crate::converge::inventory::{Expect, Inventory};
+use crate::model::names::{EnvName, EnvNames, Group};
+use crate::model::settings::Settings;
+use crate::model::topology::Topology;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -144,10 +147,12 @@ pub trait Backend: Send + Sync {
         Ok(Vec::new())
     }
 
-    /// Ansible variables for this backend on top of `vars`. Local backends
-    /// switch on the roles' named stand-ins for what needs the internet.
-    fn ansible_vars(&self, vars: Map<String, Value>) -> Map<String, Value> {
-        crate::argos::with_standins(vars)
+    /// Whether this backend's hosts stand in for the internet's services
+    /// (they cannot reach them): local hosts do, and an emulator's data
+    /// plane; AWS's real hosts do not. The project's profile decides what
+    /// that means for its roles.
+    fn stands_in(&self) -> bool {
+        true
     }
 
     /// Whether hosts can be reached (deploy, probes); the reason when not,

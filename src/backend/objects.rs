@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::names::{parse_rfc3339, tag_keys};
+use crate::model::names::{parse_rfc3339, tag_keys};
 
 /// One labelled object: a container, network or volume, or an AWS resource.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -23,12 +23,12 @@ pub use spec::{
 };
 pub use ssh::{SshHost, Tunnel};
 
-use crate::deploy::HostKeys;
-use crate::inventory::{Host, Inventory};
-use crate::names::Group;
-use crate::secret::Secret;
-use crate::topology::Topology;
-use crate::wait::{self, Backoff, Poll};
+use crate::converge::deploy::HostKeys;
+use crate::converge::inventory::{Host, Inventory};
+use crate::model::names::Group;
+use crate::model::secret::Secret;
+use crate::model::topology::Topology;
+use crate::sys::wait::{self, Backoff, Poll};
 
 /// The database login the postgres probe uses.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ impl DatabaseLogin {
     /// The login the settings give the app: `db_name`, `db_user` and
     /// `db_pass` (empty where the settings have none; a probe may name
     /// its own).
-    pub fn of(settings: &crate::settings::Settings) -> Self {
+    pub fn of(settings: &crate::model::settings::Settings) -> Self {
         Self {
             name: settings.text("db_name").unwrap_or_default(),
             user: settings.text("db_user").unwrap_or_default(),
@@ -51,12 +51,14 @@ impl DatabaseLogin {
     }
 }
 
-/// `check`: the standard probes of an environment: every connection Argos
-/// depends on among the groups it has, and the ports the topology says its
-/// groups listen on. An error when it has no hosts.
+/// `check`: the standard probes of an environment: what the project's
+/// profile expects of the groups it has (`standard`, e.g. every connection
+/// Argos depends on), and the ports the topology says its groups listen on.
+/// An error when it has no hosts.
 pub async fn check(
     inventory: &Inventory,
     topology: &Topology,
+    standard: fn(&[String]) -> Expectations,
     login: DatabaseLogin,
     host_keys: HostKeys,
     deadline: Duration,
@@ -75,7 +77,7 @@ pub async fn check(
             inventory.env.stack()
         ));
     }
-    let mut expect = crate::argos::standard_expectations(&groups);
+    let mut expect = standard(&groups);
     for spec in &topology.groups {
         for host in inventory.in_group(&spec.group) {
             for port in &spec.ports {

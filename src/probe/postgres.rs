@@ -62,6 +62,6 @@ fn describe(error: &tokio_postgres::Error, login: &DatabaseLogin) -> String {
     if secret.is_empty() {
         text
     } else {
-        text.replace(secret, crate::secret::Secret::REDACTED)
+        text.replace(secret, crate::model::secret::Secret::REDACTED)
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, Join};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::deploy::HostKeys;
-use crate::inventory::Host;
+use crate::converge::deploy::HostKeys;
+use crate::converge::inventory::Host;
 
 /// How to log in to one host.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! first resource exists until every resource is gone. `destroy` is the
 //! normal way out; `Drop` is the way out on `?`, on a panic, and when the run
 //! future is dropped because SIGINT or SIGTERM arrived (see
-//! [`crate::signal::until_signal`]). With keep-on-failure a failed environment is
+//! [`crate::sys::signal::until_signal`]). With keep-on-failure a failed environment is
 //! left standing and the guard prints how to reach it and how to delete it.
 //!
 //! The guard owns only what its run made. An environment that exists when
@@ -13,9 +13,9 @@
 //! Once the run makes something, the backend tears down by the run's
 //! `argos:run` id, never by the environment's name.
 
+use crate::backend::containers::Labelled;
 use crate::backend::{Backend, BackendError, HostSpec};
-use crate::docker::Labelled;
-use crate::names::{EnvName, RunTags};
+use crate::model::names::{EnvName, RunTags};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -29,7 +29,7 @@ pub enum CreateError {
          keep-on-failure?); this run made nothing and leaves them as they are: run the scenario \
          on another --env, or remove them with `argos-cloud --backend {backend} {run} sweep \
          --run {run} --yes`",
-        key = crate::names::tag_keys::RUN
+        key = crate::model::names::tag_keys::RUN
     )]
     RunIdTaken {
         run: String,
@@ -137,7 +137,7 @@ impl EnvironmentGuard {
         if !self.made {
             return Ok(Vec::new());
         }
-        crate::signal::cleanup(|| self.remove())
+        crate::sys::signal::cleanup(|| self.remove())
     }
 
     fn remove(&self) -> Result<Vec<Labelled>, String> {
@@ -166,7 +166,7 @@ impl EnvironmentGuard {
 
     /// What to tell a user about a kept environment (read even after a signal).
     pub fn how_to_reach(&self) -> String {
-        crate::signal::cleanup(|| self.reach())
+        crate::sys::signal::cleanup(|| self.reach())
     }
 
     fn reach(&self) -> String {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{HealthProbe, ProbeKind, Scenario, Step};
 use crate::input::file::{self, ReadError};
 use crate::input::yaml::{self, Kind, Node};
-use crate::names::Group;
+use crate::model::names::Group;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -184,7 +184,7 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
     }
     for (i, host) in scenario.hosts.iter().enumerate() {
         let field = |name: &str| format!("hosts[{i}].{name}");
-        crate::names::check_host_name(&host.name).map_err(|e| {
+        crate::model::names::check_host_name(&host.name).map_err(|e| {
             (
                 field("name"),
                 format!("{:?} is not a host name: {}", host.name, e.rule),

@@ -14,6 +14,7 @@ pub mod guard;
 mod interpolate;
 mod load;
 pub mod molecule;
+mod options;
 pub mod report;
 mod requirements;
 pub mod role;
@@ -57,8 +58,8 @@ pub fn import(path: &std::path::Path) -> Result<(Scenario, Vec<String>), Scenari
 }
 
 use crate::backend::HostSpec;
-use crate::names::Group;
-use crate::topology::Topology;
+use crate::model::names::Group;
+use crate::model::topology::Topology;
 
 /// One scenario file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

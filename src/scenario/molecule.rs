@@ -21,7 +21,7 @@ use super::{HostEntry, PlaybookFiles, Scenario, ScenarioError, Step};
 use crate::input::env::Environment;
 use crate::input::file;
 use crate::input::yaml::{self, Node};
-use crate::names::Group;
+use crate::model::names::Group;
 
 /// A Molecule scenario read into an argos-cloud one, with what was changed
 /// or ignored on the way.
@@ -296,7 +296,7 @@ impl Reader<'_> {
                      (lowercase letters, digits and hyphens)"
                 ));
             }
-            crate::names::check_host_name(&name)
+            crate::model::names::check_host_name(&name)
                 .map_err(|e| self.error(&at("name"), format!("{raw_name:?}: {}", e.rule)))?;
             let mut groups: Vec<Group> = Vec::new();
             for key in ["groups", "children"] {
@@ -366,7 +366,7 @@ impl Reader<'_> {
         self.note(format!(
             "image {image}: not present locally and nothing can be pulled here: the host \
              runs on {} (Debian 12, systemd)",
-            crate::docker::HOST_IMAGE
+            crate::backend::containers::HOST_IMAGE
         ));
     }
 

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
-use crate::names::Group;
-use crate::project::Project;
-use crate::topology::Topology;
+use crate::model::names::Group;
+use crate::model::project::Project;
+use crate::model::topology::Topology;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleUnderTest {

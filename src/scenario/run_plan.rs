@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use super::Scenario;
+use super::options::{RunError, RunOptions};
 use super::role::RoleUnderTest;
-use super::run::{RunError, RunOptions};
-use crate::names::Group;
-use crate::topology::Topology;
+use crate::model::names::Group;
+use crate::model::topology::Topology;
 
 /// What a run works with besides the environment, found before anything
 /// is made: the role under test, and a folder of its own for the roles,

@@ -6,18 +6,20 @@ use std::time::SystemTime;
 
 use super::Scenario;
 use super::guard::EnvironmentGuard;
+use super::options::RunOptions;
 use super::report::Outcome;
 use super::requirements;
 use super::role::RoleUnderTest;
-use super::run::RunOptions;
 use super::run_plan::RunPlan;
 use crate::backend::HostSpec;
-use crate::deploy::{self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks};
-use crate::docker::Labelled;
-use crate::inventory::{Expect, Inventory, InventoryVars};
-use crate::names::{EnvNames, Group, parse_rfc3339, tag_keys};
+use crate::backend::containers::Labelled;
+use crate::converge::deploy::{
+    self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks,
+};
+use crate::converge::inventory::{Expect, Inventory, InventoryVars};
+use crate::model::names::{EnvNames, Group, parse_rfc3339, tag_keys};
+use crate::model::topology::Topology;
 use crate::probe::{DatabaseLogin, ProbeContext};
-use crate::topology::Topology;
 
 pub(super) struct Steps<'a> {
     pub(super) scenario: &'a Scenario,
@@ -127,7 +129,7 @@ impl Steps<'_> {
                 let project = self
                     .options
                     .project
-                    .path(crate::project::Project::PLAYBOOKS);
+                    .path(crate::model::project::Project::PLAYBOOKS);
                 groups
                     .iter()
                     .filter(|g| {

@@ -450,7 +450,7 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
         .assert()
         .success()
         .stdout(contains("sweep: nothing to delete"));
-    nothing_left_in_docker(argos_cloud::names::tag_keys::RUN, "dplane1", &copy);
+    nothing_left_in_docker(argos_cloud::model::names::tag_keys::RUN, "dplane1", &copy);
 }
 
 /// An emulator and a runnable project, where the data plane can run
@@ -515,7 +515,7 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
         .assert()
         .success();
     argos(&["opsdp", "clean", "--yes"]).assert().success();
-    nothing_left_in_docker(argos_cloud::names::tag_keys::ENV, "opsdp", &copy);
+    nothing_left_in_docker(argos_cloud::model::names::tag_keys::ENV, "opsdp", &copy);
 }
 
 /// SIGINT while the data plane converges the database stand-in: exit 130,
@@ -540,7 +540,11 @@ fn sigint_during_a_data_plane_commission_leaves_nothing() {
     run.wait_for("data plane: ", Duration::from_secs(300));
     run.wait_for("TASK [database", Duration::from_secs(300));
     run.stops_on("INT", "argos-sigdp");
-    nothing_left_in_docker(argos_cloud::names::tag_keys::RUN, "sigdp", &ami_copy(&copy));
+    nothing_left_in_docker(
+        argos_cloud::model::names::tag_keys::RUN,
+        "sigdp",
+        &ami_copy(&copy),
+    );
     on(&emulator, &project)
         .args(["sigdp", "sweep", "--run", "sigdp"])
         .assert()
@@ -624,7 +628,7 @@ fn an_expired_leftover_that_cannot_be_deleted_does_not_stop_a_run_on_the_emulato
         .success();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let snapshot = runtime.block_on(async {
-        let aws = argos_cloud::aws::Aws::connect(&emulator.aws_options("us-east-1")).await;
+        let aws = argos_cloud::backend::aws::Aws::connect(&emulator.aws_options("us-east-1")).await;
         let images = aws.images(&[]).await.unwrap();
         let image = images
             .iter()

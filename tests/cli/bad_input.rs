@@ -647,7 +647,7 @@ fn scalars_resolve_as_pyyaml_resolves_them() {
 
 #[test]
 fn a_scenarios_settings_error_names_the_scenario_and_its_line() {
-    use argos_cloud::project::Project;
+    use argos_cloud::model::project::Project;
     use argos_cloud::scenario::{self, run};
     let project = TempProject::shipped();
     let file = project.root().join("bad-settings.yaml");

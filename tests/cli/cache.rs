@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-use argos_cloud::docker::apt_cache;
+use argos_cloud::backend::containers::apt_cache;
 use argos_harness::scenarios::docker;
 
 use crate::support::{self, TempProject};

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use argos_cloud::deploy::{self, DeployRequest, HostKeys, Playbooks};
-use argos_cloud::inventory::{DatabaseEndpoint, Expect, Host, Inventory};
-use argos_cloud::names::{AppName, EnvName, EnvNames, Group};
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
+use argos_cloud::converge::deploy::{self, DeployRequest, HostKeys, Playbooks};
+use argos_cloud::converge::inventory::{DatabaseEndpoint, Expect, Host, Inventory};
+use argos_cloud::model::names::{AppName, EnvName, EnvNames, Group};
+use argos_cloud::model::project::Project;
+use argos_cloud::sys::progress::Progress;
 use serde_json::json;
 
 use crate::argos;

@@ -263,7 +263,7 @@ fn the_cycle_runs_on_the_emulator_data_plane_with_no_rust_change() {
     assert!(config.contains("instance_type=t3.small"), "{config}");
     // The stack got exactly the parameters the settings say, per environment.
     let stack = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let aws = argos_cloud::aws::Aws::connect(&emulator.aws_options("eu-west-1")).await;
+        let aws = argos_cloud::backend::aws::Aws::connect(&emulator.aws_options("eu-west-1")).await;
         aws.stack("ledger-staging")
             .await
             .unwrap()

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use predicates::str::contains;
 
 use argos_cloud::backend::Backend;
-use argos_cloud::backends::{self, LocalKind};
-use argos_cloud::names::EnvName;
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
-use argos_cloud::settings::{self, Overrides};
+use argos_cloud::backend::choose::{self, LocalKind};
+use argos_cloud::model::names::EnvName;
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Overrides};
+use argos_cloud::sys::progress::Progress;
 
 use crate::argos;
 use crate::support::{self, Running, TempProject, argos_command, docker_here};
@@ -301,7 +301,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// A copy of the project to run on, and Ansible; `None`, said loudly,
 /// without Docker or Ansible (never in CI).
-fn docker_and_ansible() -> Option<(TempProject, argos_cloud::deploy::AnsiblePlaybook)> {
+fn docker_and_ansible() -> Option<(TempProject, argos_cloud::converge::deploy::AnsiblePlaybook)> {
     if !docker_here() {
         return None;
     }
@@ -519,7 +519,7 @@ impl OperatorEnv {
         let file = root.join(Project::SAMPLE_SETTINGS);
         let text = std::fs::read_to_string(&file).unwrap();
         let settings = settings::parse(&file, &text, &Overrides::default()).unwrap();
-        let backend = backends::local(
+        let backend = choose::local(
             LocalKind::Docker,
             project,
             settings,
@@ -681,8 +681,9 @@ fn a_scenario_run_whose_run_id_is_taken_leaves_what_carries_it() {
     }
     let env = argos_cloud::scenario::run::unique_env_name("taken");
     let volume = ForeignVolume(format!("argos-{env}-elsewhere"));
-    let expires =
-        argos_cloud::names::rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let expires = argos_cloud::model::names::rfc3339(
+        std::time::SystemTime::now() + Duration::from_secs(3600),
+    );
     let made = Command::new("docker")
         .args(["volume", "create"])
         .args(["--label", &format!("argos:run={env}")])

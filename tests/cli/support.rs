@@ -6,9 +6,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use argos_cloud::deploy::AnsiblePlaybook;
-use argos_cloud::lint::CfnLint;
-use argos_cloud::project::Project;
+use argos_cloud::cfn::lint::CfnLint;
+use argos_cloud::converge::deploy::AnsiblePlaybook;
+use argos_cloud::model::project::Project;
 use argos_harness::tools::Venv;
 
 /// A copy of the shipped formations and sample settings in a temporary folder,
@@ -413,12 +413,12 @@ pub fn docker_here() -> bool {
 }
 
 /// The topology of the sample settings, with tasks on or off.
-pub fn sample_topology(tasks_enabled: bool) -> argos_cloud::topology::Topology {
+pub fn sample_topology(tasks_enabled: bool) -> argos_cloud::model::topology::Topology {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/group_vars/all.sample.yml");
     let text = std::fs::read_to_string(&file).unwrap();
-    let mut overrides = argos_cloud::settings::Overrides::default();
+    let mut overrides = argos_cloud::model::settings::Overrides::default();
     overrides.flag("tasks_enabled", &tasks_enabled.to_string());
-    argos_cloud::settings::parse(&file, &text, &overrides)
+    argos_cloud::model::settings::parse(&file, &text, &overrides)
         .unwrap()
         .topology
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use argos_cloud::docker::systemd_run_args;
+use argos_cloud::backend::containers::systemd_run_args;
 use argos_cloud::scenario::Scenario;
 use argos_cloud::scenario::role::{RoleUnderTest, role_names};
 use argos_harness::molecule::recap_changed;
@@ -94,7 +94,7 @@ impl<'a> Floor<'a> {
                 run.args(["--label", &format!("{key}={value}")]);
             }
             run.args(systemd_run_args())
-                .arg(argos_cloud::docker::HOST_IMAGE);
+                .arg(argos_cloud::backend::containers::HOST_IMAGE);
             process::quick(&format!("docker run {container}"), &mut run)?;
         }
         timings.set("create", started.elapsed());

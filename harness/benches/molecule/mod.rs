@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use argos_cloud::backends::LocalKind;
-use argos_cloud::names::RunTags;
+use argos_cloud::backend::choose::LocalKind;
+use argos_cloud::model::names::RunTags;
 use argos_cloud::scenario::{self, Scenario};
 use argos_harness::molecule as m;
 use argos_harness::{scenarios, workspace_root};
@@ -102,7 +102,7 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
     let log = logs.join(format!("{run_id}.log"));
     println!(
         "  role {shown} on {}, run {run_id}; {ROUNDS} rounds after a warm-up; output in {}",
-        argos_cloud::docker::HOST_IMAGE,
+        argos_cloud::backend::containers::HOST_IMAGE,
         log.display()
     );
     println!(
@@ -130,7 +130,7 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
         }
     };
     let mut options = scenarios::options_on(LocalKind::Docker);
-    options.progress = argos_cloud::progress::Progress::silent();
+    options.progress = argos_cloud::sys::progress::Progress::silent();
 
     let mut molecule = Series::new("molecule test");
     let mut argos = Series::new("argos-cloud");
@@ -203,16 +203,17 @@ async fn argos_round(
     options: &argos_cloud::scenario::run::RunOptions,
 ) -> Result<Timings, String> {
     let started = Instant::now();
-    let report =
-        match argos_cloud::signal::until_signal(argos_cloud::scenario::run::run(scenario, options))
-            .await
-        {
-            Ok(Ok(report)) => report,
-            Ok(Err(e)) => return Err(format!("could not start: {e}")),
-            Err(signal) => {
-                panic!("interrupted by {signal}; the scenario's environment was removed")
-            }
-        };
+    let report = match argos_cloud::sys::signal::until_signal(argos_cloud::scenario::run::run(
+        scenario, options,
+    ))
+    .await
+    {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => return Err(format!("could not start: {e}")),
+        Err(signal) => {
+            panic!("interrupted by {signal}; the scenario's environment was removed")
+        }
+    };
     let total = started.elapsed();
     if !report.passed() {
         return Err(format!("{report}"));
@@ -260,7 +261,10 @@ fn left_behind(run_id: &str, what: &str, series: &mut Series) {
 
 /// The run's containers and networks still there, removed.
 fn leftovers(run_id: &str) -> Result<Vec<String>, String> {
-    let filter = format!("label={}={run_id}", argos_cloud::names::tag_keys::RUN);
+    let filter = format!(
+        "label={}={run_id}",
+        argos_cloud::model::names::tag_keys::RUN
+    );
     let mut left = Vec::new();
     for kind in ["container", "network"] {
         let mut list = Command::new("docker");
@@ -294,10 +298,10 @@ fn leftovers(run_id: &str) -> Result<Vec<String>, String> {
     Ok(left)
 }
 
-/// The connect-audit script CI uses (`../shared/tools/connect-audit`), when
-/// it and strace are here: the warm-up's `molecule test` runs under it.
+/// The connect audit CI uses (`.ci/connect-audit`), when strace is here:
+/// the warm-up's `molecule test` runs under it.
 fn audit_tool(root: &Path) -> Option<PathBuf> {
-    let tool = root.parent()?.join("shared/tools/connect-audit");
+    let tool = root.join(".ci/connect-audit");
     let strace = Command::new("strace")
         .arg("-V")
         .output()

@@ -117,7 +117,7 @@ impl Role {
     ) -> Result<Round, BenchError> {
         let yml = m::bench_molecule_yml(
             &self.original,
-            argos_cloud::docker::HOST_IMAGE,
+            argos_cloud::backend::containers::HOST_IMAGE,
             prefix,
             labels,
         )

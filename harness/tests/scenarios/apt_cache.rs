@@ -7,9 +7,9 @@
 use std::time::{Duration, SystemTime};
 
 use argos_cloud::backend::Backend;
-use argos_cloud::backends::LocalKind;
-use argos_cloud::docker::apt_cache::{self, AptCache};
-use argos_cloud::names::{Group, RunTags};
+use argos_cloud::backend::choose::LocalKind;
+use argos_cloud::backend::containers::apt_cache::{self, AptCache};
+use argos_cloud::model::names::{Group, RunTags};
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
 use argos_harness::scenarios::{self, docker};

@@ -9,14 +9,14 @@
 
 use std::time::Duration;
 
+use argos_cloud::backend::choose::{self, LocalKind};
 use argos_cloud::backend::{Backend, HostSpec};
-use argos_cloud::backends::{self, LocalKind};
-use argos_cloud::names::{EnvName, Group, RunTags};
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
+use argos_cloud::model::names::{EnvName, Group, RunTags};
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Overrides};
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
-use argos_cloud::settings::{self, Overrides};
+use argos_cloud::sys::progress::Progress;
 use argos_harness::scenarios::{self, docker};
 use serde_json::{Map, Value};
 
@@ -59,7 +59,7 @@ impl BakeProject {
     }
 
     /// The sample settings with this project's app name and topology.
-    fn settings(&self) -> argos_cloud::settings::Settings {
+    fn settings(&self) -> argos_cloud::model::settings::Settings {
         let sample = scenarios::workspace_root().join(Project::SAMPLE_SETTINGS);
         let text = std::fs::read_to_string(&sample).unwrap();
         let start = text
@@ -81,7 +81,7 @@ impl BakeProject {
     fn backend(&self, run: Option<RunTags>, marker: &str) -> Box<dyn Backend> {
         let mut vars = Map::new();
         vars.insert("bake_marker".into(), Value::String(marker.into()));
-        backends::local(
+        choose::local(
             LocalKind::Docker,
             self.project(),
             self.settings(),

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use argos_cloud::backends::{BackendChoice, LocalKind};
-use argos_cloud::project::Project;
+use argos_cloud::backend::choose::{BackendChoice, LocalKind};
+use argos_cloud::model::project::Project;
 use argos_cloud::scenario::Step;
 use argos_cloud::scenario::report::{Outcome, ScenarioReport};
 use argos_harness::scenarios;
@@ -156,7 +156,7 @@ async fn keep_on_failure_leaves_the_environment_and_says_how_to_reach_it() {
     // Still there: remove it the way the message says, then check.
     let backend = scenarios::observer(&options, &scenario, None);
     let left = backend.labelled(Some(&env)).unwrap();
-    let env_name = argos_cloud::names::EnvName::new(&env).unwrap();
+    let env_name = argos_cloud::model::names::EnvName::new(&env).unwrap();
     backend.decommission(&env_name).unwrap();
     assert_eq!(left.len(), 2, "the host and the network stay: {left:?}");
     let login = match options.backend {

@@ -7,13 +7,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::backends::LocalKind;
-use argos_cloud::names::{EnvNames, Group, RunTags};
-use argos_cloud::progress::Progress;
+use argos_cloud::backend::choose::LocalKind;
+use argos_cloud::model::names::{EnvNames, Group, RunTags};
 use argos_cloud::scenario::Step;
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
+use argos_cloud::sys::progress::Progress;
 use argos_harness::scenarios::{self, docker};
 
 #[test]
@@ -107,7 +107,7 @@ async fn an_expired_network_a_stranger_still_uses_does_not_stop_a_run() {
         "argos-test=bystander",
         "--network",
         &leftover.network,
-        argos_cloud::docker::HOST_IMAGE,
+        argos_cloud::backend::containers::HOST_IMAGE,
         "sleep",
         "infinity",
     ])

@@ -6,14 +6,14 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use argos_cloud::backends::LocalKind;
-use argos_cloud::docker::DockerBackend;
-use argos_cloud::names::{EnvName, RunTags};
-use argos_cloud::progress::Progress;
+use argos_cloud::backend::choose::LocalKind;
+use argos_cloud::backend::containers::Containers;
+use argos_cloud::backend::vagrant::{VagrantBackend, VagrantError};
+use argos_cloud::model::names::{EnvName, RunTags};
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
 use argos_cloud::scenario::{Scenario, Step};
-use argos_cloud::vagrant::{VagrantBackend, VagrantError};
+use argos_cloud::sys::progress::Progress;
 use argos_harness::scenarios;
 
 fn shipped(file: &str) -> Scenario {
@@ -87,7 +87,7 @@ async fn a_molecule_scenario_on_vagrant() {
 
 fn vagrant_backend(scenario: &Scenario, run: &RunTags) -> VagrantBackend {
     let options = scenarios::options_on(LocalKind::Vagrant);
-    VagrantBackend::new(DockerBackend {
+    VagrantBackend::new(Containers {
         project: options.project.clone(),
         settings: scenario_settings(scenario, &options).unwrap().settings,
         progress: Progress::stderr(),
@@ -108,7 +108,7 @@ fn a_refused_ssh_key_is_an_error_at_once_not_a_boot_timeout() {
     let run = RunTags::new(env.as_str(), Duration::from_secs(3600));
     let mut backend = vagrant_backend(&scenario, &run);
     // argos-host has no vagrant user, so sshd refuses every key for it.
-    backend.image = argos_cloud::docker::HOST_IMAGE.into();
+    backend.image = argos_cloud::backend::containers::HOST_IMAGE.into();
     let started = Instant::now();
     let error = backend
         .commission(&env, &scenarios::hosts(&["database"]))
@@ -197,7 +197,7 @@ async fn a_scenario_run_on_an_existing_vagrant_environment_leaves_it_as_it_was()
     let mut options = scenarios::options_on(LocalKind::Vagrant);
     let env = unique_env_name("vagrantop");
     let operator = OperatorMachines {
-        backend: VagrantBackend::new(DockerBackend {
+        backend: VagrantBackend::new(Containers {
             project: options.project.clone(),
             settings: scenario_settings(&scenario, &options).unwrap().settings,
             progress: Progress::stderr(),

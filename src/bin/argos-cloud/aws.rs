@@ -4,20 +4,20 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use argos_cloud::aws::data_plane::DataPlane;
-use argos_cloud::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
+use argos_cloud::backend::aws::data_plane::DataPlane;
+use argos_cloud::backend::aws::{AwsBackend, Decommissioned, Provisioner, SweepFilter, Updated};
+use argos_cloud::cfn::template::Formations;
+use argos_cloud::cfn::validate;
 use argos_cloud::cli::{Cli, Command};
-use argos_cloud::deploy::{
+use argos_cloud::converge::deploy::{
     self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
-use argos_cloud::inventory::Expect;
-use argos_cloud::names::{EnvName, EnvNames};
+use argos_cloud::converge::inventory::Expect;
+use argos_cloud::model::names::{EnvName, EnvNames};
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{self, Settings};
 use argos_cloud::probe::{self, DatabaseLogin};
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
-use argos_cloud::settings::{self, Settings};
-use argos_cloud::template::Formations;
-use argos_cloud::validate;
+use argos_cloud::sys::progress::Progress;
 
 use crate::{confirm, overrides};
 
@@ -46,14 +46,14 @@ fn checked_inputs(
 
 pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, String> {
     let (settings, names, formations) = checked_inputs(cli, project, env)?;
-    let options = argos_cloud::aws::options(&settings.region, cli.endpoint.clone());
+    let options = argos_cloud::backend::aws::options(&settings.region, cli.endpoint.clone());
     confirm_first(&cli.command, &names)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Ctrl-C drops the command; the engine's guards delete what it had
     // started and not finished (a bake instance, a half-made stack).
-    let outcome = runtime.block_on(argos_cloud::signal::until_signal(async {
+    let outcome = runtime.block_on(argos_cloud::sys::signal::until_signal(async {
         let mut backend = AwsBackend::new(
-            argos_cloud::aws::Aws::connect(&options).await,
+            argos_cloud::backend::aws::Aws::connect(&options).await,
             settings,
             formations,
             Progress::stderr(),
@@ -83,7 +83,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             backend.provisioner = Some(provisioner);
         }
         let env = &names.env;
-        let fail = |e: argos_cloud::aws::EngineError| e.to_string();
+        let fail = |e: argos_cloud::backend::aws::EngineError| e.to_string();
         match &cli.command {
             Command::Commission { keep } => {
                 let stack = backend.commission(env, *keep).await.map_err(fail)?;
@@ -199,6 +199,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                 let results = probe::check(
                     &inventory,
                     &backend.settings.topology,
+                    argos_cloud::profile::argos::standard_expectations,
                     DatabaseLogin::of(&backend.settings),
                     HostKeys::Record(known_hosts_file(project, &names.stack())),
                     Duration::from_secs(60),
@@ -290,7 +291,7 @@ async fn environment_inventory(
     backend: &AwsBackend,
     project: &Project,
     names: &EnvNames,
-) -> Result<argos_cloud::inventory::Inventory, String> {
+) -> Result<argos_cloud::converge::inventory::Inventory, String> {
     backend
         .inventory(
             project,

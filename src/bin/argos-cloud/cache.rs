@@ -3,12 +3,12 @@
 
 use std::process::ExitCode;
 
+use argos_cloud::backend::containers::apt_cache::{AptCache, SWITCH_VAR};
 use argos_cloud::cli::CacheAction;
-use argos_cloud::docker::apt_cache::{AptCache, SWITCH_VAR};
 
 pub fn command(action: CacheAction) -> Result<ExitCode, String> {
     let cache = AptCache::machine();
-    let fail = |e: argos_cloud::docker::apt_cache::AptCacheError| e.to_string();
+    let fail = |e: argos_cloud::backend::containers::apt_cache::AptCacheError| e.to_string();
     match action {
         CacheAction::Status => match cache.describe().map_err(fail)? {
             Some(line) => println!("{line}"),

@@ -5,19 +5,19 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use argos_cloud::backend::choose::{self, LocalKind};
+use argos_cloud::backend::containers::apt_cache::AptCache;
 use argos_cloud::backend::{Backend, HostSpec};
-use argos_cloud::backends::{self, LocalKind};
 use argos_cloud::cli::{Cli, Command};
-use argos_cloud::deploy::{
+use argos_cloud::converge::deploy::{
     self, AnsiblePlaybook, DeployRequest, HostKeys, Playbooks, known_hosts_file, remove_known_hosts,
 };
-use argos_cloud::docker::apt_cache::AptCache;
-use argos_cloud::inventory::Expect;
-use argos_cloud::names::EnvName;
+use argos_cloud::converge::inventory::Expect;
+use argos_cloud::model::names::EnvName;
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings;
 use argos_cloud::probe::{self, DatabaseLogin};
-use argos_cloud::progress::Progress;
-use argos_cloud::project::Project;
-use argos_cloud::settings;
+use argos_cloud::sys::progress::Progress;
 
 use crate::{not_built, overrides};
 
@@ -32,7 +32,7 @@ pub fn command(
     let loaded =
         settings::load(project, &overrides(cli)?, Some(&env)).map_err(|e| e.to_string())?;
     let extra_vars = loaded.settings.override_vars();
-    let backend: Box<dyn Backend> = backends::local(
+    let backend: Box<dyn Backend> = choose::local(
         kind,
         project.clone(),
         loaded.settings,
@@ -44,7 +44,7 @@ pub fn command(
     // Ctrl-C (or SIGTERM) ends the command at once, synchronous steps too:
     // the children in flight (vagrant, docker, ansible-playbook and their
     // ssh) are ended with their process groups, then exit 130.
-    let outcome = runtime.block_on(argos_cloud::signal::until_signal(run(
+    let outcome = runtime.block_on(argos_cloud::sys::signal::until_signal(run(
         cli,
         project,
         &env,
@@ -139,7 +139,10 @@ async fn run(
                 .inventory(&env, Expect::environment(&backend.settings().topology))
                 .map_err(fail)?;
             let ansible = AnsiblePlaybook::locate(project).map_err(|e| e.to_string())?;
-            let extra_vars = backend.ansible_vars(backend.settings().override_vars());
+            let extra_vars = argos_cloud::profile::argos::ansible_vars(
+                backend.stands_in(),
+                backend.settings().override_vars(),
+            );
             let request = DeployRequest {
                 project,
                 inventory: &inventory,
@@ -167,6 +170,7 @@ async fn run(
             let results = probe::check(
                 &inventory,
                 &backend.settings().topology,
+                argos_cloud::profile::argos::standard_expectations,
                 DatabaseLogin::of(backend.settings()),
                 HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),

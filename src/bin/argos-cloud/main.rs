@@ -11,13 +11,13 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use argos_cloud::backends::LocalKind;
+use argos_cloud::backend::choose::LocalKind;
+use argos_cloud::cfn::template::Formations;
+use argos_cloud::cfn::validate::{self, Lint};
 use argos_cloud::cli::{BackendKind, Cli, Command};
 use argos_cloud::input::env::Environment;
-use argos_cloud::project::Project;
-use argos_cloud::settings::{Origin, Overrides};
-use argos_cloud::template::Formations;
-use argos_cloud::validate::{self, Lint};
+use argos_cloud::model::project::Project;
+use argos_cloud::model::settings::{Origin, Overrides};
 
 /// Exit code of a command whose capability is not built yet.
 const NOT_BUILT: u8 = 2;
@@ -123,20 +123,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 /// `template --parameters`: the stack's parameters, each with its value
 /// (secrets masked) and its source, for `env`.
 fn parameters(cli: &Cli, project: &Project, env: &str, image: bool) -> Result<String, String> {
-    let env = argos_cloud::names::EnvName::new(env).map_err(|e| e.to_string())?;
-    let loaded = argos_cloud::settings::load(project, &overrides(cli)?, Some(&env))
+    let env = argos_cloud::model::names::EnvName::new(env).map_err(|e| e.to_string())?;
+    let loaded = argos_cloud::model::settings::load(project, &overrides(cli)?, Some(&env))
         .map_err(|e| e.to_string())?;
     let settings = loaded.settings;
     let formations = Formations::load(project).map_err(|e| e.to_string())?;
     let plan = if image {
-        argos_cloud::plan::Plan::image(
+        argos_cloud::cfn::plan::Plan::image(
             &settings,
             &formations.image,
             &settings.app_name.image_name(),
         )
     } else {
-        let names = argos_cloud::names::EnvNames::new(settings.app_name.clone(), env);
-        argos_cloud::plan::Plan::environment(
+        let names = argos_cloud::model::names::EnvNames::new(settings.app_name.clone(), env);
+        argos_cloud::cfn::plan::Plan::environment(
             &settings,
             &names,
             &formations.environment,

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use argos_cloud::backends::{BackendChoice, LocalKind};
+use argos_cloud::backend::choose::{BackendChoice, LocalKind};
 use argos_cloud::cli::{BackendKind, Cli, ScenarioAction};
-use argos_cloud::names::EnvName;
-use argos_cloud::project::Project;
+use argos_cloud::model::names::EnvName;
+use argos_cloud::model::project::Project;
 use argos_cloud::scenario::{self, run};
 
 use crate::overrides;
@@ -76,7 +76,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                     data_plane: cli.data_plane_choice().unwrap_or_else(|| {
                         cli.endpoint
                             .as_deref()
-                            .is_some_and(argos_cloud::aws::is_loopback)
+                            .is_some_and(argos_cloud::backend::aws::is_loopback)
                             && docker_runs()
                     }),
                 },
@@ -114,7 +114,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
             let mut failed = Vec::new();
             let mut reports = Vec::new();
             for scenario in &scenarios {
-                let outcome = runtime.block_on(argos_cloud::signal::until_signal(run::run(
+                let outcome = runtime.block_on(argos_cloud::sys::signal::until_signal(run::run(
                     scenario, &options,
                 )));
                 match outcome {

@@ -1,0 +1,8 @@
+//! CloudFormation before any API call: formations read and merged into a
+//! template, the plan of a stack's parameters and tags, the checks of
+//! `validate` (references, tags, topology, size, cfn-lint).
+
+pub mod lint;
+pub mod plan;
+pub mod template;
+pub mod validate;

@@ -1,0 +1,112 @@
+//! Is each host reachable over SSH? A TCP connect and the server's banner,
+//! retried with a deadline: no fixed sleep before the first contact.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use crate::converge::inventory::Inventory;
+use crate::sys::progress::Progress;
+use crate::sys::wait::{self, Backoff, Poll};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreachableHost {
+    pub host: String,
+    pub address: String,
+    pub reason: String,
+}
+
+impl fmt::Display for UnreachableHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "host {} ({}) is unreachable over SSH: {}",
+            self.host, self.address, self.reason
+        )
+    }
+}
+
+const PROBE_BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(200),
+    factor: 1.5,
+    cap: Duration::from_secs(5),
+};
+
+/// Wait until `address` answers with an SSH banner, or `timeout` passes.
+pub async fn probe_ssh(address: &str, timeout: Duration) -> Result<(), String> {
+    let last_error = std::sync::Mutex::new(String::from("no answer"));
+    let outcome = wait::until(address, timeout, PROBE_BACKOFF, || async {
+        match banner(address).await {
+            Ok(()) => Ok::<_, std::convert::Infallible>(Poll::Ready(())),
+            Err(error) => {
+                *last_error.lock().expect("last error") = error;
+                Ok(Poll::Pending)
+            }
+        }
+    })
+    .await;
+    outcome.map_err(|_| {
+        format!(
+            "{} (gave up after {timeout:?})",
+            last_error.lock().expect("last error")
+        )
+    })
+}
+
+async fn banner(address: &str) -> Result<(), String> {
+    let connect = tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(address));
+    let mut stream = connect
+        .await
+        .map_err(|_| "connect timed out".to_owned())?
+        .map_err(|e| e.to_string())?;
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buffer));
+    let n = read
+        .await
+        .map_err(|_| "no SSH banner".to_owned())?
+        .map_err(|e| e.to_string())?;
+    if buffer[..n].starts_with(b"SSH-") {
+        Ok(())
+    } else {
+        Err("the port answers, but not with SSH".to_owned())
+    }
+}
+
+/// Probe every SSH host of the inventory at once; return the ones that never answered.
+pub async fn probe_all(
+    inventory: &Inventory,
+    timeout: Duration,
+    progress: &Progress,
+) -> Vec<UnreachableHost> {
+    let ssh_hosts: Vec<_> = inventory
+        .hosts
+        .iter()
+        .filter(|h| h.vars.get("ansible_connection").is_none_or(|c| c == "ssh"))
+        .collect();
+    if !ssh_hosts.is_empty() {
+        progress.say(format!(
+            "deploy: waiting for SSH on {} host(s)",
+            ssh_hosts.len()
+        ));
+    }
+    let mut probes = tokio::task::JoinSet::new();
+    for host in ssh_hosts {
+        let (name, address) = (host.name.clone(), format!("{}:{}", host.address, host.port));
+        probes.spawn(async move {
+            probe_ssh(&address, timeout)
+                .await
+                .err()
+                .map(|reason| UnreachableHost {
+                    host: name,
+                    address,
+                    reason,
+                })
+        });
+    }
+    let mut unreachable: Vec<UnreachableHost> =
+        probes.join_all().await.into_iter().flatten().collect();
+    unreachable.sort_by(|a, b| a.host.cmp(&b.host));
+    unreachable
+}

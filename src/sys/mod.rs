@@ -1,0 +1,6 @@
+//! What every part leans on: waiting with a deadline, signals and the
+//! children they end, and where progress goes.
+
+pub mod progress;
+pub mod signal;
+pub mod wait;
