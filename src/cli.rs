@@ -51,6 +51,12 @@ pub struct Cli {
     #[arg(long, global = true, overrides_with = "no_data_plane")]
     pub data_plane: bool,
 
+    /// How progress is reported: `human` lines on stderr, or `json`, one
+    /// object per event on stdout (`{"at": SECONDS, "event": NAME, ...}`;
+    /// a scenario run's steps are events too).
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+
     /// No stand-in hosts on an AWS emulator: its control plane only.
     #[arg(long, global = true, overrides_with = "data_plane")]
     pub no_data_plane: bool,
@@ -129,6 +135,23 @@ impl Cli {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// How a command reports its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+impl Cli {
+    /// Where this command's progress events go.
+    pub fn progress(&self) -> crate::sys::progress::Progress {
+        match self.message_format {
+            MessageFormat::Human => crate::sys::progress::Progress::stderr(),
+            MessageFormat::Json => crate::sys::progress::Progress::json(),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use argos_cloud::model::project::Project;
 use argos_cloud::model::settings::{self, Overrides, Settings};
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::run::unique_env_name;
-use argos_cloud::sys::progress::Progress;
+use argos_cloud::sys::progress::{Event, Progress};
 use argos_harness::{scenarios, workspace_root};
 
 pub fn section() {
@@ -86,12 +86,18 @@ fn commission_once(project: &Project, settings: &Settings) -> Result<(Duration, 
         .map_err(|e| e.to_string())?;
     let took = started.elapsed();
     drop(guard);
+    // The bake's last word: reused, or baked.
     let said = said
         .lock()
         .map_err(|e| e.to_string())?
         .iter()
-        .rfind(|line| line.starts_with("bake:"))
-        .cloned()
+        .rfind(|s| {
+            matches!(
+                s.event,
+                Event::BakeReused { .. } | Event::BakeFinished { .. } | Event::BakeSkipped { .. }
+            )
+        })
+        .map(|s| s.event.to_string())
         .unwrap_or_else(|| "the bake said nothing".to_owned());
     Ok((took, said))
 }

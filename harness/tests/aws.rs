@@ -17,7 +17,7 @@ use argos_cloud::converge::deploy::AnsiblePlaybook;
 use argos_cloud::model::names::{EnvName, EnvNames, Group, RunTags};
 use argos_cloud::model::project::Project;
 use argos_cloud::model::settings::{self, Overrides, Settings};
-use argos_cloud::sys::progress::Progress;
+use argos_cloud::sys::progress::{Event, Progress, Stamped};
 use argos_cloud::sys::wait::{self, Backoff, Poll};
 use argos_harness::engine::backend::aws::is_loopback;
 use argos_harness::{Emulator, StallingProxy};
@@ -49,7 +49,20 @@ fn formations_in(root: &Path) -> Formations {
 
 struct Fixture {
     backend: AwsBackend,
-    lines: Arc<Mutex<Vec<String>>>,
+    events: Arc<Mutex<Vec<Stamped>>>,
+}
+
+impl Fixture {
+    /// Whether the backend emitted an event `pick` accepts.
+    fn emitted(&self, pick: impl Fn(&Event) -> bool) -> bool {
+        self.events.lock().unwrap().iter().any(|s| pick(&s.event))
+    }
+
+    /// Every event so far, as lines, for a failing assertion's message.
+    fn said(&self) -> String {
+        let events = self.events.lock().unwrap();
+        events.iter().map(|s| format!("{}\n", s.event)).collect()
+    }
 }
 
 async fn backend(emulator: &Emulator, extra: &[(&str, &str)], run: Option<RunTags>) -> Fixture {
@@ -74,7 +87,7 @@ async fn backend_on(
     run: Option<RunTags>,
     formations: Formations,
 ) -> Fixture {
-    let (progress, lines) = Progress::collect();
+    let (progress, events) = Progress::collect();
     let aws = Aws::connect(&options).await;
     let minute = Duration::from_secs(60);
     Fixture {
@@ -87,7 +100,7 @@ async fn backend_on(
             run,
             ..AwsBackend::new(aws, settings, formations, progress)
         },
-        lines,
+        events,
     }
 }
 
@@ -206,14 +219,21 @@ async fn a_full_cycle_tags_everything_and_leaves_nothing_behind() {
         "{:?}",
         stack.outputs
     );
-    let lines = fixture.lines.lock().unwrap().join("\n");
     assert!(
-        lines.contains("provision: skipped: no data plane on the emulator"),
-        "{lines}"
+        fixture.emitted(|e| matches!(
+            e,
+            Event::ProvisionSkipped { reason } if reason.contains("no data plane on the emulator")
+        )),
+        "{}",
+        fixture.said()
     );
     assert!(
-        lines.contains("CREATE_COMPLETE"),
-        "events are streamed:\n{lines}"
+        fixture.emitted(|e| matches!(
+            e,
+            Event::StackResource { status, .. } if status == "CREATE_COMPLETE"
+        )),
+        "the stack's events are streamed:\n{}",
+        fixture.said()
     );
 
     // The image is baked, tagged, and its bake instance is gone.
@@ -488,14 +508,17 @@ async fn a_bake_whose_provisioning_fails_leaves_no_instance_no_image_and_no_stac
         message.contains("provisioning bake instance i-"),
         "the bake instance is named: {message}"
     );
-    let lines = fixture.lines.lock().unwrap().join("\n");
     assert!(
-        lines.contains("provision: the image playbook on i-"),
-        "{lines}"
+        fixture.emitted(
+            |e| matches!(e, Event::Provisioning { instance, .. } if instance.starts_with("i-"))
+        ),
+        "{}",
+        fixture.said()
     );
     assert!(
-        lines.contains("removing the bake instance"),
-        "the bake cleans up after a failure: {lines}"
+        fixture.emitted(|e| matches!(e, Event::BakeInstanceRemoving { .. })),
+        "the bake cleans up after a failure: {}",
+        fixture.said()
     );
 
     assert!(
@@ -528,10 +551,10 @@ async fn a_bake_on_an_emulator_never_connects_to_an_address_the_emulator_invente
             && message.contains("only loopback"),
         "the refusal names the host, the address and why: {message}"
     );
-    let lines = fixture.lines.lock().unwrap().join("\n");
     assert!(
-        !lines.contains("deploy: waiting for SSH"),
-        "refused before any probe: {lines}"
+        !fixture.emitted(|e| matches!(e, Event::WaitingForSsh { .. })),
+        "refused before any probe: {}",
+        fixture.said()
     );
 
     let after = leftovers(&emulator, "argos", "refused").await;
@@ -549,17 +572,17 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
     let emulator = Emulator::start().await.unwrap();
     let mut fixture = backend(&emulator, &[], None).await;
     provision_on_loopback(&mut fixture, provisioner, silent_listener().await);
-    let lines = fixture.lines.clone();
+    let events = fixture.events.clone();
     let provisioning = wait::until(
         "the bake to reach provisioning",
         Duration::from_secs(60),
         Backoff::CONTROL_PLANE,
         || async {
-            let probing = lines
+            let probing = events
                 .lock()
                 .unwrap()
                 .iter()
-                .any(|l| l.contains("deploy: waiting for SSH"));
+                .any(|s| matches!(s.event, Event::WaitingForSsh { .. }));
             Ok::<_, Infallible>(if probing {
                 Poll::Ready(())
             } else {
@@ -575,11 +598,13 @@ async fn a_bake_dropped_half_way_deletes_its_stack() {
         reached = provisioning => reached.unwrap(),
     }
 
-    let lines = fixture.lines.lock().unwrap().join("\n");
     assert!(
-        lines.contains("stack argos-image was left unfinished: deleting it")
-            && lines.contains("stack argos-image: DeleteStack sent"),
-        "{lines}"
+        fixture.emitted(|e| matches!(e, Event::StackAbandoned { stack } if stack == "argos-image"))
+            && fixture.emitted(
+                |e| matches!(e, Event::StackDeleteSent { stack } if stack == "argos-image")
+            ),
+        "{}",
+        fixture.said()
     );
     let after = leftovers(&emulator, "argos", "dropped").await;
     assert!(after.is_empty(), "left behind: {after:?}");
@@ -610,19 +635,18 @@ async fn a_create_whose_answer_is_lost_is_retried_into_one_stack_of_its_own() {
         formations_in(&workspace()),
     )
     .await;
-    let (backend, lines) = (&fixture.backend, &fixture.lines);
+    let backend = &fixture.backend;
     let lost = env("lost");
 
     let stack = backend.commission(&lost, false).await.unwrap();
     assert_eq!(stack.status, "CREATE_COMPLETE");
     assert_eq!(proxy.withheld(), 2, "both creates lost their first answer");
-    let said = lines.lock().unwrap().join("\n");
     for name in ["argos-image-r-lost-answer", "argos-lost"] {
         assert!(
-            said.contains(&format!(
-                "stack {name}: a retried create found the stack its first attempt made"
-            )),
-            "{said}"
+            fixture
+                .emitted(|e| matches!(e, Event::StackCreateRecovered { stack } if stack == name)),
+            "{}",
+            fixture.said()
         );
     }
     let during = leftovers(&emulator, "argos", "lost").await;
@@ -656,7 +680,7 @@ async fn a_bake_dropped_while_its_create_is_in_flight_deletes_its_stack() {
         formations_in(&workspace()),
     )
     .await;
-    let (backend, lines) = (&fixture.backend, &fixture.lines);
+    let backend = &fixture.backend;
     let in_flight = wait::until(
         "CreateStack to be in flight",
         Duration::from_secs(60),
@@ -677,10 +701,10 @@ async fn a_bake_dropped_while_its_create_is_in_flight_deletes_its_stack() {
         reached = in_flight => reached.unwrap(),
     }
 
-    let said = lines.lock().unwrap().join("\n");
     assert!(
-        said.contains("stack argos-image was left unfinished: deleting it"),
-        "{said}"
+        fixture.emitted(|e| matches!(e, Event::StackAbandoned { stack } if stack == "argos-image")),
+        "{}",
+        fixture.said()
     );
     let after = leftovers(&emulator, "argos", "inflight").await;
     assert!(after.is_empty(), "left behind: {after:?}");

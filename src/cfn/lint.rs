@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::cfn::template::{Section, Template};
 use crate::model::project::Project;
+use crate::sys::process;
 
 /// Where cfn-lint is looked for, in order: this variable, the project's
 /// venv (`.venv` or `ARGOS_VENV`, made by `.ci/run` or the test harness),
@@ -52,11 +53,8 @@ impl fmt::Display for LintFinding {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
-    #[error("cannot run {}: {source}", program.display())]
-    Spawn {
-        program: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Run(crate::sys::process::ProcessError),
     #[error("cannot write the template for cfn-lint: {0}")]
     TempFile(std::io::Error),
     #[error("cfn-lint did not print its JSON report ({status}): {stderr}")]
@@ -100,9 +98,9 @@ impl CfnLint {
                     .collect::<Vec<_>>()
             }));
         candidates.filter(|p| p.is_file()).find_map(|program| {
-            let output = Command::new(&program).arg("--version").output().ok()?;
-            output.status.success().then(|| Self {
-                version: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            let version = process::run(Command::new(&program).arg("--version")).ok()?;
+            Some(Self {
+                version: version.trim().to_owned(),
                 program,
             })
         })
@@ -121,18 +119,17 @@ impl CfnLint {
             .map_err(LintError::TempFile)?;
         file.write_all(template.to_pretty_json().as_bytes())
             .map_err(LintError::TempFile)?;
-        let output = Command::new(&self.program)
-            .args(["--format", "json", "--regions", region, "--"])
-            .arg(file.path())
-            .output()
-            .map_err(|source| LintError::Spawn {
-                program: self.program.clone(),
-                source,
-            })?;
+        // cfn-lint exits non-zero when it finds something: the report decides.
+        let output = process::output(
+            Command::new(&self.program)
+                .args(["--format", "json", "--regions", region, "--"])
+                .arg(file.path()),
+        )
+        .map_err(LintError::Run)?;
         let matches: Vec<RawMatch> =
-            serde_json::from_slice(&output.stdout).map_err(|_| LintError::BadOutput {
+            serde_json::from_str(&output.stdout).map_err(|_| LintError::BadOutput {
                 status: output.status.to_string(),
-                stderr: tail(&String::from_utf8_lossy(&output.stderr), 20),
+                stderr: tail(&output.stderr, 20),
             })?;
         let mut findings: Vec<LintFinding> = matches
             .into_iter()

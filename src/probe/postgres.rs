@@ -22,7 +22,11 @@ pub async fn select_one(
         .dbname(&login.name)
         .application_name("argos-cloud-probe")
         .connect_timeout(timeout);
-    let super::Tunnel { child, stream } = tunnel;
+    let super::Tunnel {
+        child,
+        group: _group,
+        stream,
+    } = tunnel;
     let (client, connection) = match config.connect_raw(stream, tokio_postgres::NoTls).await {
         Ok(pair) => pair,
         Err(error) => {

@@ -62,9 +62,8 @@ impl SshHost {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        // Its own process group: a Ctrl-C meant for argos-cloud reaches
-        // argos-cloud, which then cleans up, rather than killing this ssh.
-        command.process_group(0);
+        // Started with `spawn_async`: a process group of its own, so a
+        // Ctrl-C meant for argos-cloud reaches argos-cloud, which then ends it.
         Ok(command)
     }
 
@@ -76,7 +75,9 @@ impl SshHost {
     ) -> Result<(i32, String, String), String> {
         let mut command = self.ssh(timeout)?;
         command.arg("--").arg(script);
-        let output = tokio::time::timeout(timeout, command.output())
+        let (child, _group) = crate::sys::signal::spawn_async(&mut command)
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let output = tokio::time::timeout(timeout, child.wait_with_output())
             .await
             .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
             .map_err(|e| format!("cannot run ssh: {e}"))?;
@@ -96,13 +97,13 @@ impl SshHost {
             .arg("-W")
             .arg(format!("{address}:{port}"))
             .stdin(Stdio::piped());
-        let mut child = command
-            .spawn()
+        let (mut child, group) = crate::sys::signal::spawn_async(&mut command)
             .map_err(|e| format!("cannot run ssh: {e}"))?;
         let stdout = child.stdout.take().expect("piped");
         let stdin = child.stdin.take().expect("piped");
         Ok(Tunnel {
             child,
+            group,
             stream: tokio::io::join(stdout, stdin),
         })
     }
@@ -111,6 +112,8 @@ impl SshHost {
 /// A connection made through a host; `stream` reads and writes it.
 pub struct Tunnel {
     pub child: Child,
+    /// Its process group, ended with the tunnel (or by a signal).
+    pub group: crate::sys::signal::ChildGroup,
     pub stream: Join<ChildStdout, ChildStdin>,
 }
 

@@ -642,12 +642,10 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 fn image_present(image: &str) -> bool {
-    std::process::Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}}", image])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    crate::sys::process::succeeds(
+        "docker",
+        &["image", "inspect", "--format", "{{.Id}}", image],
+    )
 }
 
 /// `scenario`, as an argos-cloud scenario file (what `scenario import` prints).

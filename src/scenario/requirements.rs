@@ -178,13 +178,9 @@ fn local_path(bases: &[&Path], source: &str) -> Option<PathBuf> {
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|e| e.to_string())?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(stderr.trim().lines().last().unwrap_or("failed").to_owned())
-    }
+    crate::sys::process::run(command)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::{Scenario, Step};
 use crate::converge::deploy::{AnsiblePlaybook, RunKnownHosts};
 use crate::model::names::RunTags;
 use crate::model::project::Project;
+use crate::sys::progress::Event;
 
 /// Whether `scenario` fits the project: its role is found, its playbooks
 /// and requirements exist. What `run` checks before making anything.
@@ -93,9 +94,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         let outcome = if failed && *step != Step::Destroy {
             Outcome::Skipped("an earlier step failed".into())
         } else {
-            options
-                .progress
-                .say(format!("scenario {}: {step} ({stack})", scenario.name));
+            options.progress.emit(Event::StepStarted {
+                scenario: scenario.name.clone(),
+                step: step.to_string(),
+                stack: stack.to_string(),
+            });
             match step {
                 Step::Dependency => steps.dependency(),
                 Step::Create => steps.create(&mut guard),
@@ -131,13 +134,26 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
             break;
         }
         if let Outcome::Failed(reason) = &outcome {
-            options.progress.say(format!(
-                "scenario {}: {step} FAILED: {reason}",
-                scenario.name
-            ));
+            options.progress.emit(Event::StepFailed {
+                scenario: scenario.name.clone(),
+                step: step.to_string(),
+                reason: reason.clone(),
+            });
             failed = true;
             guard.mark_failed();
         }
+        let (kind, detail) = match &outcome {
+            Outcome::Passed(detail) => ("passed", detail),
+            Outcome::Failed(reason) => ("failed", reason),
+            Outcome::Skipped(reason) => ("skipped", reason),
+        };
+        options.progress.emit(Event::StepFinished {
+            scenario: scenario.name.clone(),
+            step: step.to_string(),
+            outcome: kind.to_owned(),
+            detail: detail.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
         report.steps.push(StepReport {
             step: *step,
             duration: started.elapsed(),
@@ -149,6 +165,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     }
     // A scenario without a destroy step still leaves nothing: the guard goes now.
     drop(guard);
+    options.progress.emit(Event::ScenarioFinished {
+        scenario: scenario.name.clone(),
+        passed: report.passed(),
+        seconds: report.steps.iter().map(|s| s.duration.as_secs_f64()).sum(),
+    });
     Ok(report)
 }
 

@@ -411,6 +411,8 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
         .args([
             "--backend",
             "aws",
+            "--message-format",
+            "json",
             "scenario",
             "run",
             "--data-plane",
@@ -422,28 +424,36 @@ fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
         .success()
         .get_output()
         .clone();
-    let out = String::from_utf8(output.stdout).unwrap();
-    let said = String::from_utf8(output.stderr).unwrap();
+    let events = events_of(&output.stdout);
+    let all = events
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
     // The bake's AMI became a local image, and app hosts started from it.
-    let copy = ami_copy(&said);
-    assert!(
-        out.contains("scenario full-stack on aws (argos-dplane1): passed")
-            && !out.contains("steps skipped"),
-        "{out}"
-    );
+    let copy = event(&events, "image_local_copy")["copy"]
+        .as_str()
+        .expect("the copy's name")
+        .to_owned();
+    assert_eq!(event(&events, "scenario_finished")["passed"], true, "{all}");
     for step in ["create", "converge", "idempotence", "verify", "destroy"] {
-        let line = out
-            .lines()
-            .find(|l| l.trim_start().starts_with(step))
-            .unwrap_or_else(|| panic!("no {step} line in:\n{out}"));
-        assert!(line.contains(" ok "), "{line}");
+        let finished = events
+            .iter()
+            .find(|e| e["event"] == "step_finished" && e["step"] == step)
+            .unwrap_or_else(|| panic!("no {step} step in:\n{all}"));
+        assert_eq!(finished["outcome"], "passed", "{finished}");
     }
+    let verified = events
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == "verify")
+        .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
     for probe in [
         "ok    postgres app -> database",
         "ok    sparql-ask app -> knowledge",
         "ok    ner app -> knowledge",
     ] {
-        assert!(out.contains(probe), "no `{probe}` in:\n{out}");
+        assert!(verified.contains(probe), "no `{probe}` in:\n{verified}");
     }
     on(&emulator, &project)
         .args(["dplane1", "sweep", "--run", "dplane1"])
@@ -462,12 +472,20 @@ fn data_plane_fixture() -> Option<(Emulator, TempProject)> {
     Some((emulator(), TempProject::runnable()))
 }
 
-/// The local AMI copy a data-plane bake named (`argos-ami:ami-…`) in `said`.
-fn ami_copy(said: &str) -> String {
-    said.split_whitespace()
-        .find(|w| w.starts_with("argos-ami:ami-"))
-        .unwrap_or_else(|| panic!("no local AMI copy named in:\n{said}"))
-        .to_owned()
+/// The events a `--message-format json` run printed.
+fn events_of(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The first event of kind `kind`.
+fn event<'a>(events: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["event"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event among {} events", events.len()))
 }
 
 /// No container or network labelled `key=value` is left, nor the AMI copy
@@ -499,9 +517,14 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
         command.arg("--data-plane").args(args);
         command
     };
-    let made = argos(&["opsdp", "commission"]).assert().success();
-    let said = String::from_utf8_lossy(&made.get_output().stderr).into_owned();
-    let copy = ami_copy(&said);
+    let made = argos(&["--message-format", "json", "opsdp", "commission"])
+        .assert()
+        .success();
+    let events = events_of(&made.get_output().stdout);
+    let copy = event(&events, "image_local_copy")["copy"]
+        .as_str()
+        .expect("the copy's name")
+        .to_owned();
     argos(&["opsdp", "deploy"])
         .assert()
         .success()
@@ -536,14 +559,14 @@ fn sigint_during_a_data_plane_commission_leaves_nothing() {
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_PROFILE");
     let mut run = crate::support::Running::start(command);
-    let copy = run.wait_for("is ami-", Duration::from_secs(300));
-    run.wait_for("data plane: ", Duration::from_secs(300));
-    run.wait_for("TASK [database", Duration::from_secs(300));
+    let copy = run.wait_for_event("image_local_copy", |_| true, Duration::from_secs(300));
+    run.wait_for_event("stand_ins_placing", |_| true, Duration::from_secs(300));
+    run.wait_for_ansible("TASK [database", Duration::from_secs(300));
     run.stops_on("INT", "argos-sigdp");
     nothing_left_in_docker(
         argos_cloud::model::names::tag_keys::RUN,
         "sigdp",
-        &ami_copy(&copy),
+        copy["copy"].as_str().expect("the copy's name"),
     );
     on(&emulator, &project)
         .args(["sigdp", "sweep", "--run", "sigdp"])

@@ -125,11 +125,11 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
     assert_eq!(first.playbooks[0].hosts["app-local"].changed, 1, "{first}");
     assert!(marker_dir.join("marker").is_file());
     assert!(
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("TASK [Write a marker]")),
+        lines.lock().unwrap().iter().any(|s| matches!(
+            &s.event,
+            argos_cloud::sys::progress::Event::AnsibleOutput { line, .. }
+                if line.contains("TASK [Write a marker]")
+        )),
         "task progress is streamed"
     );
 
@@ -266,7 +266,7 @@ fn sigint_to_deploy_ends_ansible_and_its_ssh() {
         "knowledge",
     ]);
     let mut deploy = Running::start(command);
-    deploy.wait_for("TASK [knowledge", Duration::from_secs(300));
+    deploy.wait_for_ansible("TASK [knowledge", Duration::from_secs(300));
     assert!(
         deploy
             .children()

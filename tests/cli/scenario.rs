@@ -101,11 +101,14 @@ fn every_shipped_scenario_checks_and_the_schema_prints() {
 }
 
 /// The environment a run named in its first step line: `(argos-t-...)`.
-fn env_of(line: &str) -> String {
-    let stack = line
-        .rsplit_once('(')
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
-        .unwrap_or_else(|| panic!("no environment in {line:?}"));
+/// The environment a run's `create` step started on, by its event.
+fn created_env(run: &mut Running, scenario: &str) -> String {
+    let started = run.wait_for_event(
+        "step_started",
+        |e| e["scenario"] == scenario && e["step"] == "create",
+        Duration::from_secs(300),
+    );
+    let stack = started["stack"].as_str().expect("a stack name");
     stack.trim_start_matches("argos-").to_owned()
 }
 
@@ -151,8 +154,8 @@ fn a_signal_while_converging_removes_the_environment(signal: &str) {
         return;
     }
     let mut run = run_scenario("docker", "knowledge.yaml", &[]);
-    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
-    run.wait_for("TASK [knowledge", Duration::from_secs(180));
+    let env = created_env(&mut run, "knowledge");
+    run.wait_for_ansible("TASK [knowledge", Duration::from_secs(180));
     assert!(!labelled(&env).is_empty(), "the run made its host");
     assert!(
         run.children()
@@ -188,8 +191,16 @@ fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
         return;
     }
     let mut run = run_scenario("vagrant", "database.yaml", &[]);
-    let env = env_of(&run.wait_for("scenario database: create (", Duration::from_secs(300)));
-    run.wait_for("vagrant: Bringing machine", Duration::from_secs(300));
+    let env = created_env(&mut run, "database");
+    run.wait_for_event(
+        "vagrant_output",
+        |e| {
+            e["line"]
+                .as_str()
+                .is_some_and(|l| l.contains("Bringing machine"))
+        },
+        Duration::from_secs(300),
+    );
     assert!(
         run.children()
             .iter()
@@ -201,7 +212,8 @@ fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
     assert!(
         !run.seen
             .iter()
-            .any(|l| l.contains("scenario database: converge")),
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|e| e["event"] == "step_started" && e["step"] == "converge"),
         "the run went on after SIGINT:\n{}",
         run.seen.join("\n")
     );
@@ -225,8 +237,8 @@ fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
     let time_to_live = Duration::from_secs(15);
     let mut run = run_scenario("docker", "knowledge.yaml", &["--ttl", "15"]);
     let started = Instant::now();
-    let env = env_of(&run.wait_for("scenario knowledge: create (", Duration::from_secs(300)));
-    run.wait_for("docker: host ", Duration::from_secs(120));
+    let env = created_env(&mut run, "knowledge");
+    run.wait_for_event("host_started", |_| true, Duration::from_secs(120));
     run.signal("KILL");
     assert_eq!(
         run.exit_code(Duration::from_secs(30)),

@@ -255,22 +255,45 @@ pub fn isolate(command: &mut std::process::Command) {
         .env(Project::VENV_VAR, Venv::project().dir());
 }
 
-/// A running `argos-cloud`, its stderr read line by line.
+/// A running `argos-cloud` with `--message-format json`: its events read
+/// from stdout, its messages from stderr, as they come.
 pub struct Running {
     child: std::process::Child,
-    lines: mpsc::Receiver<String>,
+    lines: mpsc::Receiver<Said>,
     pub seen: Vec<String>,
 }
 
+/// A line of the run's output: an event (stdout) or a message (stderr).
+enum Said {
+    Event(serde_json::Value),
+    Message(String),
+}
+
 impl Running {
+    /// Start `command` (an `argos-cloud` command line; `--message-format
+    /// json` is added).
     pub fn start(mut command: std::process::Command) -> Self {
-        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        command
+            .arg("--message-format")
+            .arg("json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
         let (send, lines) = mpsc::channel();
+        let events = child.stdout.take().unwrap();
+        let to_events = send.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
+            for line in BufReader::new(events).lines().map_while(Result::ok) {
+                let said = serde_json::from_str(&line).map_or(Said::Message(line), Said::Event);
+                if to_events.send(said).is_err() {
+                    break;
+                }
+            }
+        });
+        let messages = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(messages).lines().map_while(Result::ok) {
+                if send.send(Said::Message(line)).is_err() {
                     break;
                 }
             }
@@ -282,23 +305,38 @@ impl Running {
         }
     }
 
-    /// Read until a line contains `text`; the line.
-    pub fn wait_for(&mut self, text: &str, deadline: Duration) -> String {
+    /// Read until an event of kind `event` for which `pick` holds; the event.
+    pub fn wait_for_event(
+        &mut self,
+        event: &str,
+        pick: impl Fn(&serde_json::Value) -> bool,
+        deadline: Duration,
+    ) -> serde_json::Value {
         let started = Instant::now();
         while let Some(left) = deadline.checked_sub(started.elapsed()) {
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
+                Ok(Said::Event(value)) => {
+                    self.seen.push(value.to_string());
+                    if value["event"] == event && pick(&value) {
+                        return value;
                     }
                 }
+                Ok(Said::Message(line)) => self.seen.push(line),
                 Err(_) => break,
             }
         }
         panic!(
-            "no line with {text:?} within {deadline:?}:\n{}",
+            "no {event} event within {deadline:?}:\n{}",
             self.seen.join("\n")
+        );
+    }
+
+    /// Wait for Ansible's output to show `text` (a task name, say).
+    pub fn wait_for_ansible(&mut self, text: &str, deadline: Duration) {
+        self.wait_for_event(
+            "ansible_output",
+            |e| e["line"].as_str().is_some_and(|l| l.contains(text)),
+            deadline,
         );
     }
 
@@ -321,9 +359,12 @@ impl Running {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // The rest of stderr, for messages.
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                    self.seen.push(line);
+                // The rest of the output, for messages.
+                while let Ok(said) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(match said {
+                        Said::Event(value) => value.to_string(),
+                        Said::Message(line) => line,
+                    });
                 }
                 return status.code();
             }

@@ -13,7 +13,7 @@ use argos_cloud::scenario::Step;
 use argos_cloud::scenario::guard::EnvironmentGuard;
 use argos_cloud::scenario::report::Outcome;
 use argos_cloud::scenario::run::{scenario_settings, unique_env_name};
-use argos_cloud::sys::progress::Progress;
+use argos_cloud::sys::progress::{Event, Progress};
 use argos_harness::scenarios::{self, docker};
 
 #[test]
@@ -118,10 +118,11 @@ async fn an_expired_network_a_stranger_still_uses_does_not_stop_a_run() {
     // stranger's container was still running then is recorded.
     let survived = Arc::new(Mutex::new(None));
     let (watch, seen) = (Arc::clone(&leftover), Arc::clone(&survived));
-    let stderr = Progress::stderr();
-    options.progress = Progress::new(move |line| {
-        stderr.say(line);
-        if line.contains(": converge (") && seen.lock().unwrap().is_none() {
+    options.progress = Progress::new(move |stamped| {
+        eprintln!("[{:>6.1}s] {}", stamped.at, stamped.event);
+        let converging =
+            matches!(&stamped.event, Event::StepStarted { step, .. } if step == "converge");
+        if converging && seen.lock().unwrap().is_none() {
             let running = docker(&["inspect", "-f", "{{.State.Running}}", &watch.bystander]);
             *seen.lock().unwrap() = Some(running);
             watch.remove();

@@ -27,6 +27,7 @@ use crate::converge::deploy::{self, DeployRequest, Playbooks, RunKnownHosts};
 use crate::converge::destinations::Subnet;
 use crate::converge::inventory::Expect;
 use crate::model::names::{EnvName, EnvNames, Group, tag_keys};
+use crate::sys::progress::Event;
 
 /// The label naming the EC2 instance a host stands in for.
 pub const INSTANCE_LABEL: &str = "argos.instance-id";
@@ -159,11 +160,10 @@ impl DataPlane {
         if hosts.is_empty() {
             return Ok(0);
         }
-        self.docker.progress.say(format!(
-            "data plane: {} host(s) standing in for {}'s instances and databases",
-            hosts.len(),
-            names.stack()
-        ));
+        self.docker.progress.emit(Event::StandInsPlacing {
+            hosts: hosts.len(),
+            stack: names.stack(),
+        });
         self.docker.stand_in_hosts(env, &hosts)?;
         if !database_groups.is_empty() {
             self.converge_databases(env, &database_groups, provisioner)

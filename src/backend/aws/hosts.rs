@@ -22,7 +22,7 @@ use crate::converge::inventory::{Expect, Inventory};
 use crate::model::names::{EnvName, EnvNames, RunTags, tag_keys};
 use crate::model::project::Project;
 use crate::model::settings::Settings;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 /// What a scenario run may remove in its own teardown: what the run made
 /// outside its stack and is not meant to outlive it (its image bake and the
@@ -194,15 +194,17 @@ impl AwsHosts {
             };
             match stack.tag(tag_keys::RUN) {
                 Some(owner) if owner == run_id => {
-                    engine.say(format!("delete stack {name} ({})", stack.status));
+                    engine.emit(Event::StackDeleting {
+                        stack: name.clone(),
+                        status: stack.status.clone(),
+                    });
                     engine.delete_and_wait(&stack.id, &name).await
                 }
                 owner => {
-                    engine.say(format!(
-                        "stack {name} is not this run's ({}={}): left as it is",
-                        tag_keys::RUN,
-                        owner.unwrap_or("none")
-                    ));
+                    engine.emit(Event::StackNotOurs {
+                        stack: name.clone(),
+                        owner: owner.unwrap_or("none").to_owned(),
+                    });
                     Ok(())
                 }
             }

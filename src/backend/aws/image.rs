@@ -17,6 +17,7 @@ use super::stacks::create_token;
 use super::{AwsBackend, EngineError};
 use crate::cfn::plan::Plan;
 use crate::model::names::{EnvName, Group, tag_keys};
+use crate::sys::progress::Event;
 use crate::sys::wait::{self, Backoff, Poll};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,22 +75,30 @@ impl AwsBackend {
     pub async fn image_for_environments(&self, env: &EnvName) -> Result<String, EngineError> {
         let shared = self.shared_image_name();
         if let Some(id) = self.wait_for_existing_image(&shared).await? {
-            self.say(format!("image {shared}: reusing {id}"));
+            self.emit(Event::ImageReused {
+                image: shared.clone(),
+                id: id.clone(),
+                own: false,
+            });
             return Ok(id);
         }
         let name = self.bake_name();
         if name != shared
             && let Some(id) = self.wait_for_existing_image(&name).await?
         {
-            self.say(format!("image {name}: reusing {id}, this run's own"));
+            self.emit(Event::ImageReused {
+                image: name.clone(),
+                id: id.clone(),
+                own: true,
+            });
             return Ok(id);
         }
         match self.bake(env, &name).await? {
             Some(id) => Ok(id),
             None => {
-                self.say(format!(
-                    "image {name}: another bake is under way; waiting for it"
-                ));
+                self.emit(Event::ImageBakeWaiting {
+                    image: name.clone(),
+                });
                 let what = format!("image {name} from another bake");
                 let id = wait::until(
                     &what,
@@ -150,10 +159,10 @@ impl AwsBackend {
                 .flat_map(|r| r.tags())
                 .map(|t| (t.key, t.value)),
         );
-        self.say(format!(
-            "image {name}: none yet; baking it on a new instance (stack {})",
-            plan.stack_name
-        ));
+        self.emit(Event::ImageBakeStarted {
+            image: name.to_owned(),
+            stack: plan.stack_name.clone(),
+        });
         let body = self.formations.image.to_json();
         let token = create_token(&plan.stack_name);
         // The bake instance must not outlive the bake, even when the bake is
@@ -216,19 +225,20 @@ impl AwsBackend {
         // the name: look again while holding it, so no image is baked twice.
         let outcome = match self.wait_for_existing_image(name).await {
             Ok(Some(id)) => {
-                self.say(format!(
-                    "image {name}: another bake just made {id}; reusing it"
-                ));
+                self.emit(Event::ImageBakeRaced {
+                    image: name.to_owned(),
+                    id: id.clone(),
+                });
                 Ok(id)
             }
             Ok(None) => self.bake_on(env, name, &stack_id).await,
             Err(e) => Err(e),
         };
         // The instance is never left behind, whatever happened.
-        self.say(format!(
-            "image {name}: removing the bake instance (stack {})",
-            plan.stack_name
-        ));
+        self.emit(Event::BakeInstanceRemoving {
+            image: name.to_owned(),
+            stack: plan.stack_name.clone(),
+        });
         let removed = self.delete_and_wait(&stack_id, &plan.stack_name).await;
         guard.disarm();
         let image_id = outcome?;
@@ -333,12 +343,12 @@ impl AwsBackend {
                 self.provision_bake_instance(provisioner, env, name, &instance)
                     .await?
             }
-            None => self.say(format!(
-                "provision: skipped: {}; the image is the base AMI and deploy installs everything",
-                self.data_plane()
+            None => self.emit(Event::ProvisionSkipped {
+                reason: self
+                    .data_plane()
                     .err()
-                    .unwrap_or_else(|| "no Ansible was given to run the image playbook".into())
-            )),
+                    .unwrap_or_else(|| "no Ansible was given to run the image playbook".into()),
+            }),
         }
         // Tagged as CreateImage makes them: the nightly role may tag images
         // and snapshots no other way. moto fails a CreateImage that tags
@@ -359,16 +369,21 @@ impl AwsBackend {
             // Someone else's bake won after all: theirs is the image.
             Err(e) if e.is_code("InvalidAMIName.Duplicate") => {
                 if let Some(id) = self.wait_for_existing_image(name).await? {
-                    self.say(format!("image {name}: another bake made {id}; reusing it"));
+                    self.emit(Event::ImageBakeRaced {
+                        image: name.to_owned(),
+                        id: id.clone(),
+                    });
                     return Ok(id);
                 }
                 return Err(e.into());
             }
             Err(e) => return Err(e.into()),
         };
-        self.say(format!(
-            "image {name}: {image_id} created from {instance_id}; waiting until available"
-        ));
+        self.emit(Event::ImageCreated {
+            image: name.to_owned(),
+            id: image_id.clone(),
+            instance: instance_id.to_owned(),
+        });
         let what = format!("image {name} ({image_id})");
         let snapshots = wait::until(
             &what,
@@ -395,15 +410,17 @@ impl AwsBackend {
                 .create_tags(&snapshots, &self.image_tags(name))
                 .await?;
         }
-        self.say(format!(
-            "image {name}: {image_id} available, tagged with {} snapshot(s)",
-            snapshots.len()
-        ));
+        self.emit(Event::ImageAvailable {
+            image: name.to_owned(),
+            id: image_id.clone(),
+            snapshots: snapshots.len(),
+        });
         if let Some(plane) = &self.data_plane {
             let local = plane.commit_bake_host(&instance_id, &image_id)?;
-            self.say(format!(
-                "data plane: {local} is {image_id} here (the bake host, committed)"
-            ));
+            self.emit(Event::ImageLocalCopy {
+                copy: local.clone(),
+                id: image_id.clone(),
+            });
         }
         Ok(image_id)
     }
@@ -414,10 +431,10 @@ impl AwsBackend {
         let name = self.shared_image_name();
         let mut report = CleanReport::default();
         if let Some(stack) = self.aws.stack(&name).await? {
-            self.say(format!(
-                "delete leftover bake stack {name} ({})",
-                stack.status
-            ));
+            self.emit(Event::LeftoverBakeStack {
+                stack: name.to_owned(),
+                status: stack.status.clone(),
+            });
             self.delete_and_wait(&stack.id, &name).await?;
             report.stack_deleted = true;
         }
@@ -430,15 +447,17 @@ impl AwsBackend {
             .map(|i| i.id)
             .collect();
         if !instances.is_empty() {
-            self.say(format!(
-                "terminate leftover bake instance(s) {}",
-                instances.join(", ")
-            ));
+            self.emit(Event::LeftoverBakeInstances {
+                instances: instances.clone(),
+            });
             self.aws.terminate_instances(&instances).await?;
         }
         report.instances = instances;
         for image in self.aws.images(&[filter("name", &[&name])]).await? {
-            self.say(format!("deregister image {} ({name})", image.id));
+            self.emit(Event::ImageDeregistering {
+                id: image.id.clone(),
+                image: name.to_owned(),
+            });
             self.aws.deregister_image(&image.id).await?;
             if let Some(plane) = &self.data_plane {
                 plane.remove_ami_image(&image.id);
@@ -456,7 +475,9 @@ impl AwsBackend {
             }
         }
         for snapshot in &report.snapshots {
-            self.say(format!("delete snapshot {snapshot}"));
+            self.emit(Event::SnapshotDeleting {
+                id: snapshot.clone(),
+            });
             match self.aws.delete_snapshot(snapshot).await {
                 Ok(()) => {}
                 // Deregistering may already have removed it.

@@ -27,7 +27,7 @@ pub use sweep::{SweepAction, SweepFilter, SweepItem, SweepReport};
 use crate::cfn::template::Formations;
 use crate::model::names::{EnvNames, RunTags};
 use crate::model::settings::Settings;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 /// How long each kind of wait may take before it is an error.
 #[derive(Debug, Clone, Copy)]
@@ -147,8 +147,8 @@ impl AwsBackend {
         EnvNames::new(self.settings.app_name.clone(), env.clone())
     }
 
-    fn say(&self, line: impl AsRef<str>) {
-        self.progress.say(line);
+    fn emit(&self, event: Event) {
+        self.progress.emit(event);
     }
 
     /// Whether hosts can be reached (SSH, probes); why not, on an emulator

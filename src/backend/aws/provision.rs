@@ -59,9 +59,10 @@ impl AwsBackend {
         let inventory =
             Inventory::new(self.names(env), vec![host], Vec::new(), Expect::anything())?
                 .reaching(self.destinations(&self.names(env)));
-        self.say(format!(
-            "provision: the image playbook on {instance_id} ({address})"
-        ));
+        self.emit(crate::sys::progress::Event::Provisioning {
+            instance: instance_id.to_owned(),
+            address: address.to_string(),
+        });
         let report = provisioner
             .provision(
                 &inventory,

@@ -5,7 +5,7 @@
 //! interrupted commission a half-made environment.
 
 use super::Aws;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 pub(super) struct StackGuard {
     aws: Aws,
@@ -69,16 +69,17 @@ impl Drop for StackGuard {
             return;
         }
         let name = &self.name;
-        self.progress
-            .say(format!("stack {name} was left unfinished: deleting it"));
+        self.progress.emit(Event::StackAbandoned {
+            stack: name.clone(),
+        });
         match self.delete() {
-            Ok(()) => self.progress.say(format!(
-                "stack {name}: DeleteStack sent; CloudFormation removes what it made"
-            )),
-            Err(e) => self.progress.say(format!(
-                "stack {name} could not be deleted ({e}): \
-                 `aws cloudformation delete-stack --stack-name {name}` removes it"
-            )),
+            Ok(()) => self.progress.emit(Event::StackDeleteSent {
+                stack: name.clone(),
+            }),
+            Err(e) => self.progress.emit(Event::StackDeleteRefused {
+                stack: name.clone(),
+                reason: e.to_string(),
+            }),
         }
     }
 }

@@ -11,6 +11,7 @@ use super::stack_status::{self, Operation, Phase};
 use super::{AwsBackend, EngineError};
 use crate::cfn::plan::Plan;
 use crate::model::names::{EnvName, tag_keys};
+use crate::sys::progress::Event;
 use crate::sys::wait::{self, Backoff, Poll};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +54,11 @@ impl AwsBackend {
             self.run.as_ref(),
         );
         let body = self.formations.environment.to_json();
-        self.say(format!(
-            "create stack {stack_name} ({} parameters, image {image_id})",
-            plan.parameters.len()
-        ));
+        self.emit(Event::StackCreating {
+            stack: stack_name.clone(),
+            parameters: plan.parameters.len(),
+            image: image_id.clone(),
+        });
         // Deletes the stack unless `keep` if this is dropped before the
         // create settles (Ctrl-C, a wait that gave up). By name, so a drop
         // during CreateStack is covered once CloudFormation has registered
@@ -108,9 +110,16 @@ impl AwsBackend {
         let (phase, stack) = self
             .wait_for_stack(&stack_id, &stack_name, Operation::Create, &HashSet::new())
             .await
-            .inspect_err(|_| self.say(format!("stack {stack_name} did not finish in time")))?;
+            .inspect_err(|_| {
+                self.emit(Event::StackTimedOut {
+                    stack: stack_name.clone(),
+                })
+            })?;
         if phase == Phase::Succeeded {
-            self.say(format!("stack {stack_name}: {}", stack.status));
+            self.emit(Event::StackSettled {
+                stack: stack_name.clone(),
+                status: stack.status.clone(),
+            });
             // Stand-ins that cannot all be made take the stack with them
             // (unless `keep`), as a failed create does.
             self.place_stand_ins(env).await?;
@@ -155,9 +164,9 @@ impl AwsBackend {
                 .iter()
                 .any(|e| e.client_request_token.as_deref() == Some(token));
         if ours {
-            self.say(format!(
-                "stack {name}: a retried create found the stack its first attempt made; carrying on"
-            ));
+            self.emit(Event::StackCreateRecovered {
+                stack: name.to_owned(),
+            });
         }
         Ok(ours.then_some(stack))
     }
@@ -173,13 +182,15 @@ impl AwsBackend {
             return Ok(false);
         };
         if keep {
-            self.say(format!(
-                "keeping failed stack {} ({}) for debugging",
-                stack.name, stack.status
-            ));
+            self.emit(Event::StackKept {
+                stack: stack.name.clone(),
+                status: stack.status.clone(),
+            });
             return Ok(true);
         }
-        self.say(format!("deleting failed stack {}", stack.name));
+        self.emit(Event::StackDeletingFailed {
+            stack: stack.name.clone(),
+        });
         self.delete_and_wait(&stack.id, &stack.name).await?;
         Ok(false)
     }
@@ -213,7 +224,9 @@ impl AwsBackend {
             .into_iter()
             .map(|e| e.id)
             .collect();
-        self.say(format!("update stack {stack_name}"));
+        self.emit(Event::StackUpdating {
+            stack: stack_name.clone(),
+        });
         let body = self.formations.environment.to_json();
         match self
             .aws
@@ -221,7 +234,9 @@ impl AwsBackend {
             .await?
         {
             UpdateOutcome::NoChanges => {
-                self.say(format!("stack {stack_name}: no changes to make"));
+                self.emit(Event::StackUnchanged {
+                    stack: stack_name.clone(),
+                });
                 return Ok(Updated::NoChanges);
             }
             UpdateOutcome::Started => {}
@@ -230,7 +245,10 @@ impl AwsBackend {
             .wait_for_stack(&stack.id, &stack_name, Operation::Update, &before)
             .await?;
         if phase == Phase::Succeeded {
-            self.say(format!("stack {stack_name}: {}", updated.status));
+            self.emit(Event::StackSettled {
+                stack: stack_name.clone(),
+                status: updated.status.clone(),
+            });
             return Ok(Updated::Changed(updated));
         }
         let reason = self.first_failure(&stack.id, &before, &updated).await;
@@ -266,7 +284,7 @@ impl AwsBackend {
             .place(env, &instances, &databases, provisioner)
             .await?;
         guard.disarm();
-        self.say(format!("data plane: {placed} stand-in host(s) ready"));
+        self.emit(Event::StandInsReady { hosts: placed });
         Ok(())
     }
 
@@ -278,14 +296,19 @@ impl AwsBackend {
         }
         let stack_name = self.names(env).stack();
         let Some(stack) = self.aws.stack(&stack_name).await? else {
-            self.say(format!(
-                "stack {stack_name} does not exist: nothing to delete"
-            ));
+            self.emit(Event::StackMissing {
+                stack: stack_name.clone(),
+            });
             return Ok(Decommissioned::NotFound { stack: stack_name });
         };
-        self.say(format!("delete stack {stack_name} ({})", stack.status));
+        self.emit(Event::StackDeleting {
+            stack: stack_name.clone(),
+            status: stack.status.clone(),
+        });
         self.delete_and_wait(&stack.id, &stack_name).await?;
-        self.say(format!("stack {stack_name}: deleted"));
+        self.emit(Event::StackDeleted {
+            stack: stack_name.clone(),
+        });
         Ok(Decommissioned::Deleted { stack: stack_name })
     }
 
@@ -314,10 +337,10 @@ impl AwsBackend {
             {
                 return Err(error.into());
             }
-            self.say(format!(
-                "stack {label}: the endpoint removed the stack but reported: {error}; resources of \
-                 that kind may be left (see `status`)"
-            ));
+            self.emit(Event::StackDeleteReported {
+                stack: label.to_owned(),
+                error: error.to_string(),
+            });
             return Ok(());
         }
         let (phase, stack) = self
@@ -407,11 +430,12 @@ impl AwsBackend {
         let mut seen = seen.lock().expect("seen events");
         for event in events {
             if seen.insert(event.id.clone()) {
-                let reason = event.reason.map(|r| format!(": {r}")).unwrap_or_default();
-                self.say(format!(
-                    "  {:<28} {:<40} {}{reason}",
-                    event.status, event.resource_type, event.logical_id
-                ));
+                self.emit(Event::StackResource {
+                    status: event.status,
+                    resource_type: event.resource_type,
+                    logical_id: event.logical_id,
+                    reason: event.reason,
+                });
             }
         }
     }

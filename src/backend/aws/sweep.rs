@@ -11,6 +11,7 @@ use argos_aws::Filter;
 
 use super::{AwsBackend, EngineError};
 use crate::model::names::{parse_rfc3339, tag_keys};
+use crate::sys::progress::Event;
 
 #[derive(Debug, Clone)]
 pub struct SweepFilter {
@@ -132,7 +133,10 @@ impl AwsBackend {
             }
             let mut found = item("stack", &stack.name, &stack.tags);
             if act {
-                self.say(format!("sweep: delete stack {}", stack.name));
+                self.emit(Event::SweepRemoving {
+                    kind: "stack".into(),
+                    id: stack.name.clone(),
+                });
                 found.action = match self.delete_and_wait(&stack.id, &stack.name).await {
                     Ok(()) => SweepAction::Deleted,
                     Err(e) => SweepAction::Failed(e.to_string()),
@@ -156,7 +160,10 @@ impl AwsBackend {
         if !instances.is_empty() {
             let ids: Vec<String> = instances.iter().map(|i| i.id.clone()).collect();
             let outcome = if act {
-                self.say(format!("sweep: terminate {}", ids.join(", ")));
+                self.emit(Event::SweepRemoving {
+                    kind: "instances".into(),
+                    id: ids.join(", "),
+                });
                 Some(self.aws.terminate_instances(&ids).await)
             } else {
                 None
@@ -174,7 +181,10 @@ impl AwsBackend {
             }
             let mut found = item("database", &db.id, &db.tags);
             if act {
-                self.say(format!("sweep: delete database {}", db.id));
+                self.emit(Event::SweepRemoving {
+                    kind: "database".into(),
+                    id: db.id.clone(),
+                });
                 found.action = action(&Some(self.aws.delete_db_instance(&db.id).await));
             }
             report.items.push(found);
@@ -186,7 +196,10 @@ impl AwsBackend {
             }
             let mut found = item("image", &image.id, &image.tags);
             if act {
-                self.say(format!("sweep: deregister image {}", image.id));
+                self.emit(Event::SweepRemoving {
+                    kind: "image".into(),
+                    id: image.id.clone(),
+                });
                 found.action = action(&Some(self.aws.deregister_image(&image.id).await));
                 if let Some(plane) = &self.data_plane {
                     plane.remove_ami_image(&image.id);
@@ -201,7 +214,10 @@ impl AwsBackend {
             }
             let mut found = item("snapshot", &snapshot.id, &snapshot.tags);
             if act {
-                self.say(format!("sweep: delete snapshot {}", snapshot.id));
+                self.emit(Event::SweepRemoving {
+                    kind: "snapshot".into(),
+                    id: snapshot.id.clone(),
+                });
                 found.action = match self.aws.delete_snapshot(&snapshot.id).await {
                     Ok(()) => SweepAction::Deleted,
                     Err(e) if e.is_code("InvalidSnapshot.NotFound") => SweepAction::Deleted,
@@ -217,7 +233,10 @@ impl AwsBackend {
             }
             let mut found = item("db-snapshot", &snapshot.id, &snapshot.tags);
             if act {
-                self.say(format!("sweep: delete database snapshot {}", snapshot.id));
+                self.emit(Event::SweepRemoving {
+                    kind: "database snapshot".into(),
+                    id: snapshot.id.clone(),
+                });
                 found.action = action(&Some(self.aws.delete_db_snapshot(&snapshot.id).await));
             }
             report.items.push(found);

@@ -30,7 +30,7 @@ use serde_json::Value;
 use super::{DockerError, cli};
 use crate::model::names::tag_keys;
 use crate::model::project::Project;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 /// The image `docker/host-image/build.sh` makes: apt-cacher-ng on argos-base.
 pub const IMAGE: &str = "argos-apt-cache:bookworm";
@@ -472,9 +472,9 @@ pub(crate) fn attach(progress: &Progress, project: &Project, network: &str) {
     let file = proxy_file(project, network);
     let _ = std::fs::remove_file(&file);
     if AptCache::switched_off() {
-        progress.say(format!(
-            "docker: apt cache off ({SWITCH_VAR}=off): hosts download their packages themselves"
-        ));
+        progress.emit(Event::AptCacheOff {
+            variable: SWITCH_VAR.to_owned(),
+        });
         return;
     }
     let cache = AptCache::machine();
@@ -483,15 +483,16 @@ pub(crate) fn attach(progress: &Progress, project: &Project, network: &str) {
         .and_then(|_| cache.connect(network))
         .and_then(|()| write_proxy_file(&file));
     match joined {
-        Ok(()) => progress.say(format!(
-            "docker: apt cache {} on {network} as {ALIAS}:{PORT} (the machine's, kept after the run)",
-            cache.name
-        )),
+        Ok(()) => progress.emit(Event::AptCacheAttached {
+            cache: cache.name.clone(),
+            network: network.to_owned(),
+            address: format!("{ALIAS}:{PORT}"),
+        }),
         Err(error) => {
             let _ = std::fs::remove_file(&file);
-            progress.say(format!(
-                "docker: no apt cache, hosts download their packages themselves: {error}"
-            ));
+            progress.emit(Event::AptCacheUnavailable {
+                reason: error.to_string(),
+            });
         }
     }
 }
@@ -514,10 +515,11 @@ pub(crate) fn detach(progress: &Progress, project: &Project, network: &str) {
     let _ = std::fs::remove_file(proxy_file(project, network));
     let cache = AptCache::machine();
     if let Err(error) = cache.disconnect(network) {
-        progress.say(format!(
-            "docker: the apt cache {} could not leave {network}: {error}",
-            cache.name
-        ));
+        progress.emit(Event::AptCacheNotDetached {
+            cache: cache.name.clone(),
+            network: network.to_owned(),
+            reason: error.to_string(),
+        });
     }
 }
 

@@ -26,6 +26,7 @@ use crate::converge::deploy::AnsiblePlaybook;
 use crate::converge::inventory::{self, Expect, Inventory};
 use crate::model::names::{EnvNames, Group};
 use crate::model::settings::Settings;
+use crate::sys::progress::Event;
 
 /// The label of a baked image: its content key.
 pub const CONTENT_KEY_LABEL: &str = "argos.content-key";
@@ -109,9 +110,10 @@ impl Containers {
             return Ok(None);
         }
         if std::env::var(BAKE_SWITCH).is_ok_and(|v| v == "off") {
-            self.progress.say(format!(
-                "bake: off ({BAKE_SWITCH}=off): baked groups start from {base}"
-            ));
+            self.progress.emit(Event::BakeOff {
+                variable: BAKE_SWITCH.to_owned(),
+                base: base.to_owned(),
+            });
             return Ok(None);
         }
         let vars = crate::profile::argos::with_standins(self.bake_vars.clone());
@@ -124,17 +126,17 @@ impl Containers {
         })?;
         let tag = format!("{}:{}", repository(&self.settings), recipe.key);
         if image_exists(&tag)? {
-            self.progress.say(format!(
-                "bake: {tag} is current (roles {}): reused",
-                recipe.roles.join(", ")
-            ));
+            self.progress.emit(Event::BakeReused {
+                image: tag.clone(),
+                roles: recipe.roles.clone(),
+            });
             return Ok(Some(tag));
         }
         let _lock = self.bake_lock(&tag)?;
         // Another process may have baked it while this one waited.
         if image_exists(&tag)? {
             self.progress
-                .say(format!("bake: {tag} was baked meanwhile: reused"));
+                .emit(Event::BakeReusedMeanwhile { image: tag.clone() });
             return Ok(Some(tag));
         }
         let provisioner = match AnsiblePlaybook::locate(&self.project) {
@@ -145,9 +147,10 @@ impl Containers {
                 reach_timeout: REACH_TIMEOUT,
             },
             Err(e) => {
-                self.progress.say(format!(
-                    "bake: not baked ({e}): baked groups start from {base}"
-                ));
+                self.progress.emit(Event::BakeSkipped {
+                    base: base.to_owned(),
+                    reason: e.to_string(),
+                });
                 return Ok(None);
             }
         };
@@ -173,9 +176,9 @@ impl Containers {
                 return Err(DockerError::io("locking the bake")(e));
             }
         }
-        self.progress.say(format!(
-            "bake: another process is baking {tag}; waiting for it"
-        ));
+        self.progress.emit(Event::BakeWaiting {
+            image: tag.to_owned(),
+        });
         // The lock is taken on a thread of its own, which hands the file
         // back the moment the other bake lets go; meanwhile this one
         // watches the deadline and the signals. Given up on, the thread's
@@ -235,15 +238,12 @@ impl Containers {
             .apt_cache(super::apt_cache::host_args(&self.project, &network))
             .network(&network);
         cli::docker(&request.run_args())?;
-        self.progress.say(format!(
-            "bake: {tag} on {container} (roles {}; variables {})",
-            recipe.roles.join(", "),
-            if recipe.variables.is_empty() {
-                "none".to_owned()
-            } else {
-                recipe.variables.join(", ")
-            }
-        ));
+        self.progress.emit(Event::BakeStarted {
+            image: tag.to_owned(),
+            host: container.clone(),
+            roles: recipe.roles.clone(),
+            variables: recipe.variables.clone(),
+        });
         let inspect: Value = serde_json::from_str(&cli::docker(&["inspect", &container])?)
             .map_err(|e| DockerError::Output {
                 what: "docker inspect".into(),
@@ -310,10 +310,10 @@ impl Containers {
         }
         self.commit_host(&container, tag, &[(CONTENT_KEY_LABEL, &recipe.key)])?;
         drop(host);
-        self.progress.say(format!(
-            "bake: {tag} baked in {:.1} s",
-            started.elapsed().as_secs_f64()
-        ));
+        self.progress.emit(Event::BakeFinished {
+            image: tag.to_owned(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Running the `docker` CLI (and helpers such as ssh-keygen) with errors that
 //! carry the command and its stderr.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::converge::inventory::InventoryError;
 
@@ -58,47 +58,29 @@ impl DockerError {
     }
 }
 
-fn describe(command: &Command) -> String {
-    std::iter::once(command.get_program())
-        .chain(command.get_args())
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Run a command; its stdout on success. It runs in a process group of its
 /// own, which a signal ends (see [`crate::sys::signal`]): an image build or a
 /// `docker run` in flight stops at once, and the caller removes what it made.
 pub fn run(command: &mut Command, what: &str) -> Result<String, DockerError> {
-    let line = describe(command);
-    let spawn_error = |source| DockerError::Spawn {
-        command: line.clone(),
-        source,
-    };
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let (child, group) = crate::sys::signal::spawn(command).map_err(spawn_error)?;
-    let output = child.wait_with_output().map_err(spawn_error)?;
-    if let Some(signal) = group.interrupted() {
-        return Err(DockerError::Interrupted {
+    use crate::sys::process::{self, ProcessError};
+    process::run(command).map_err(|error| match error {
+        ProcessError::Spawn { command, source } => DockerError::Spawn { command, source },
+        ProcessError::Interrupted { command, signal } => DockerError::Interrupted {
             what: what.to_owned(),
-            command: line,
+            command,
             signal,
-        });
-    }
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        return Err(DockerError::Failed {
+        },
+        ProcessError::Failed {
+            command,
+            status,
+            stderr,
+        } => DockerError::Failed {
             what: what.to_owned(),
-            command: describe(command),
-            status: output.status.to_string(),
-            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        });
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+            command,
+            status,
+            stderr,
+        },
+    })
 }
 
 pub fn docker<S: AsRef<str>>(args: &[S]) -> Result<String, DockerError> {

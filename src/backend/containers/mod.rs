@@ -32,7 +32,7 @@ use crate::converge::inventory::{self, Expect, Inventory};
 use crate::model::names::{EnvName, EnvNames, Group, RunTags, tag_keys};
 use crate::model::project::Project;
 use crate::model::settings::Settings;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 /// The role-host image `docker/host-image/build.sh` makes.
 pub const HOST_IMAGE: &str = "argos-host:bookworm";
@@ -171,10 +171,10 @@ impl Containers {
     /// Build the host image if its inputs changed (the script keeps it otherwise).
     pub fn ensure_image(&self) -> Result<(), DockerError> {
         let script = self.project.path("docker/host-image/build.sh");
-        self.progress.say(format!(
-            "docker: ensuring {HOST_IMAGE} ({})",
-            script.display()
-        ));
+        self.progress.emit(Event::HostImageEnsured {
+            image: HOST_IMAGE.to_owned(),
+            script: script.display().to_string(),
+        });
         cli::run(Command::new("bash").arg(&script), "building the host image")?;
         Ok(())
     }
@@ -236,8 +236,10 @@ impl Containers {
             .apt_cache(apt_cache::host_args(&self.project, &network))
             .network(network);
         cli::docker(&request.run_args())?;
-        self.progress
-            .say(format!("docker: bake host {container} ({image})"));
+        self.progress.emit(Event::BakeHostStarted {
+            host: container.to_owned(),
+            image: image.to_owned(),
+        });
         Ok(())
     }
 
@@ -289,8 +291,10 @@ impl Containers {
     ) -> Result<(), DockerError> {
         let request = self.host_request(names, host, image, authorized);
         cli::docker(&request.run_args())?;
-        self.progress
-            .say(format!("docker: host {} ({image})", request.name));
+        self.progress.emit(Event::HostStarted {
+            host: request.name.clone(),
+            image: image.to_owned(),
+        });
         Ok(())
     }
 
@@ -328,7 +332,9 @@ impl Containers {
         }
         args.push(network.clone());
         cli::docker(&args)?;
-        self.progress.say(format!("docker: network {network}"));
+        self.progress.emit(Event::NetworkCreated {
+            network: network.clone(),
+        });
         apt_cache::attach(&self.progress, &self.project, &network);
         Ok(network)
     }
@@ -453,11 +459,10 @@ impl Containers {
         if self.run.is_none() || self.env_objects(&names)?.is_empty() {
             let _ = std::fs::remove_dir_all(self.key_dir(&names));
         }
-        self.progress.say(format!(
-            "docker: {} removed ({} container(s))",
-            names.stack(),
-            ids.len()
-        ));
+        self.progress.emit(Event::EnvironmentRemoved {
+            stack: names.stack(),
+            containers: ids.len(),
+        });
         Ok(ids.len())
     }
 }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::VagrantError;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 /// How many of the last output lines an error shows.
 const TAIL: usize = 15;
@@ -96,7 +96,9 @@ impl Vagrant<'_> {
                         });
                     }
                     if show && !line.trim().is_empty() {
-                        self.progress.say(format!("vagrant: {}", line.trim_end()));
+                        self.progress.emit(Event::VagrantOutput {
+                            line: line.trim_end().to_owned(),
+                        });
                     }
                     all.push(line);
                     if stop.is_some() {

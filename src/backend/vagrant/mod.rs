@@ -21,6 +21,7 @@ use crate::backend::{Backend, BackendError, HostSpec, HostStatus};
 use crate::converge::inventory::{self, Expect, Inventory, InventoryError, SshConfigError};
 use crate::model::names::{EnvName, EnvNames};
 use crate::model::settings::Settings;
+use crate::sys::progress::Event;
 use command::Vagrant;
 
 /// The image the docker provider runs: argos-host with a `vagrant` user.
@@ -172,10 +173,8 @@ impl VagrantBackend {
         match provider {
             Provider::Docker => {
                 self.docker.ensure_image()?;
-                let present = std::process::Command::new("docker")
-                    .args(["image", "inspect", &self.image])
-                    .output()
-                    .is_ok_and(|o| o.status.success());
+                let present =
+                    crate::sys::process::succeeds("docker", &["image", "inspect", &self.image]);
                 if !present {
                     return Err(VagrantError::ImageMissing {
                         image: self.image.clone(),
@@ -242,10 +241,11 @@ impl VagrantBackend {
             machines::free_ports(hosts.len()).map_err(VagrantError::io("choosing SSH ports"))?;
         if provider != Provider::Docker {
             for host in hosts.iter().filter(|h| h.image.is_some()) {
-                self.docker.progress.say(format!(
-                    "vagrant: host {} names an image; on {provider} it boots the box {} instead",
-                    host.name, self.docker.settings.vagrant.box_name
-                ));
+                self.docker.progress.emit(Event::VagrantBoxForImage {
+                    host: host.name.clone(),
+                    provider: provider.to_string(),
+                    box_name: self.docker.settings.vagrant.box_name.clone(),
+                });
             }
         }
         let list = MachineList {
@@ -294,9 +294,10 @@ impl VagrantBackend {
             .map_err(VagrantError::io("locating the project's Vagrantfile"))?;
         list.write(&dir, &vagrantfile)
             .map_err(VagrantError::io("writing the machine list"))?;
-        self.docker
-            .progress
-            .say(format!("vagrant: {} machine(s) on {provider}", hosts.len()));
+        self.docker.progress.emit(Event::VagrantMachinesUp {
+            machines: hosts.len(),
+            provider: provider.to_string(),
+        });
         self.vagrant(&dir).run_shown(
             &["up", &format!("--provider={provider}")],
             "bringing the machines up",
@@ -401,11 +402,10 @@ impl VagrantBackend {
         if let Ok(Some(list)) = &machines
             && !self.owns(list)
         {
-            self.docker.progress.say(format!(
-                "vagrant: {} belongs to {}, not to this run: left as it is",
-                dir.display(),
-                list.run.as_deref().unwrap_or("an operator")
-            ));
+            self.docker.progress.emit(Event::VagrantNotOurs {
+                folder: dir.display().to_string(),
+                owner: list.run.as_deref().unwrap_or("an operator").to_owned(),
+            });
             return Ok(self.docker.decommission(env)?);
         }
         // Machines Vagrant destroyed; None when it could not (then the labels do).
@@ -421,9 +421,9 @@ impl VagrantBackend {
                     // A run stopped halfway can confuse Vagrant; the
                     // containers go by their labels below all the same.
                     Err(error) if list.provider == Provider::Docker => {
-                        self.docker.progress.say(format!(
-                            "vagrant destroy failed, removing by label: {error}"
-                        ));
+                        self.docker.progress.emit(Event::VagrantDestroyFailed {
+                            reason: error.to_string(),
+                        });
                         None
                     }
                     Err(error) => return Err(error),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::VagrantError;
 use crate::model::settings::VagrantProvider;
+use crate::sys::process;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,10 +35,8 @@ impl Provider {
             Self::Virtualbox => (!succeeds("VBoxManage", &["--version"]))
                 .then(|| "VBoxManage is not installed: install VirtualBox".to_owned()),
             Self::Libvirt => {
-                let listed = Command::new("vagrant")
-                    .args(["plugin", "list"])
-                    .output()
-                    .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("vagrant-libvirt"));
+                let listed = process::output(Command::new("vagrant").args(["plugin", "list"]))
+                    .is_ok_and(|o| o.stdout.contains("vagrant-libvirt"));
                 (!listed).then(|| {
                     "the vagrant-libvirt plugin is not installed: vagrant plugin install vagrant-libvirt"
                         .to_owned()
@@ -54,10 +53,7 @@ impl std::fmt::Display for Provider {
 }
 
 fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
+    process::succeeds(program, args)
 }
 
 /// The provider the setting names, checked to be here; `auto` takes the

@@ -17,7 +17,6 @@ use argos_cloud::model::names::{EnvName, EnvNames};
 use argos_cloud::model::project::Project;
 use argos_cloud::model::settings::{self, Settings};
 use argos_cloud::probe::{self, DatabaseLogin};
-use argos_cloud::sys::progress::Progress;
 
 use crate::{confirm, overrides};
 
@@ -56,7 +55,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
             argos_cloud::backend::aws::Aws::connect(&options).await,
             settings,
             formations,
-            Progress::stderr(),
+            cli.progress(),
         );
         // Stand-in hosts for an emulator's machines, only when asked for:
         // an operator's command has no Docker-side effects otherwise.

@@ -17,7 +17,6 @@ use argos_cloud::model::names::EnvName;
 use argos_cloud::model::project::Project;
 use argos_cloud::model::settings;
 use argos_cloud::probe::{self, DatabaseLogin};
-use argos_cloud::sys::progress::Progress;
 
 use crate::{not_built, overrides};
 
@@ -36,7 +35,7 @@ pub fn command(
         kind,
         project.clone(),
         loaded.settings,
-        Progress::stderr(),
+        cli.progress(),
         None,
         extra_vars.clone(),
     );
@@ -155,7 +154,7 @@ async fn run(
                 host_keys: HostKeys::Record(known_hosts.clone()),
                 log_dir: project.path(".argos/logs"),
                 reach_timeout: Duration::from_secs(120),
-                progress: Progress::stderr(),
+                progress: cli.progress(),
             };
             let report = deploy::deploy(&ansible, &request)
                 .await

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use argos_cloud::backend::choose::{BackendChoice, LocalKind};
-use argos_cloud::cli::{BackendKind, Cli, ScenarioAction};
+use argos_cloud::cli::{BackendKind, Cli, MessageFormat, ScenarioAction};
 use argos_cloud::model::names::EnvName;
 use argos_cloud::model::project::Project;
 use argos_cloud::scenario::{self, run};
@@ -108,6 +108,7 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                 options.env = Some(EnvName::new(env).map_err(|e| format!("--env: {e}"))?);
             }
             options.overrides = overrides(cli)?;
+            options.progress = cli.progress();
             options.keep_on_failure = *keep;
             options.time_to_live = Duration::from_secs(*ttl);
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -127,7 +128,10 @@ pub fn command(cli: &Cli, action: &ScenarioAction) -> Result<ExitCode, String> {
                     }
                     Ok(Err(error)) => return Err(format!("scenario {}: {error}", scenario.name)),
                     Ok(Ok(report)) => {
-                        print!("{report}");
+                        // With JSON messages, the steps were events already.
+                        if cli.message_format == MessageFormat::Human {
+                            print!("{report}");
+                        }
                         if !report.passed() {
                             failed.push(scenario.name.clone());
                         }
@@ -158,10 +162,5 @@ fn say_notes(scenario: &str, notes: &[String]) {
 /// Whether Docker's engine answers here: an emulator's scenario runs get
 /// stand-in hosts by default where it does.
 fn docker_runs() -> bool {
-    std::process::Command::new("docker")
-        .arg("info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    argos_cloud::sys::process::succeeds("docker", &["info"])
 }

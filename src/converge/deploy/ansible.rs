@@ -34,8 +34,9 @@ impl AnsiblePlaybook {
             .into_iter()
             .find(|p| p.is_file())
             .ok_or(DeployError::NoAnsible)?;
-        let output = Command::new(&program).arg("--version").output()?;
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = crate::sys::process::output(Command::new(&program).arg("--version"))
+            .map(|o| o.stdout)
+            .unwrap_or_default();
         let version = core_version(&text).ok_or_else(|| DeployError::OldAnsible {
             program: program.display().to_string(),
             found: text.lines().next().unwrap_or("no version").to_owned(),

@@ -32,7 +32,7 @@ use crate::converge::inventory::Inventory;
 use crate::model::names::Group;
 use crate::model::project::Project;
 use crate::model::topology::Topology;
-use crate::sys::progress::Progress;
+use crate::sys::progress::{Event, Progress};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -235,7 +235,7 @@ pub async fn deploy(
             let names: Vec<String> = wave.iter().map(|p| playbook_name(p)).collect();
             request
                 .progress
-                .say(format!("deploy: {} at the same time", names.join(", ")));
+                .emit(Event::PlaybooksTogether { playbooks: names });
         }
         let results = futures_util::future::join_all(wave.iter().map(|playbook| {
             run_playbook(
@@ -350,9 +350,10 @@ async fn run_playbook(
             std::env::join_paths(&request.collections_path).map_err(std::io::Error::other)?,
         );
     }
-    request
-        .progress
-        .say(format!("deploy: {file_name} (log: {})", log_path.display()));
+    request.progress.emit(Event::PlaybookStarted {
+        playbook: file_name.clone(),
+        log: log_path.display().to_string(),
+    });
     // Its own process group, ended with Ansible's workers and their ssh when
     // this run is dropped (Ctrl-C drops it; see crate::sys::signal).
     let (mut child, _group) = crate::sys::signal::spawn_async(&mut command)?;
@@ -371,11 +372,10 @@ async fn run_playbook(
             log.write_all(line.as_bytes()).await?;
             log.write_all(b"\n").await?;
             if is_progress_line(&line) {
-                if labelled {
-                    request.progress.say(format!("  {role} | {line}"));
-                } else {
-                    request.progress.say(format!("  {line}"));
-                }
+                request.progress.emit(Event::AnsibleOutput {
+                    playbook: labelled.then(|| role.clone()),
+                    line: line.clone(),
+                });
             }
             if (line.starts_with("ERROR!") || line.starts_with("[ERROR]")) && errors.len() < 5 {
                 errors.push(line);
@@ -418,14 +418,12 @@ impl Drop for SshMasters {
             return;
         };
         for socket in sockets.flatten() {
-            let _ = std::process::Command::new("ssh")
-                .arg("-o")
-                .arg(format!("ControlPath={}", socket.path().display()))
-                .args(["-O", "exit", "argos-deploy"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            let _ = crate::sys::process::output(
+                std::process::Command::new("ssh")
+                    .arg("-o")
+                    .arg(format!("ControlPath={}", socket.path().display()))
+                    .args(["-O", "exit", "argos-deploy"]),
+            );
         }
     }
 }

@@ -86,10 +86,9 @@ pub async fn probe_all(
         .filter(|h| h.vars.get("ansible_connection").is_none_or(|c| c == "ssh"))
         .collect();
     if !ssh_hosts.is_empty() {
-        progress.say(format!(
-            "deploy: waiting for SSH on {} host(s)",
-            ssh_hosts.len()
-        ));
+        progress.emit(crate::sys::progress::Event::WaitingForSsh {
+            hosts: ssh_hosts.len(),
+        });
     }
     let mut probes = tokio::task::JoinSet::new();
     for host in ssh_hosts {
