@@ -151,7 +151,7 @@ async fn direct_cycle(aws: &Aws, formations: &Formations, env: &EnvName) -> Dura
         .await
         .expect("UpdateStack");
     // moto removes the stack, then answers DependencyViolation for the VPC
-    // pieces it cannot delete (README: what moto cannot do).
+    // pieces it cannot delete (docs/src/backends/aws.md: what moto cannot do).
     match aws.delete_stack(&stack).await {
         Ok(()) => {}
         Err(e) if e.is_code("DependencyViolation") => {}

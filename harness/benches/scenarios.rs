@@ -5,7 +5,7 @@
 //! `bake`: a first and a second environment of the unchanged image role,
 //! the second rebaking nothing (`bake.rs`); `molecule`: Molecule,
 //! argos-cloud and the bare floor on the same role (`molecule/mod.rs`;
-//! needs `.venv-molecule`, see the README).
+//! needs `.venv-molecule`, see docs/src/performance.md).
 //! `cargo bench -p argos-harness --bench scenarios [-- SECTION...]` (all
 //! sections by default; needs Docker, Vagrant and .venv, as the roles suite
 //! does). Prints figures; asserts nothing about speed.

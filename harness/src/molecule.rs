@@ -17,7 +17,7 @@ pub const VENV: &str = ".venv-molecule";
 /// Its pinned requirements.
 pub const REQUIREMENTS: &str = ".ci/molecule-requirements.txt";
 
-/// How to make the venv, as the bench and the README say it.
+/// How to make the venv, as the bench and the book (docs/src/performance.md) say it.
 pub fn venv_command() -> String {
     format!("python3 -m venv {VENV} && {VENV}/bin/pip install -r {REQUIREMENTS}")
 }

@@ -153,7 +153,7 @@ const IGNORED_PLATFORM_FIELDS: &[(&str, &str)] = &[
     ),
     (
         "cgroupns_mode",
-        "the host image's systemd settings decide, as DESIGN.md measured",
+        "the host image's systemd settings decide (docs/src/design.md)",
     ),
     ("pre_build_image", "images are built locally or not at all"),
     ("dockerfile", "images are built locally or not at all"),

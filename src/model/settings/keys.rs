@@ -87,7 +87,7 @@ pub const KEYS: &[KeySpec] = &[
         key(
             "secret_vars",
             Optional,
-            "the keys whose values are secrets, besides those named like one (see the README)",
+            "the keys whose values are secrets, besides those named like one (see docs/src/configuration.md)",
         ),
     ),
     of_kind(

@@ -154,7 +154,7 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error(
-        "neither {} nor {} exists: create the settings file (see the README, \"Configure\")",
+        "neither {} nor {} exists: create the settings file (see docs/src/configuration.md)",
         settings.display(),
         sample.display()
     )]
@@ -435,8 +435,8 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
                 },
                 key: format!("{KEY}[{index}].parameters"),
                 problem: "a group's parameters are no longer set here: map each CloudFormation \
-                          parameter to its value under the top-level `parameters:` (see the \
-                          README, \"Your own formations\")"
+                          parameter to its value under the top-level `parameters:` (see \
+                          docs/src/own-formations.md)"
                     .into(),
             });
             return None;
