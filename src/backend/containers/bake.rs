@@ -87,7 +87,10 @@ struct BakeHost {
 
 impl Drop for BakeHost {
     fn drop(&mut self) {
-        let _ = cli::docker(&["rm", "-f", "-v", &self.container]);
+        // Cleanup, so a Ctrl-C that ended the bake does not end its removal.
+        crate::sys::signal::cleanup(|| {
+            let _ = cli::docker(&["rm", "-f", "-v", &self.container]);
+        });
     }
 }
 

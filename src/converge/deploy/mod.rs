@@ -417,14 +417,18 @@ impl Drop for SshMasters {
         let Ok(sockets) = std::fs::read_dir(self.dir.path()) else {
             return;
         };
-        for socket in sockets.flatten() {
-            let _ = crate::sys::process::output(
-                std::process::Command::new("ssh")
-                    .arg("-o")
-                    .arg(format!("ControlPath={}", socket.path().display()))
-                    .args(["-O", "exit", "argos-deploy"]),
-            );
-        }
+        // Cleanup: after Ctrl-C, a child started outside it is ended at
+        // once, and the masters would outlive the deploy.
+        crate::sys::signal::cleanup(|| {
+            for socket in sockets.flatten() {
+                let _ = crate::sys::process::output(
+                    std::process::Command::new("ssh")
+                        .arg("-o")
+                        .arg(format!("ControlPath={}", socket.path().display()))
+                        .args(["-O", "exit", "argos-deploy"]),
+                );
+            }
+        });
     }
 }
 
