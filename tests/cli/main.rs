@@ -280,33 +280,80 @@ fn a_vagrant_environment_that_was_never_made_has_no_hosts() {
         .stdout(contains("hosts 0"));
 }
 
+/// The commands `--help` lists under "Commands:".
+fn listed_commands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line starts with two spaces; its wrapped description with more.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every command `--help` lists has help of its own, and so does every
+/// subcommand of `scenario` and `cache`; every command is a reserved
+/// environment name, so `argos-cloud deploy` is never read as an
+/// environment called "deploy".
 #[test]
 fn every_command_has_help() {
     let project = TempProject::shipped();
-    argos(&project)
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(contains("<ENV> <COMMAND>"));
+    let help = |args: &[&str]| -> String {
+        let output = argos(&project).args(args).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{args:?} --help failed");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("Usage"), "{args:?} --help: {text}");
+        text
+    };
+    let top = help(&[]);
+    assert!(top.contains("<ENV> <COMMAND>"), "{top}");
+    let commands = listed_commands(&top);
     for command in [
         "commission",
         "deploy",
-        "update",
-        "decommission",
-        "clean",
-        "status",
-        "inventory",
         "check",
-        "sweep",
         "validate",
-        "template",
-        "completions",
+        "scenario",
+        "cache",
     ] {
-        argos(&project)
-            .args(["staging", command, "--help"])
-            .assert()
-            .success()
-            .stdout(contains("Usage"));
+        assert!(
+            commands.iter().any(|c| c == command),
+            "{command} missing from {commands:?}"
+        );
+    }
+    let reserved: Vec<&str> = argos_cloud::model::names::RESERVED_ENV_NAMES
+        .iter()
+        .copied()
+        .filter(|n| *n != "image")
+        .collect();
+    let mut listed: Vec<&str> = commands.iter().map(String::as_str).collect();
+    listed.sort_unstable();
+    let mut reserved_sorted = reserved.clone();
+    reserved_sorted.sort_unstable();
+    assert_eq!(
+        listed, reserved_sorted,
+        "commands and reserved environment names differ"
+    );
+    for command in &commands {
+        match command.as_str() {
+            // Commands without an environment name.
+            "scenario" | "cache" => {
+                let subcommands = listed_commands(&help(&[command]));
+                assert!(subcommands.len() >= 3, "{command}: {subcommands:?}");
+                for subcommand in subcommands.iter().filter(|s| *s != "help") {
+                    help(&[command, subcommand]);
+                }
+            }
+            "completions" => {
+                help(&[command]);
+            }
+            "help" => {}
+            _ => {
+                help(&["staging", command]);
+            }
+        }
     }
 }
 
