@@ -1,7 +1,30 @@
-//! Stanford NER's socket protocol (`NERServer`): one line of text in, the
-//! same line with inline XML entity tags out, then the server closes.
+//! `ner`: Stanford NER's socket protocol (`NERServer`), from the source
+//! host: one line of text in, the same line with inline XML entity tags
+//! out, then the server closes. A protocol probe (any NERServer with an
+//! English model answers it), so it lives in the engine.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::context::ATTEMPT_TIMEOUT;
+use super::{ProbeFailure, SshHost};
+
+/// Tag [`SENTENCE`] on `address:port`; the answer must hold a PERSON and a LOCATION.
+pub async fn tags(ssh: &SshHost, address: &str, port: u16) -> Result<String, ProbeFailure> {
+    let mut tunnel = ssh.connect(address, port, ATTEMPT_TIMEOUT)?;
+    let line = match tag(&mut tunnel.stream, SENTENCE).await {
+        Ok(line) if !line.is_empty() => line,
+        _ => return Err(tunnel.failure().await),
+    };
+    let missing = missing_tags(&line);
+    if missing.is_empty() {
+        Ok(line)
+    } else {
+        Err(ProbeFailure::NerTagsMissing {
+            missing,
+            answer: line,
+        })
+    }
+}
 
 /// A sentence every NER model tags with a PERSON and a LOCATION.
 pub const SENTENCE: &str = "Barack Obama visited Paris .";
@@ -25,27 +48,30 @@ pub async fn tag<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(String::from_utf8_lossy(&answer).trim().to_owned())
 }
 
-/// What is missing from a tagged answer to [`SENTENCE`]; `None` when it is right.
-pub fn missing_tags(answer: &str) -> Option<String> {
-    let missing: Vec<&str> = ["PERSON", "LOCATION"]
+/// The tags missing from an answer to [`SENTENCE`]; none when it is right.
+fn missing_tags(answer: &str) -> Vec<&'static str> {
+    ["PERSON", "LOCATION"]
         .into_iter()
         .filter(|tag| !answer.contains(&format!("<{tag}>")))
-        .collect();
-    (!missing.is_empty()).then(|| format!("no {} tag in {answer:?}", missing.join(" or ")))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::missing_tags;
+    use super::{ProbeFailure, missing_tags};
 
     #[test]
     fn wants_a_person_and_a_location() {
-        assert_eq!(
-            missing_tags("<PERSON>Barack Obama</PERSON> visited <LOCATION>Paris</LOCATION> ."),
-            None
+        assert!(
+            missing_tags("<PERSON>Barack Obama</PERSON> visited <LOCATION>Paris</LOCATION> .")
+                .is_empty()
         );
-        let reason = missing_tags("Barack Obama visited <LOCATION>Paris</LOCATION> .").unwrap();
-        assert!(reason.contains("no PERSON tag"), "{reason}");
-        assert!(missing_tags("").unwrap().contains("PERSON or LOCATION"));
+        let answer = "Barack Obama visited <LOCATION>Paris</LOCATION> .";
+        assert_eq!(missing_tags(answer), ["PERSON"]);
+        let failure = ProbeFailure::NerTagsMissing {
+            missing: missing_tags(""),
+            answer: String::new(),
+        };
+        assert_eq!(failure.to_string(), "no PERSON or LOCATION tag in \"\"");
     }
 }

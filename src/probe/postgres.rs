@@ -4,8 +4,30 @@
 
 use std::time::Duration;
 
-use super::DatabaseLogin;
+use super::ProbeFailure;
 use super::ssh::SshHost;
+use crate::model::secret::Secret;
+
+/// The database login the postgres probe uses.
+#[derive(Debug, Clone)]
+pub struct DatabaseLogin {
+    pub name: String,
+    pub user: String,
+    pub password: Secret,
+}
+
+impl DatabaseLogin {
+    /// The login the settings give the app: `db_name`, `db_user` and
+    /// `db_pass` (empty where the settings have none; a probe may name
+    /// its own).
+    pub fn of(settings: &crate::model::settings::Settings) -> Self {
+        Self {
+            name: settings.text("db_name").unwrap_or_default(),
+            user: settings.text("db_user").unwrap_or_default(),
+            password: settings.secret("db_pass").unwrap_or_default(),
+        }
+    }
+}
 
 pub async fn select_one(
     ssh: &SshHost,
@@ -13,7 +35,7 @@ pub async fn select_one(
     port: u16,
     login: &DatabaseLogin,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, ProbeFailure> {
     let tunnel = ssh.connect(address, port, timeout)?;
     let mut config = tokio_postgres::Config::new();
     config
@@ -33,10 +55,12 @@ pub async fn select_one(
             let reason = describe(&error, login);
             // A refused or unreachable port shows as a closed stream; ssh says why.
             if error.as_db_error().is_none() {
-                let tunnel_reason = super::ssh::why_closed(child).await;
-                return Err(format!("{reason}: {tunnel_reason}"));
+                let closed = super::ssh::why_closed(child).await;
+                return Err(ProbeFailure::Postgres {
+                    reason: format!("{reason}: {closed}"),
+                });
             }
-            return Err(reason);
+            return Err(ProbeFailure::Postgres { reason });
         }
     };
     let driver = tokio::spawn(connection);
@@ -44,7 +68,9 @@ pub async fn select_one(
     drop(client);
     let _ = driver.await;
     drop(child);
-    let row = answer.map_err(|e| describe(&e, login))?;
+    let row = answer.map_err(|e| ProbeFailure::Postgres {
+        reason: describe(&e, login),
+    })?;
     let one: i32 = row.get(0);
     if one == 1 {
         Ok(format!(
@@ -52,7 +78,7 @@ pub async fn select_one(
             login.name, login.user
         ))
     } else {
-        Err(format!("SELECT 1 answered {one}"))
+        Err(ProbeFailure::SelectOne { got: one })
     }
 }
 
@@ -66,6 +92,6 @@ fn describe(error: &tokio_postgres::Error, login: &DatabaseLogin) -> String {
     if secret.is_empty() {
         text
     } else {
-        text.replace(secret, crate::model::secret::Secret::REDACTED)
+        text.replace(secret, Secret::REDACTED)
     }
 }

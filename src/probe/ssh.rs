@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, Join};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use super::ProbeFailure;
 use crate::converge::deploy::HostKeys;
 use crate::converge::inventory::Host;
 
@@ -38,7 +39,7 @@ impl SshHost {
         }
     }
 
-    fn ssh(&self, connect_timeout: Duration) -> Result<Command, String> {
+    fn ssh(&self, connect_timeout: Duration) -> Result<Command, ProbeFailure> {
         let mut command = Command::new("ssh");
         command
             .args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
@@ -51,7 +52,10 @@ impl SshHost {
         command.args(
             self.host_keys
                 .ssh_options()
-                .map_err(|e| format!("known_hosts file for {}: {e}", self.address))?,
+                .map_err(|e| ProbeFailure::KnownHosts {
+                    address: self.address.clone(),
+                    reason: e.to_string(),
+                })?,
         );
         if let Some(key) = &self.key {
             command.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(key);
@@ -72,33 +76,42 @@ impl SshHost {
         &self,
         script: &str,
         timeout: Duration,
-    ) -> Result<(i32, String, String), String> {
+    ) -> Result<(i32, String, String), ProbeFailure> {
         let mut command = self.ssh(timeout)?;
         command.arg("--").arg(script);
-        let (child, _group) = crate::sys::signal::spawn_async(&mut command)
-            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let (child, _group) = crate::sys::signal::spawn_async(&mut command).map_err(cannot_run)?;
         let output = tokio::time::timeout(timeout, child.wait_with_output())
             .await
-            .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
-            .map_err(|e| format!("cannot run ssh: {e}"))?;
+            .map_err(|_| ProbeFailure::NoAnswer {
+                seconds: timeout.as_secs(),
+            })?
+            .map_err(cannot_run)?;
         let code = output.status.code().unwrap_or(-1);
         let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
         if code == 255 {
-            return Err(format!("ssh to {} failed: {stderr}", self.address));
+            return Err(ProbeFailure::Ssh {
+                address: self.address.clone(),
+                said: stderr,
+            });
         }
         Ok((code, stdout, stderr))
     }
 
     /// A TCP connection to `address:port` that starts on this host.
-    pub fn connect(&self, address: &str, port: u16, timeout: Duration) -> Result<Tunnel, String> {
+    pub fn connect(
+        &self,
+        address: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<Tunnel, ProbeFailure> {
         let mut command = self.ssh(timeout)?;
         command
             .arg("-W")
             .arg(format!("{address}:{port}"))
             .stdin(Stdio::piped());
-        let (mut child, group) = crate::sys::signal::spawn_async(&mut command)
-            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let (mut child, group) =
+            crate::sys::signal::spawn_async(&mut command).map_err(cannot_run)?;
         let stdout = child.stdout.take().expect("piped");
         let stdin = child.stdin.take().expect("piped");
         Ok(Tunnel {
@@ -119,8 +132,16 @@ pub struct Tunnel {
 
 impl Tunnel {
     /// Why the connection ended early (see [`why_closed`]).
-    pub async fn failure(self) -> String {
-        why_closed(self.child).await
+    pub async fn failure(self) -> ProbeFailure {
+        ProbeFailure::Closed {
+            said: why_closed(self.child).await,
+        }
+    }
+}
+
+fn cannot_run(error: std::io::Error) -> ProbeFailure {
+    ProbeFailure::CannotRunSsh {
+        reason: error.to_string(),
     }
 }
 

@@ -353,6 +353,7 @@ impl Steps<'_> {
             host_keys: self.host_keys.clone(),
             login: DatabaseLogin::of(guard.backend().settings()),
             deadline: self.options.probe_deadline,
+            progress: self.options.progress.clone(),
         };
         for result in context.run_all(&self.scenario.expect).await {
             if !result.passed() {

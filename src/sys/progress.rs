@@ -256,6 +256,14 @@ pub enum Event {
     StandInsReady {
         hosts: usize,
     },
+    // Probes (`check`, and a scenario's verify).
+    /// One probe's verdict: what it saw, or why it failed.
+    ProbeFinished {
+        host: String,
+        probe: String,
+        passed: bool,
+        detail: String,
+    },
     // Scenarios.
     StepStarted {
         scenario: String,
@@ -515,6 +523,15 @@ impl std::fmt::Display for Event {
                 "data plane: {hosts} host(s) standing in for {stack}'s instances and databases"
             ),
             StandInsReady { hosts } => write!(f, "data plane: {hosts} stand-in host(s) ready"),
+            ProbeFinished {
+                host,
+                probe,
+                passed,
+                detail,
+            } => {
+                let mark = if *passed { "ok  " } else { "FAIL" };
+                write!(f, "probe: {mark} {probe} on {host}: {detail}")
+            }
             StepStarted {
                 scenario,
                 step,

@@ -529,11 +529,23 @@ fn deploy_and_check_run_on_the_emulator_data_plane() {
         .assert()
         .success()
         .stdout(contains("app.yml ok").and(contains("slowest tasks:")));
-    argos(&["opsdp", "check"]).assert().success().stdout(
-        contains("postgres")
-            .and(contains("sparql-ask"))
-            .and(contains("FAIL").not()),
-    );
+    let checked = argos(&["--message-format", "json", "opsdp", "check"])
+        .assert()
+        .success();
+    let probes: Vec<serde_json::Value> = events_of(&checked.get_output().stdout)
+        .into_iter()
+        .filter(|e| e["event"] == "probe_finished")
+        .collect();
+    for kind in ["http ", "postgres ", "sparql-ask ", "ner "] {
+        assert!(
+            probes
+                .iter()
+                .any(|p| p["probe"].as_str().is_some_and(|n| n.starts_with(kind))),
+            "no {kind}probe among {probes:?}"
+        );
+    }
+    let failed: Vec<_> = probes.iter().filter(|p| p["passed"] != true).collect();
+    assert!(failed.is_empty(), "failed probes: {failed:?}");
     argos(&["opsdp", "decommission", "--yes"])
         .assert()
         .success();

@@ -202,6 +202,7 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     DatabaseLogin::of(&backend.settings),
                     HostKeys::Record(known_hosts_file(project, &names.stack())),
                     Duration::from_secs(60),
+                    backend.progress.clone(),
                 )
                 .await?;
                 println!("{}", probe::verdict(&results)?);

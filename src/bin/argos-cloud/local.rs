@@ -173,6 +173,7 @@ async fn run(
                 DatabaseLogin::of(backend.settings()),
                 HostKeys::Record(known_hosts.clone()),
                 Duration::from_secs(20),
+                cli.progress(),
             )
             .await?;
             println!("{}", probe::verdict(&results)?);
