@@ -453,11 +453,7 @@ fn provisioner(reach_timeout: Duration) -> Option<Provisioner> {
             reach_timeout,
         }),
         Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have ansible-playbook: {error}"
-            );
-            eprintln!("SKIPPED: bake provisioning: {error}");
+            argos_harness::skip::missing("ansible-playbook (bake provisioning)", error);
             None
         }
     }
@@ -1128,149 +1124,156 @@ fn a_signal_ends_a_synchronous_aws_step_at_once() {
     );
 }
 
-/// On the emulator's data plane the image bake runs for real: the bake
-/// instance's host is provisioned with the image playbook and committed as
-/// the AMI's local copy, and an app host started from that AMI already has
-/// the app's code and venv before any deploy. Hosts are reached only at
-/// their stand-ins' addresses: an instance whose stand-in is gone keeps the
-/// address the emulator invented, which the inventory refuses by name. A
-/// stack deleted behind the harness's back leaves no stand-in after the
-/// next sweep, and the teardown no container, network or AMI copy.
-#[test]
-fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
-    use argos_cloud::backend::choose::LocalKind;
-    use argos_cloud::converge::inventory::Expect;
-    use argos_cloud::scenario::guard::EnvironmentGuard;
-    use argos_harness::scenarios::{self, docker};
-    if !scenarios::available(LocalKind::Docker) {
-        return;
-    }
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime.block_on(Emulator::start()).unwrap();
-    let name = env("t-dplane-2");
-    let run = RunTags::new("t-dplane-2", Duration::from_secs(3600));
-    let hosts = AwsHosts::connect(
-        Project::open(workspace()).unwrap(),
-        settings(&[]),
-        &name,
-        Target {
-            endpoint: Some(emulator.endpoint().to_owned()),
-            data_plane: true,
-        },
-        Progress::silent(),
-        Some(run.clone()),
-        Default::default(),
-    )
-    .unwrap();
-    let mut guard = EnvironmentGuard::new(Box::new(hosts), name, &run, false);
-    guard.commission(&[]).unwrap_or_else(|e| panic!("{e}"));
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
 
-    let by_run = format!("label=argos:run={}", run.run_id);
-    let ami = runtime.block_on(image_named(&emulator, "argos-image-t-dplane-2"));
-    assert_eq!(ami.len(), 1, "the run baked its own image: {ami:?}");
-    let copy = format!("argos-ami:{}", ami[0]);
-    docker(&["image", "inspect", &copy]).unwrap_or_else(|e| panic!("no {copy}: {e}"));
-    let app = docker(&[
-        "ps",
-        "--filter",
-        &by_run,
-        "--filter",
-        "label=Group=app",
-        "--format",
-        "{{.Image}} {{.Names}}",
-    ])
-    .unwrap();
-    let (image, container) = app.split_once(' ').expect("an app host");
-    assert_eq!(image, copy, "the app host starts from the baked AMI");
-    for baked in [
-        "/var/env/argos/bin/python",
-        "/var/www/argos/standin_application.py",
-    ] {
-        docker(&["exec", container, "test", "-e", baked])
-            .unwrap_or_else(|e| panic!("{baked} is not on the app host before deploy: {e}"));
-    }
-
-    let knowledge = docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        &by_run,
-        "--filter",
-        "label=Group=knowledge",
-    ])
-    .unwrap();
-    docker(&["rm", "-f", &knowledge]).unwrap();
-    let inventory = guard
-        .backend()
-        .inventory(guard.env(), Expect::anything())
-        .unwrap();
-    let refused: Vec<String> = inventory
-        .refused()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(refused.len(), 1, "{refused:?}");
-    assert!(
-        refused[0].contains("refusing to connect to argos-t-dplane-2-knowledge")
-            && refused[0].contains("the address came from the AWS emulator"),
-        "{refused:?}"
-    );
-
-    // The stack deleted behind the harness's back: the next sweep finds
-    // the stand-ins of what went with it by their labels.
-    runtime.block_on(async {
-        let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
-        // moto removes the stack yet may answer DependencyViolation for its
-        // VPC (the engine's decommission says so too): the wait decides.
-        let _ = aws.delete_stack("argos-t-dplane-2").await;
-        wait::until(
-            "the stack to go",
-            Duration::from_secs(60),
-            Backoff::CONTROL_PLANE,
-            || async {
-                Ok::<_, argos_cloud::backend::aws::AwsError>(
-                    match aws.stack("argos-t-dplane-2").await?.map(|s| s.status) {
-                        None => Poll::Ready(()),
-                        Some(status) if status == "DELETE_COMPLETE" => Poll::Ready(()),
-                        Some(_) => Poll::Pending,
-                    },
-                )
+    /// On the emulator's data plane the image bake runs for real: the bake
+    /// instance's host is provisioned with the image playbook and committed as
+    /// the AMI's local copy, and an app host started from that AMI already has
+    /// the app's code and venv before any deploy. Hosts are reached only at
+    /// their stand-ins' addresses: an instance whose stand-in is gone keeps the
+    /// address the emulator invented, which the inventory refuses by name. A
+    /// stack deleted behind the harness's back leaves no stand-in after the
+    /// next sweep, and the teardown no container, network or AMI copy.
+    #[test]
+    fn on_the_data_plane_the_bake_is_real_and_only_stand_ins_are_reached() {
+        use argos_cloud::backend::choose::LocalKind;
+        use argos_cloud::converge::inventory::Expect;
+        use argos_cloud::scenario::guard::EnvironmentGuard;
+        use argos_harness::scenarios::{self, docker};
+        if !scenarios::available(LocalKind::Docker) {
+            return;
+        }
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let emulator = runtime.block_on(Emulator::start()).unwrap();
+        let name = env("t-dplane-2");
+        let run = RunTags::new("t-dplane-2", Duration::from_secs(3600));
+        let hosts = AwsHosts::connect(
+            Project::open(workspace()).unwrap(),
+            settings(&[]),
+            &name,
+            Target {
+                endpoint: Some(emulator.endpoint().to_owned()),
+                data_plane: true,
             },
+            Progress::silent(),
+            Some(run.clone()),
+            Default::default(),
         )
-        .await
         .unwrap();
-    });
-    let swept = guard
-        .backend()
-        .sweep(None, std::time::SystemTime::now())
-        .unwrap();
-    let stand_ins = docker(&["ps", "-a", "-q", "--filter", &by_run]).unwrap();
-    assert_eq!(stand_ins, "", "stand-ins of a deleted stack are left");
-    let mut removed: Vec<&str> = swept
-        .removed
-        .iter()
-        .filter(|o| o.kind == "container")
-        .map(|o| o.name.as_str())
-        .collect();
-    removed.sort();
-    // The knowledge host's stand-in went above; tasks are off (no broker).
-    assert_eq!(
-        removed,
-        ["argos-t-dplane-2-app", "argos-t-dplane-2-database"],
-        "{:?}",
-        swept.removed
-    );
+        let mut guard = EnvironmentGuard::new(Box::new(hosts), name, &run, false);
+        guard.commission(&[]).unwrap_or_else(|e| panic!("{e}"));
 
-    drop(guard);
-    for kind in [&["ps", "-a", "-q"][..], &["network", "ls", "-q"][..]] {
-        let mut args = kind.to_vec();
-        args.extend(["--filter", by_run.as_str()]);
-        assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+        let by_run = format!("label=argos:run={}", run.run_id);
+        let ami = runtime.block_on(image_named(&emulator, "argos-image-t-dplane-2"));
+        assert_eq!(ami.len(), 1, "the run baked its own image: {ami:?}");
+        let copy = format!("argos-ami:{}", ami[0]);
+        docker(&["image", "inspect", &copy]).unwrap_or_else(|e| panic!("no {copy}: {e}"));
+        let app = docker(&[
+            "ps",
+            "--filter",
+            &by_run,
+            "--filter",
+            "label=Group=app",
+            "--format",
+            "{{.Image}} {{.Names}}",
+        ])
+        .unwrap();
+        let (image, container) = app.split_once(' ').expect("an app host");
+        assert_eq!(image, copy, "the app host starts from the baked AMI");
+        for baked in [
+            "/var/env/argos/bin/python",
+            "/var/www/argos/standin_application.py",
+        ] {
+            docker(&["exec", container, "test", "-e", baked])
+                .unwrap_or_else(|e| panic!("{baked} is not on the app host before deploy: {e}"));
+        }
+
+        let knowledge = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &by_run,
+            "--filter",
+            "label=Group=knowledge",
+        ])
+        .unwrap();
+        docker(&["rm", "-f", &knowledge]).unwrap();
+        let inventory = guard
+            .backend()
+            .inventory(guard.env(), Expect::anything())
+            .unwrap();
+        let refused: Vec<String> = inventory
+            .refused()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0].contains("refusing to connect to argos-t-dplane-2-knowledge")
+                && refused[0].contains("the address came from the AWS emulator"),
+            "{refused:?}"
+        );
+
+        // The stack deleted behind the harness's back: the next sweep finds
+        // the stand-ins of what went with it by their labels.
+        runtime.block_on(async {
+            let aws = Aws::connect(&emulator.aws_options("us-east-1")).await;
+            // moto removes the stack yet may answer DependencyViolation for its
+            // VPC (the engine's decommission says so too): the wait decides.
+            let _ = aws.delete_stack("argos-t-dplane-2").await;
+            wait::until(
+                "the stack to go",
+                Duration::from_secs(60),
+                Backoff::CONTROL_PLANE,
+                || async {
+                    Ok::<_, argos_cloud::backend::aws::AwsError>(
+                        match aws.stack("argos-t-dplane-2").await?.map(|s| s.status) {
+                            None => Poll::Ready(()),
+                            Some(status) if status == "DELETE_COMPLETE" => Poll::Ready(()),
+                            Some(_) => Poll::Pending,
+                        },
+                    )
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let swept = guard
+            .backend()
+            .sweep(None, std::time::SystemTime::now())
+            .unwrap();
+        let stand_ins = docker(&["ps", "-a", "-q", "--filter", &by_run]).unwrap();
+        assert_eq!(stand_ins, "", "stand-ins of a deleted stack are left");
+        let mut removed: Vec<&str> = swept
+            .removed
+            .iter()
+            .filter(|o| o.kind == "container")
+            .map(|o| o.name.as_str())
+            .collect();
+        removed.sort();
+        // The knowledge host's stand-in went above; tasks are off (no broker).
+        assert_eq!(
+            removed,
+            ["argos-t-dplane-2-app", "argos-t-dplane-2-database"],
+            "{:?}",
+            swept.removed
+        );
+
+        drop(guard);
+        for kind in [&["ps", "-a", "-q"][..], &["network", "ls", "-q"][..]] {
+            let mut args = kind.to_vec();
+            args.extend(["--filter", by_run.as_str()]);
+            assert_eq!(docker(&args).unwrap(), "", "docker {kind:?} left");
+        }
+        assert!(
+            docker(&["image", "inspect", &copy]).is_err(),
+            "{copy} is left"
+        );
+        let after = runtime.block_on(leftovers(&emulator, "argos", "t-dplane-2"));
+        assert!(after.is_empty(), "left on the emulator: {after:?}");
     }
-    assert!(
-        docker(&["image", "inspect", &copy]).is_err(),
-        "{copy} is left"
-    );
-    let after = runtime.block_on(leftovers(&emulator, "argos", "t-dplane-2"));
-    assert!(after.is_empty(), "left on the emulator: {after:?}");
 }

@@ -394,75 +394,6 @@ fn the_nightly_smoke_rehearses_on_the_emulator_with_data_plane_steps_skipped() {
         .stdout(contains("sweep: nothing to delete"));
 }
 
-/// The nightly smoke in full on the emulator's data plane (`--data-plane`):
-/// the bake instance, every instance and the RDS database get hosts, so
-/// all five steps run and the probes pass (app to the database through the
-/// endpoint the stack reported, with the stack's master user and password;
-/// to Fuseki; to NER). Nothing of the run is left: no stack, instance,
-/// image or database on the emulator; no container, network or image in
-/// Docker.
-#[test]
-fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
-    let Some((emulator, project)) = data_plane_fixture() else {
-        return;
-    };
-    let smoke = project.root().join("scenarios/full-stack.yaml");
-    let output = on(&emulator, &project)
-        .args([
-            "--backend",
-            "aws",
-            "--message-format",
-            "json",
-            "scenario",
-            "run",
-            "--data-plane",
-            "--env",
-            "dplane1",
-        ])
-        .arg(&smoke)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let events = events_of(&output.stdout);
-    let all = events
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
-    // The bake's AMI became a local image, and app hosts started from it.
-    let copy = event(&events, "image_local_copy")["copy"]
-        .as_str()
-        .expect("the copy's name")
-        .to_owned();
-    assert_eq!(event(&events, "scenario_finished")["passed"], true, "{all}");
-    for step in ["create", "converge", "idempotence", "verify", "destroy"] {
-        let finished = events
-            .iter()
-            .find(|e| e["event"] == "step_finished" && e["step"] == step)
-            .unwrap_or_else(|| panic!("no {step} step in:\n{all}"));
-        assert_eq!(finished["outcome"], "passed", "{finished}");
-    }
-    let verified = events
-        .iter()
-        .find(|e| e["event"] == "step_finished" && e["step"] == "verify")
-        .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    for probe in [
-        "ok    postgres app -> database",
-        "ok    sparql-ask app -> knowledge",
-        "ok    ner app -> knowledge",
-    ] {
-        assert!(verified.contains(probe), "no `{probe}` in:\n{verified}");
-    }
-    on(&emulator, &project)
-        .args(["dplane1", "sweep", "--run", "dplane1"])
-        .assert()
-        .success()
-        .stdout(contains("sweep: nothing to delete"));
-    nothing_left_in_docker(argos_cloud::model::names::tag_keys::RUN, "dplane1", &copy);
-}
-
 /// An emulator and a runnable project, where the data plane can run
 /// (Docker and Ansible here; a loud skip otherwise, never in CI).
 fn data_plane_fixture() -> Option<(Emulator, TempProject)> {
@@ -501,90 +432,6 @@ fn nothing_left_in_docker(key: &str, value: &str, copy: &str) {
         docker(&["image", "inspect", copy]).is_err(),
         "{copy}, the local copy of an AMI that is gone, is left"
     );
-}
-
-/// The operator's commands on the emulator's data plane (`--data-plane`):
-/// `commission` bakes for real and makes the stand-ins, `deploy` converges
-/// every group through the EC2-tag inventory, `check` passes every probe,
-/// `decommission` and `clean` leave no container, network or AMI copy.
-#[test]
-fn deploy_and_check_run_on_the_emulator_data_plane() {
-    let Some((emulator, project)) = data_plane_fixture() else {
-        return;
-    };
-    let argos = |args: &[&str]| {
-        let mut command = on(&emulator, &project);
-        command.arg("--data-plane").args(args);
-        command
-    };
-    let made = argos(&["--message-format", "json", "opsdp", "commission"])
-        .assert()
-        .success();
-    let events = events_of(&made.get_output().stdout);
-    let copy = event(&events, "image_local_copy")["copy"]
-        .as_str()
-        .expect("the copy's name")
-        .to_owned();
-    argos(&["opsdp", "deploy"])
-        .assert()
-        .success()
-        .stdout(contains("app.yml ok").and(contains("slowest tasks:")));
-    let checked = argos(&["--message-format", "json", "opsdp", "check"])
-        .assert()
-        .success();
-    let probes: Vec<serde_json::Value> = events_of(&checked.get_output().stdout)
-        .into_iter()
-        .filter(|e| e["event"] == "probe_finished")
-        .collect();
-    for kind in ["http ", "postgres ", "sparql-ask ", "ner "] {
-        assert!(
-            probes
-                .iter()
-                .any(|p| p["probe"].as_str().is_some_and(|n| n.starts_with(kind))),
-            "no {kind}probe among {probes:?}"
-        );
-    }
-    let failed: Vec<_> = probes.iter().filter(|p| p["passed"] != true).collect();
-    assert!(failed.is_empty(), "failed probes: {failed:?}");
-    argos(&["opsdp", "decommission", "--yes"])
-        .assert()
-        .success();
-    argos(&["opsdp", "clean", "--yes"]).assert().success();
-    nothing_left_in_docker(argos_cloud::model::names::tag_keys::ENV, "opsdp", &copy);
-}
-
-/// SIGINT while the data plane converges the database stand-in: exit 130,
-/// and nothing of the run is left: no stack, image or database on the
-/// emulator; no container, network or AMI copy in Docker.
-#[test]
-fn sigint_during_a_data_plane_commission_leaves_nothing() {
-    let Some((emulator, project)) = data_plane_fixture() else {
-        return;
-    };
-    let mut command = crate::support::argos_command(&project.root());
-    command
-        .args(["--endpoint", emulator.endpoint(), "--set"])
-        .arg(format!("base_ami={MOTO_AMI}"))
-        .args(["--backend", "aws", "--data-plane", "scenario", "run"])
-        .args(["--env", "sigdp"])
-        .arg(project.root().join("scenarios/full-stack.yaml"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_PROFILE");
-    let mut run = crate::support::Running::start(command);
-    let copy = run.wait_for_event("image_local_copy", |_| true, Duration::from_secs(300));
-    run.wait_for_event("stand_ins_placing", |_| true, Duration::from_secs(300));
-    run.wait_for_ansible("TASK [database", Duration::from_secs(300));
-    run.stops_on("INT", "argos-sigdp");
-    nothing_left_in_docker(
-        argos_cloud::model::names::tag_keys::RUN,
-        "sigdp",
-        copy["copy"].as_str().expect("the copy's name"),
-    );
-    on(&emulator, &project)
-        .args(["sigdp", "sweep", "--run", "sigdp"])
-        .assert()
-        .success()
-        .stdout(contains("sweep: nothing to delete"));
 }
 
 /// What of environment `env` the emulator holds: the stack's id and status,
@@ -768,4 +615,164 @@ fn group_tags_written_as_a_ref_to_a_parameter_validate_and_find_their_hosts() {
         Some(1),
         "the knowledge host is found by the group its parameter names: {inventory}"
     );
+}
+
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
+
+    /// The nightly smoke in full on the emulator's data plane (`--data-plane`):
+    /// the bake instance, every instance and the RDS database get hosts, so
+    /// all five steps run and the probes pass (app to the database through the
+    /// endpoint the stack reported, with the stack's master user and password;
+    /// to Fuseki; to NER). Nothing of the run is left: no stack, instance,
+    /// image or database on the emulator; no container, network or image in
+    /// Docker.
+    #[test]
+    fn the_nightly_smoke_runs_every_step_on_the_emulator_data_plane() {
+        let Some((emulator, project)) = data_plane_fixture() else {
+            return;
+        };
+        let smoke = project.root().join("scenarios/full-stack.yaml");
+        let output = on(&emulator, &project)
+            .args([
+                "--backend",
+                "aws",
+                "--message-format",
+                "json",
+                "scenario",
+                "run",
+                "--data-plane",
+                "--env",
+                "dplane1",
+            ])
+            .arg(&smoke)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let events = events_of(&output.stdout);
+        let all = events
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        // The bake's AMI became a local image, and app hosts started from it.
+        let copy = event(&events, "image_local_copy")["copy"]
+            .as_str()
+            .expect("the copy's name")
+            .to_owned();
+        assert_eq!(event(&events, "scenario_finished")["passed"], true, "{all}");
+        for step in ["create", "converge", "idempotence", "verify", "destroy"] {
+            let finished = events
+                .iter()
+                .find(|e| e["event"] == "step_finished" && e["step"] == step)
+                .unwrap_or_else(|| panic!("no {step} step in:\n{all}"));
+            assert_eq!(finished["outcome"], "passed", "{finished}");
+        }
+        let verified = events
+            .iter()
+            .find(|e| e["event"] == "step_finished" && e["step"] == "verify")
+            .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        for probe in [
+            "ok    postgres app -> database",
+            "ok    sparql-ask app -> knowledge",
+            "ok    ner app -> knowledge",
+        ] {
+            assert!(verified.contains(probe), "no `{probe}` in:\n{verified}");
+        }
+        on(&emulator, &project)
+            .args(["dplane1", "sweep", "--run", "dplane1"])
+            .assert()
+            .success()
+            .stdout(contains("sweep: nothing to delete"));
+        nothing_left_in_docker(argos_cloud::model::names::tag_keys::RUN, "dplane1", &copy);
+    }
+
+    /// The operator's commands on the emulator's data plane (`--data-plane`):
+    /// `commission` bakes for real and makes the stand-ins, `deploy` converges
+    /// every group through the EC2-tag inventory, `check` passes every probe,
+    /// `decommission` and `clean` leave no container, network or AMI copy.
+    #[test]
+    fn deploy_and_check_run_on_the_emulator_data_plane() {
+        let Some((emulator, project)) = data_plane_fixture() else {
+            return;
+        };
+        let argos = |args: &[&str]| {
+            let mut command = on(&emulator, &project);
+            command.arg("--data-plane").args(args);
+            command
+        };
+        let made = argos(&["--message-format", "json", "opsdp", "commission"])
+            .assert()
+            .success();
+        let events = events_of(&made.get_output().stdout);
+        let copy = event(&events, "image_local_copy")["copy"]
+            .as_str()
+            .expect("the copy's name")
+            .to_owned();
+        argos(&["opsdp", "deploy"])
+            .assert()
+            .success()
+            .stdout(contains("app.yml ok").and(contains("slowest tasks:")));
+        let checked = argos(&["--message-format", "json", "opsdp", "check"])
+            .assert()
+            .success();
+        let probes: Vec<serde_json::Value> = events_of(&checked.get_output().stdout)
+            .into_iter()
+            .filter(|e| e["event"] == "probe_finished")
+            .collect();
+        for kind in ["http ", "postgres ", "sparql-ask ", "ner "] {
+            assert!(
+                probes
+                    .iter()
+                    .any(|p| p["probe"].as_str().is_some_and(|n| n.starts_with(kind))),
+                "no {kind}probe among {probes:?}"
+            );
+        }
+        let failed: Vec<_> = probes.iter().filter(|p| p["passed"] != true).collect();
+        assert!(failed.is_empty(), "failed probes: {failed:?}");
+        argos(&["opsdp", "decommission", "--yes"])
+            .assert()
+            .success();
+        argos(&["opsdp", "clean", "--yes"]).assert().success();
+        nothing_left_in_docker(argos_cloud::model::names::tag_keys::ENV, "opsdp", &copy);
+    }
+
+    /// SIGINT while the data plane converges the database stand-in: exit 130,
+    /// and nothing of the run is left: no stack, image or database on the
+    /// emulator; no container, network or AMI copy in Docker.
+    #[test]
+    fn sigint_during_a_data_plane_commission_leaves_nothing() {
+        let Some((emulator, project)) = data_plane_fixture() else {
+            return;
+        };
+        let mut command = crate::support::argos_command(&project.root());
+        command
+            .args(["--endpoint", emulator.endpoint(), "--set"])
+            .arg(format!("base_ami={MOTO_AMI}"))
+            .args(["--backend", "aws", "--data-plane", "scenario", "run"])
+            .args(["--env", "sigdp"])
+            .arg(project.root().join("scenarios/full-stack.yaml"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_PROFILE");
+        let mut run = crate::support::Running::start(command);
+        let copy = run.wait_for_event("image_local_copy", |_| true, Duration::from_secs(300));
+        run.wait_for_event("stand_ins_placing", |_| true, Duration::from_secs(300));
+        run.wait_for_ansible("TASK [database", Duration::from_secs(300));
+        run.stops_on("INT", "argos-sigdp");
+        nothing_left_in_docker(
+            argos_cloud::model::names::tag_keys::RUN,
+            "sigdp",
+            copy["copy"].as_str().expect("the copy's name"),
+        );
+        on(&emulator, &project)
+            .args(["sigdp", "sweep", "--run", "sigdp"])
+            .assert()
+            .success()
+            .stdout(contains("sweep: nothing to delete"));
+    }
 }

@@ -239,41 +239,48 @@ impl Drop for OperatorEnv<'_> {
     }
 }
 
-/// Ctrl-C to `deploy` while ansible-playbook converges a host: exit 130
-/// within seconds, and neither ansible-playbook, nor its workers, nor their
-/// ssh (connection masters included) outlive argos-cloud.
-#[test]
-fn sigint_to_deploy_ends_ansible_and_its_ssh() {
-    if !docker_here() || ansible().is_none() {
-        return;
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
+
+    /// Ctrl-C to `deploy` while ansible-playbook converges a host: exit 130
+    /// within seconds, and neither ansible-playbook, nor its workers, nor their
+    /// ssh (connection masters included) outlive argos-cloud.
+    #[test]
+    fn sigint_to_deploy_ends_ansible_and_its_ssh() {
+        if !docker_here() || ansible().is_none() {
+            return;
+        }
+        let project = TempProject::runnable();
+        let env = OperatorEnv {
+            project: &project,
+            env: format!("sigdeploy-{:x}", std::process::id()),
+        };
+        argos(&project)
+            .args(["--backend", "docker", &env.env, "commission"])
+            .assert()
+            .success();
+        let mut command = argos_command(&project.root());
+        command.args([
+            "--backend",
+            "docker",
+            &env.env,
+            "deploy",
+            "--roles",
+            "knowledge",
+        ]);
+        let mut deploy = Running::start(command);
+        deploy.wait_for_ansible("TASK [knowledge", Duration::from_secs(300));
+        assert!(
+            deploy
+                .children()
+                .iter()
+                .any(|p| p.command.contains("ansible-playbook")),
+            "ansible-playbook runs: {:?}",
+            deploy.children()
+        );
+        deploy.stops_on("INT", &format!("argos-{}", env.env));
     }
-    let project = TempProject::runnable();
-    let env = OperatorEnv {
-        project: &project,
-        env: format!("sigdeploy-{:x}", std::process::id()),
-    };
-    argos(&project)
-        .args(["--backend", "docker", &env.env, "commission"])
-        .assert()
-        .success();
-    let mut command = argos_command(&project.root());
-    command.args([
-        "--backend",
-        "docker",
-        &env.env,
-        "deploy",
-        "--roles",
-        "knowledge",
-    ]);
-    let mut deploy = Running::start(command);
-    deploy.wait_for_ansible("TASK [knowledge", Duration::from_secs(300));
-    assert!(
-        deploy
-            .children()
-            .iter()
-            .any(|p| p.command.contains("ansible-playbook")),
-        "ansible-playbook runs: {:?}",
-        deploy.children()
-    );
-    deploy.stops_on("INT", &format!("argos-{}", env.env));
 }

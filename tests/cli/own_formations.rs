@@ -201,105 +201,6 @@ fn a_mapping_mistake_names_the_formations_line_and_the_settings_line() {
     );
 }
 
-/// commission (the bake for real), inventory, deploy, the stack's
-/// parameters read back, decommission: nothing left.
-#[test]
-fn the_cycle_runs_on_the_emulator_data_plane_with_no_rust_change() {
-    if !docker_here() || ansible().is_none() {
-        return;
-    }
-    let emulator = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(argos_harness::Emulator::start())
-        .unwrap();
-    let project = ledger();
-    let on = || {
-        let mut command = argos(&project);
-        command
-            .args(["--endpoint", emulator.endpoint(), "--data-plane", "--set"])
-            .arg(format!("base_ami={MOTO_AMI}"))
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_PROFILE");
-        command
-    };
-    on().args(["staging", "commission"]).assert().success();
-    let cleanup = Cleanup(&on);
-    let inventory: serde_json::Value = serde_json::from_slice(
-        &on()
-            .args(["staging", "inventory", "--list"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-    .unwrap();
-    for group in ["api", "jobs", "staging"] {
-        assert_eq!(
-            inventory[group]["hosts"].as_array().map(Vec::len),
-            Some(if group == "staging" { 2 } else { 1 }),
-            "group {group}: {inventory:#}"
-        );
-    }
-    on().args(["staging", "deploy"])
-        .assert()
-        .success()
-        .stdout(contains("api.yml ok").and(contains("jobs.yml ok")));
-    // Ansible read the environment's own settings, as argos-cloud did.
-    let api = argos_harness::scenarios::docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        "label=App=ledger",
-        "--filter",
-        "label=Env=staging",
-        "--filter",
-        "label=Group=api",
-    ])
-    .unwrap();
-    let config =
-        argos_harness::scenarios::docker(&["exec", api.trim(), "cat", "/etc/ledger/api.conf"])
-            .unwrap();
-    assert!(config.contains("stage=staging"), "{config}");
-    assert!(config.contains("instance_type=t3.small"), "{config}");
-    // The stack got exactly the parameters the settings say, per environment.
-    let stack = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let aws = argos_cloud::backend::aws::Aws::connect(&emulator.aws_options("eu-west-1")).await;
-        aws.stack("ledger-staging")
-            .await
-            .unwrap()
-            .expect("the stack")
-    });
-    let mut parameters = stack.parameters.clone();
-    parameters.sort();
-    let expected = [
-        ("AdminCidr", "198.51.100.0/24"),
-        ("AlertEmail", ""),
-        ("ApiServerType", "t3.small"),
-        ("Application", "ledger"),
-        ("JobsGroupName", "jobs"),
-        ("JobsServerType", "t3.micro"),
-        ("PlainAMI", MOTO_AMI),
-        ("SshKeyName", "ledger-ops"),
-        ("Stage", "staging"),
-    ];
-    for (key, value) in expected {
-        assert!(
-            parameters.iter().any(|(k, v)| k == key && v == value),
-            "{key}={value:?} not in {parameters:?}"
-        );
-    }
-    let service = parameters.iter().find(|(k, _)| k == "ServiceAMI").unwrap();
-    assert!(
-        service.1.starts_with("ami-") && service.1 != MOTO_AMI,
-        "the baked image: {service:?}"
-    );
-    assert_eq!(parameters.len(), 10, "{parameters:?}");
-    drop(cleanup);
-    let leftovers =
-        argos_harness::scenarios::docker(&["ps", "-aq", "--filter", "label=App=ledger"]).unwrap();
-    assert_eq!(leftovers.trim(), "", "containers left");
-}
-
 /// Decommission and clean, whatever happened to the test.
 struct Cleanup<'a, F: Fn() -> Command>(&'a F);
 
@@ -309,5 +210,113 @@ impl<F: Fn() -> Command> Drop for Cleanup<'_, F> {
             .args(["staging", "decommission", "--yes"])
             .output();
         let _ = (self.0)().args(["staging", "clean", "--yes"]).output();
+    }
+}
+
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
+
+    /// commission (the bake for real), inventory, deploy, the stack's
+    /// parameters read back, decommission: nothing left.
+    #[test]
+    fn the_cycle_runs_on_the_emulator_data_plane_with_no_rust_change() {
+        if !docker_here() || ansible().is_none() {
+            return;
+        }
+        let emulator = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(argos_harness::Emulator::start())
+            .unwrap();
+        let project = ledger();
+        let on = || {
+            let mut command = argos(&project);
+            command
+                .args(["--endpoint", emulator.endpoint(), "--data-plane", "--set"])
+                .arg(format!("base_ami={MOTO_AMI}"))
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_PROFILE");
+            command
+        };
+        on().args(["staging", "commission"]).assert().success();
+        let cleanup = Cleanup(&on);
+        let inventory: serde_json::Value = serde_json::from_slice(
+            &on()
+                .args(["staging", "inventory", "--list"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout,
+        )
+        .unwrap();
+        for group in ["api", "jobs", "staging"] {
+            assert_eq!(
+                inventory[group]["hosts"].as_array().map(Vec::len),
+                Some(if group == "staging" { 2 } else { 1 }),
+                "group {group}: {inventory:#}"
+            );
+        }
+        on().args(["staging", "deploy"])
+            .assert()
+            .success()
+            .stdout(contains("api.yml ok").and(contains("jobs.yml ok")));
+        // Ansible read the environment's own settings, as argos-cloud did.
+        let api = argos_harness::scenarios::docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            "label=App=ledger",
+            "--filter",
+            "label=Env=staging",
+            "--filter",
+            "label=Group=api",
+        ])
+        .unwrap();
+        let config =
+            argos_harness::scenarios::docker(&["exec", api.trim(), "cat", "/etc/ledger/api.conf"])
+                .unwrap();
+        assert!(config.contains("stage=staging"), "{config}");
+        assert!(config.contains("instance_type=t3.small"), "{config}");
+        // The stack got exactly the parameters the settings say, per environment.
+        let stack = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let aws =
+                argos_cloud::backend::aws::Aws::connect(&emulator.aws_options("eu-west-1")).await;
+            aws.stack("ledger-staging")
+                .await
+                .unwrap()
+                .expect("the stack")
+        });
+        let mut parameters = stack.parameters.clone();
+        parameters.sort();
+        let expected = [
+            ("AdminCidr", "198.51.100.0/24"),
+            ("AlertEmail", ""),
+            ("ApiServerType", "t3.small"),
+            ("Application", "ledger"),
+            ("JobsGroupName", "jobs"),
+            ("JobsServerType", "t3.micro"),
+            ("PlainAMI", MOTO_AMI),
+            ("SshKeyName", "ledger-ops"),
+            ("Stage", "staging"),
+        ];
+        for (key, value) in expected {
+            assert!(
+                parameters.iter().any(|(k, v)| k == key && v == value),
+                "{key}={value:?} not in {parameters:?}"
+            );
+        }
+        let service = parameters.iter().find(|(k, _)| k == "ServiceAMI").unwrap();
+        assert!(
+            service.1.starts_with("ami-") && service.1 != MOTO_AMI,
+            "the baked image: {service:?}"
+        );
+        assert_eq!(parameters.len(), 10, "{parameters:?}");
+        drop(cleanup);
+        let leftovers =
+            argos_harness::scenarios::docker(&["ps", "-aq", "--filter", "label=App=ledger"])
+                .unwrap();
+        assert_eq!(leftovers.trim(), "", "containers left");
     }
 }

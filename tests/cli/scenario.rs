@@ -173,113 +173,6 @@ fn a_signal_while_converging_removes_the_environment(signal: &str) {
 }
 
 #[test]
-fn sigint_to_a_converging_scenario_removes_its_environment() {
-    a_signal_while_converging_removes_the_environment("INT");
-}
-
-#[test]
-fn sigterm_to_a_converging_scenario_removes_its_environment() {
-    a_signal_while_converging_removes_the_environment("TERM");
-}
-
-/// `vagrant up` is one synchronous call of minutes: a signal during it ends
-/// vagrant (and what it started) at once instead of waiting for it, and
-/// the run goes no further than create.
-#[test]
-fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
-    if !argos_harness::scenarios::available(LocalKind::Vagrant) {
-        return;
-    }
-    let mut run = run_scenario("vagrant", "database.yaml", &[]);
-    let env = created_env(&mut run, "database");
-    run.wait_for_event(
-        "vagrant_output",
-        |e| {
-            e["line"]
-                .as_str()
-                .is_some_and(|l| l.contains("Bringing machine"))
-        },
-        Duration::from_secs(300),
-    );
-    assert!(
-        run.children()
-            .iter()
-            .any(|p| p.command.contains("vagrant up")),
-        "vagrant up runs: {:?}",
-        run.children()
-    );
-    run.stops_on("INT", &format!("argos-{env}"));
-    assert!(
-        !run.seen
-            .iter()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .any(|e| e["event"] == "step_started" && e["step"] == "converge"),
-        "the run went on after SIGINT:\n{}",
-        run.seen.join("\n")
-    );
-    assert_eq!(
-        labelled(&env),
-        Vec::<String>::new(),
-        "left behind after SIGINT"
-    );
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(".argos/vagrant/argos-{env}"));
-    assert!(!folder.exists(), "{} is left", folder.display());
-}
-
-#[test]
-fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
-    if !argos_harness::scenarios::available(LocalKind::Docker) {
-        return;
-    }
-    // A short life: long enough that no other run's sweep takes the
-    // environment while this one is still being made, short enough that the
-    // next sweep finds it expired soon after the kill.
-    let time_to_live = Duration::from_secs(15);
-    let mut run = run_scenario("docker", "knowledge.yaml", &["--ttl", "15"]);
-    let started = Instant::now();
-    let env = created_env(&mut run, "knowledge");
-    run.wait_for_event("host_started", |_| true, Duration::from_secs(120));
-    run.signal("KILL");
-    assert_eq!(
-        run.exit_code(Duration::from_secs(30)),
-        None,
-        "killed by a signal"
-    );
-    let left = labelled(&env);
-    if started.elapsed() < time_to_live {
-        assert!(
-            !left.is_empty(),
-            "SIGKILL leaves the environment (nothing can run)"
-        );
-    }
-
-    // The next runs' sweeps: until the environment has expired they must
-    // leave it alone; after that one of them removes it.
-    let project = TempProject::shipped();
-    let deadline = time_to_live + Duration::from_secs(60);
-    while !labelled(&env).is_empty() {
-        assert!(
-            started.elapsed() < deadline,
-            "still there {deadline:?} after the run started: {:?}",
-            labelled(&env)
-        );
-        argos(&project)
-            .args(["--backend", "docker", "any", "sweep", "--yes"])
-            .assert()
-            .success();
-        if started.elapsed() < time_to_live - Duration::from_secs(1) {
-            assert!(!labelled(&env).is_empty(), "swept before it expired");
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    assert_eq!(
-        labelled(&env),
-        Vec::<String>::new(),
-        "left behind after the sweep"
-    );
-}
-
-#[test]
 fn check_on_an_environment_without_hosts_says_to_commission_it() {
     if !docker_here() {
         return;
@@ -319,72 +212,6 @@ fn docker_and_ansible() -> Option<(TempProject, argos_cloud::converge::deploy::A
     }
     let ansible = crate::support::ansible()?;
     Some((TempProject::runnable(), ansible))
-}
-
-#[test]
-fn a_run_writes_the_password_nowhere_and_keeps_its_logs_private() {
-    use std::os::unix::fs::PermissionsExt;
-    let Some((project, ansible)) = docker_and_ansible() else {
-        return;
-    };
-    let secrets = tempfile::tempdir().unwrap();
-    // Distinctive, and a valid db_pass: the database is made with it and
-    // the verify step logs in with it, so it really went everywhere it must.
-    let password = format!("Lk9-{}-never-on-disk", std::process::id());
-    let password_file = secrets.path().join("db_pass");
-    std::fs::write(&password_file, format!("{password}\n")).unwrap();
-    let junit = project.root().join("report.xml");
-    let out = argos(&project)
-        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
-        .args(["--backend", "docker", "scenario", "run"])
-        .arg(project.root().join("scenarios/database.yaml"))
-        .args(["--settings", "playbooks/group_vars/all.sample.yml"])
-        .arg("--set-file")
-        .arg(format!("db_pass={}", password_file.display()))
-        .arg("--junit")
-        .arg(&junit)
-        .timeout(Duration::from_secs(900))
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{said}");
-    assert!(
-        !said.contains(&password),
-        "the password in the output:\n{said}"
-    );
-
-    let argos_dir = project.root().join(".argos");
-    let mut written = files_under(&argos_dir);
-    written.push(junit.clone());
-    let logs: Vec<&PathBuf> = written
-        .iter()
-        .filter(|p| p.starts_with(argos_dir.join("logs")))
-        .collect();
-    assert!(!logs.is_empty(), "no Ansible log in {written:?}");
-    let leaks: Vec<String> = written
-        .iter()
-        .filter(|file| {
-            let bytes = std::fs::read(file).unwrap();
-            bytes
-                .windows(password.len())
-                .any(|w| w == password.as_bytes())
-        })
-        .map(|file| file.display().to_string())
-        .collect();
-    assert_eq!(leaks, Vec::<String>::new(), "files holding the password");
-    for log in &logs {
-        let mode = std::fs::metadata(log).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{} has mode {mode:o}", log.display());
-    }
-    assert_eq!(
-        files_under(&argos_dir.join("known_hosts")),
-        Vec::<PathBuf>::new(),
-        "the run's known_hosts file goes with the run"
-    );
 }
 
 /// `argos-cloud --backend docker scenario ARGS... FILE`: exit code and stderr.
@@ -452,68 +279,6 @@ impl Drop for CliEnvironment<'_> {
             .args(["--backend", "docker", &self.env, "decommission", "--yes"])
             .output();
     }
-}
-
-#[test]
-fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them() {
-    let Some((project, ansible)) = docker_and_ansible() else {
-        return;
-    };
-    let env = CliEnvironment {
-        project: &project,
-        env: format!("hk-{}", std::process::id() % 1_000_000),
-    };
-    let known_hosts = project
-        .root()
-        .join(format!(".argos/known_hosts/argos-{}", env.env));
-    argos(&project)
-        .args(["--backend", "docker", &env.env, "commission"])
-        .timeout(Duration::from_secs(300))
-        .assert()
-        .success();
-    argos(&project)
-        .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
-        .args([
-            "--backend",
-            "docker",
-            &env.env,
-            "deploy",
-            "--roles",
-            "database",
-        ])
-        .timeout(Duration::from_secs(600))
-        .assert()
-        .success();
-    // The database host's key, learnt on first contact (accept-new), is
-    // what later connections are checked against.
-    let keys = std::fs::read_to_string(&known_hosts).unwrap_or_default();
-    assert!(
-        keys.lines().any(|l| !l.trim().is_empty()),
-        "no host key recorded in {}",
-        known_hosts.display()
-    );
-    // A commission refused because the environment exists changes nothing,
-    // its hosts' keys included.
-    argos(&project)
-        .args(["--backend", "docker", &env.env, "commission"])
-        .timeout(Duration::from_secs(300))
-        .assert()
-        .failure()
-        .stderr(contains("exists"));
-    assert_eq!(
-        std::fs::read_to_string(&known_hosts).unwrap_or_default(),
-        keys,
-        "a refused commission keeps the environment's host keys"
-    );
-    argos(&project)
-        .args(["--backend", "docker", &env.env, "decommission", "--yes"])
-        .timeout(Duration::from_secs(300))
-        .assert()
-        .success();
-    assert!(
-        !known_hosts.exists(),
-        "the keys of hosts that are gone are forgotten"
-    );
 }
 
 /// An operator's Docker environment (no run id), decommissioned when the
@@ -629,36 +394,6 @@ fn database_scenario_fails_on(env: &str) -> String {
     text
 }
 
-/// `scenario run --env dev` while `dev` exists: the run is refused by name
-/// and its teardown leaves `dev` exactly as it was (it used to remove it,
-/// going by the environment's name instead of the run's id).
-#[test]
-fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
-    if !docker_here() || support::ansible().is_none() {
-        return;
-    }
-    let env = argos_cloud::scenario::run::unique_env_name("operator");
-    let operator = OperatorEnv::commission(env.as_str());
-    let before = operator.objects();
-    assert_eq!(
-        before.iter().filter(|o| o.ends_with(" running")).count(),
-        2,
-        "two running hosts: {before:?}"
-    );
-    let text = database_scenario_fails_on(env.as_str());
-    assert_eq!(operator.objects(), before, "{text}");
-    assert!(
-        operator.key().is_file(),
-        "the environment's SSH key is gone"
-    );
-    assert!(
-        text.contains(&format!(
-            "environment argos-{env} exists already (network argos-{env}-network"
-        )) && text.contains("this run made nothing and leaves it as it is"),
-        "{text}"
-    );
-}
-
 /// A Docker volume labelled as another's run's object, removed when the test
 /// is done with it.
 struct ForeignVolume(String);
@@ -765,4 +500,277 @@ fn a_molecule_scenario_imports_to_a_scenario_file_that_checks() {
         .assert()
         .success()
         .stdout(contains("argos.yaml (5 steps"));
+}
+
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
+
+    #[test]
+    fn sigint_to_a_converging_scenario_removes_its_environment() {
+        a_signal_while_converging_removes_the_environment("INT");
+    }
+
+    #[test]
+    fn sigterm_to_a_converging_scenario_removes_its_environment() {
+        a_signal_while_converging_removes_the_environment("TERM");
+    }
+
+    /// `vagrant up` is one synchronous call of minutes: a signal during it ends
+    /// vagrant (and what it started) at once instead of waiting for it, and
+    /// the run goes no further than create.
+    #[test]
+    fn sigint_while_vagrant_brings_machines_up_stops_it_and_removes_them() {
+        if !argos_harness::scenarios::available(LocalKind::Vagrant) {
+            return;
+        }
+        let mut run = run_scenario("vagrant", "database.yaml", &[]);
+        let env = created_env(&mut run, "database");
+        run.wait_for_event(
+            "vagrant_output",
+            |e| {
+                e["line"]
+                    .as_str()
+                    .is_some_and(|l| l.contains("Bringing machine"))
+            },
+            Duration::from_secs(300),
+        );
+        assert!(
+            run.children()
+                .iter()
+                .any(|p| p.command.contains("vagrant up")),
+            "vagrant up runs: {:?}",
+            run.children()
+        );
+        run.stops_on("INT", &format!("argos-{env}"));
+        assert!(
+            !run.seen
+                .iter()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .any(|e| e["event"] == "step_started" && e["step"] == "converge"),
+            "the run went on after SIGINT:\n{}",
+            run.seen.join("\n")
+        );
+        assert_eq!(
+            labelled(&env),
+            Vec::<String>::new(),
+            "left behind after SIGINT"
+        );
+        let folder =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(".argos/vagrant/argos-{env}"));
+        assert!(!folder.exists(), "{} is left", folder.display());
+    }
+
+    #[test]
+    fn after_sigkill_the_next_sweep_removes_what_the_run_left() {
+        if !argos_harness::scenarios::available(LocalKind::Docker) {
+            return;
+        }
+        // A short life: long enough that no other run's sweep takes the
+        // environment while this one is still being made, short enough that the
+        // next sweep finds it expired soon after the kill.
+        let time_to_live = Duration::from_secs(15);
+        let mut run = run_scenario("docker", "knowledge.yaml", &["--ttl", "15"]);
+        let started = Instant::now();
+        let env = created_env(&mut run, "knowledge");
+        run.wait_for_event("host_started", |_| true, Duration::from_secs(120));
+        run.signal("KILL");
+        assert_eq!(
+            run.exit_code(Duration::from_secs(30)),
+            None,
+            "killed by a signal"
+        );
+        let left = labelled(&env);
+        if started.elapsed() < time_to_live {
+            assert!(
+                !left.is_empty(),
+                "SIGKILL leaves the environment (nothing can run)"
+            );
+        }
+
+        // The next runs' sweeps: until the environment has expired they must
+        // leave it alone; after that one of them removes it.
+        let project = TempProject::shipped();
+        let deadline = time_to_live + Duration::from_secs(60);
+        while !labelled(&env).is_empty() {
+            assert!(
+                started.elapsed() < deadline,
+                "still there {deadline:?} after the run started: {:?}",
+                labelled(&env)
+            );
+            argos(&project)
+                .args(["--backend", "docker", "any", "sweep", "--yes"])
+                .assert()
+                .success();
+            if started.elapsed() < time_to_live - Duration::from_secs(1) {
+                assert!(!labelled(&env).is_empty(), "swept before it expired");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        assert_eq!(
+            labelled(&env),
+            Vec::<String>::new(),
+            "left behind after the sweep"
+        );
+    }
+
+    #[test]
+    fn a_run_writes_the_password_nowhere_and_keeps_its_logs_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let Some((project, ansible)) = docker_and_ansible() else {
+            return;
+        };
+        let secrets = tempfile::tempdir().unwrap();
+        // Distinctive, and a valid db_pass: the database is made with it and
+        // the verify step logs in with it, so it really went everywhere it must.
+        let password = format!("Lk9-{}-never-on-disk", std::process::id());
+        let password_file = secrets.path().join("db_pass");
+        std::fs::write(&password_file, format!("{password}\n")).unwrap();
+        let junit = project.root().join("report.xml");
+        let out = argos(&project)
+            .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+            .args(["--backend", "docker", "scenario", "run"])
+            .arg(project.root().join("scenarios/database.yaml"))
+            .args(["--settings", "playbooks/group_vars/all.sample.yml"])
+            .arg("--set-file")
+            .arg(format!("db_pass={}", password_file.display()))
+            .arg("--junit")
+            .arg(&junit)
+            .timeout(Duration::from_secs(900))
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{said}");
+        assert!(
+            !said.contains(&password),
+            "the password in the output:\n{said}"
+        );
+
+        let argos_dir = project.root().join(".argos");
+        let mut written = files_under(&argos_dir);
+        written.push(junit.clone());
+        let logs: Vec<&PathBuf> = written
+            .iter()
+            .filter(|p| p.starts_with(argos_dir.join("logs")))
+            .collect();
+        assert!(!logs.is_empty(), "no Ansible log in {written:?}");
+        let leaks: Vec<String> = written
+            .iter()
+            .filter(|file| {
+                let bytes = std::fs::read(file).unwrap();
+                bytes
+                    .windows(password.len())
+                    .any(|w| w == password.as_bytes())
+            })
+            .map(|file| file.display().to_string())
+            .collect();
+        assert_eq!(leaks, Vec::<String>::new(), "files holding the password");
+        for log in &logs {
+            let mode = std::fs::metadata(log).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} has mode {mode:o}", log.display());
+        }
+        assert_eq!(
+            files_under(&argos_dir.join("known_hosts")),
+            Vec::<PathBuf>::new(),
+            "the run's known_hosts file goes with the run"
+        );
+    }
+
+    #[test]
+    fn the_local_cli_checks_host_keys_per_environment_and_decommission_forgets_them() {
+        let Some((project, ansible)) = docker_and_ansible() else {
+            return;
+        };
+        let env = CliEnvironment {
+            project: &project,
+            env: format!("hk-{}", std::process::id() % 1_000_000),
+        };
+        let known_hosts = project
+            .root()
+            .join(format!(".argos/known_hosts/argos-{}", env.env));
+        argos(&project)
+            .args(["--backend", "docker", &env.env, "commission"])
+            .timeout(Duration::from_secs(300))
+            .assert()
+            .success();
+        argos(&project)
+            .env("ARGOS_ANSIBLE_PLAYBOOK", ansible.program())
+            .args([
+                "--backend",
+                "docker",
+                &env.env,
+                "deploy",
+                "--roles",
+                "database",
+            ])
+            .timeout(Duration::from_secs(600))
+            .assert()
+            .success();
+        // The database host's key, learnt on first contact (accept-new), is
+        // what later connections are checked against.
+        let keys = std::fs::read_to_string(&known_hosts).unwrap_or_default();
+        assert!(
+            keys.lines().any(|l| !l.trim().is_empty()),
+            "no host key recorded in {}",
+            known_hosts.display()
+        );
+        // A commission refused because the environment exists changes nothing,
+        // its hosts' keys included.
+        argos(&project)
+            .args(["--backend", "docker", &env.env, "commission"])
+            .timeout(Duration::from_secs(300))
+            .assert()
+            .failure()
+            .stderr(contains("exists"));
+        assert_eq!(
+            std::fs::read_to_string(&known_hosts).unwrap_or_default(),
+            keys,
+            "a refused commission keeps the environment's host keys"
+        );
+        argos(&project)
+            .args(["--backend", "docker", &env.env, "decommission", "--yes"])
+            .timeout(Duration::from_secs(300))
+            .assert()
+            .success();
+        assert!(
+            !known_hosts.exists(),
+            "the keys of hosts that are gone are forgotten"
+        );
+    }
+
+    /// `scenario run --env dev` while `dev` exists: the run is refused by name
+    /// and its teardown leaves `dev` exactly as it was (it used to remove it,
+    /// going by the environment's name instead of the run's id).
+    #[test]
+    fn a_scenario_run_on_an_existing_environment_leaves_it_as_it_was() {
+        if !docker_here() || support::ansible().is_none() {
+            return;
+        }
+        let env = argos_cloud::scenario::run::unique_env_name("operator");
+        let operator = OperatorEnv::commission(env.as_str());
+        let before = operator.objects();
+        assert_eq!(
+            before.iter().filter(|o| o.ends_with(" running")).count(),
+            2,
+            "two running hosts: {before:?}"
+        );
+        let text = database_scenario_fails_on(env.as_str());
+        assert_eq!(operator.objects(), before, "{text}");
+        assert!(
+            operator.key().is_file(),
+            "the environment's SSH key is gone"
+        );
+        assert!(
+            text.contains(&format!(
+                "environment argos-{env} exists already (network argos-{env}-network"
+            )) && text.contains("this run made nothing and leaves it as it is"),
+            "{text}"
+        );
+    }
 }

@@ -99,69 +99,6 @@ fn a_group_added_as_data_validates_and_templates() {
     );
 }
 
-/// The collector converged and probed by a scenario, then made, listed
-/// and deployed through the local CLI.
-#[test]
-fn a_group_added_as_data_runs_on_docker_through_a_scenario_and_the_cli() {
-    if !docker_here() || ansible().is_none() {
-        return;
-    }
-    let project = project_with_a_collector();
-    let scenario = project.root().join("scenarios/collector.yaml");
-    let report = run_ok(
-        &project,
-        &[
-            "--backend",
-            "docker",
-            "scenario",
-            "run",
-            scenario.to_str().unwrap(),
-        ],
-    );
-    for line in [
-        "unit collector.service on collector is active",
-        "tcp collector:9100 is open",
-        "file /etc/collector.conf on collector",
-        "command `systemctl show -p ExecStart collector` on collector",
-        "collector: 0 changes on the second run",
-    ] {
-        assert!(report.contains(line), "{line:?} missing:\n{report}");
-    }
-
-    let env = format!("coll{}", std::process::id() % 100_000);
-    let _environment = Decommissioned {
-        project: &project,
-        env: env.clone(),
-    };
-    run_ok(&project, &["--backend", "docker", &env, "commission"]);
-    let inventory: serde_json::Value = serde_json::from_str(&run_ok(
-        &project,
-        &["--backend", "docker", &env, "inventory", "--list"],
-    ))
-    .unwrap();
-    let collectors = inventory["collector"]["hosts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(
-        collectors,
-        [serde_json::json!(format!("argos-{env}-collector"))],
-        "{inventory:#}"
-    );
-    let deployed = run_ok(
-        &project,
-        &[
-            "--backend",
-            "docker",
-            &env,
-            "deploy",
-            "--roles",
-            "collector",
-        ],
-    );
-    assert!(deployed.contains("collector.yml"), "{deployed}");
-}
-
 /// Decommissions a CLI environment when the test is done with it.
 struct Decommissioned<'a> {
     project: &'a TempProject,
@@ -173,5 +110,75 @@ impl Drop for Decommissioned<'_> {
         let _ = argos(self.project)
             .args(["--backend", "docker", &self.env, "decommission", "--yes"])
             .output();
+    }
+}
+
+/// The tests that make environments (containers, machines, the data plane's
+/// stand-ins): the nextest profiles put every test of an `environments`
+/// module in the `environments` test group, two at a time.
+mod environments {
+    use super::*;
+
+    /// The collector converged and probed by a scenario, then made, listed
+    /// and deployed through the local CLI.
+    #[test]
+    fn a_group_added_as_data_runs_on_docker_through_a_scenario_and_the_cli() {
+        if !docker_here() || ansible().is_none() {
+            return;
+        }
+        let project = project_with_a_collector();
+        let scenario = project.root().join("scenarios/collector.yaml");
+        let report = run_ok(
+            &project,
+            &[
+                "--backend",
+                "docker",
+                "scenario",
+                "run",
+                scenario.to_str().unwrap(),
+            ],
+        );
+        for line in [
+            "unit collector.service on collector is active",
+            "tcp collector:9100 is open",
+            "file /etc/collector.conf on collector",
+            "command `systemctl show -p ExecStart collector` on collector",
+            "collector: 0 changes on the second run",
+        ] {
+            assert!(report.contains(line), "{line:?} missing:\n{report}");
+        }
+
+        let env = format!("coll{}", std::process::id() % 100_000);
+        let _environment = Decommissioned {
+            project: &project,
+            env: env.clone(),
+        };
+        run_ok(&project, &["--backend", "docker", &env, "commission"]);
+        let inventory: serde_json::Value = serde_json::from_str(&run_ok(
+            &project,
+            &["--backend", "docker", &env, "inventory", "--list"],
+        ))
+        .unwrap();
+        let collectors = inventory["collector"]["hosts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            collectors,
+            [serde_json::json!(format!("argos-{env}-collector"))],
+            "{inventory:#}"
+        );
+        let deployed = run_ok(
+            &project,
+            &[
+                "--backend",
+                "docker",
+                &env,
+                "deploy",
+                "--roles",
+                "collector",
+            ],
+        );
+        assert!(deployed.contains("collector.yml"), "{deployed}");
     }
 }

@@ -557,3 +557,75 @@ fn ci_runs_the_iam_policy_check() {
         ".ci/run must run the IAM policy check"
     );
 }
+
+/// The nextest profiles give the `environments` test group one rule, the
+/// same in `default` and `ci`: the `scenarios` binary and every module
+/// named `environments`.
+#[test]
+fn the_profiles_put_every_environment_test_in_one_group_by_one_rule() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".config/nextest.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rule = r#"filter = "binary(scenarios) | test(/(^|::)environments::/)""#;
+    for profile in ["default", "ci"] {
+        let section =
+            format!("[[profile.{profile}.overrides]]\n{rule}\ntest-group = \"environments\"");
+        assert!(
+            text.contains(&section),
+            "{profile}: no\n{section}\nin {}",
+            path.display()
+        );
+    }
+}
+
+/// A test that makes an environment (commissions on Docker or Vagrant, runs
+/// a scenario, or uses the emulator's data plane) lives in its file's
+/// `environments` module, so the group's rule finds it.
+#[test]
+fn every_test_that_makes_an_environment_is_in_an_environments_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/cli"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.push(root.join("harness/tests/aws.rs"));
+    let makes_one = |body: &str| {
+        let local = body.contains("\"docker\"") || body.contains("\"vagrant\"");
+        let makes = body.contains("\"commission\"") || body.contains("run_scenario(");
+        (local && makes)
+            || body.contains("data_plane_fixture()")
+            || body.contains("data_plane: true")
+    };
+    // (file: test) that make one, outside and inside the modules.
+    let (mut outside, mut inside) = (Vec::new(), Vec::new());
+    for file in files.iter().filter(|f| !f.ends_with("workflows.rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let (top, module) = text
+            .split_once("\nmod environments {")
+            .unwrap_or((&text, ""));
+        // A test's body ends at its closing brace: in column 0 at the top, indented in the module.
+        let parts = [
+            (top, "\n}\n", &mut outside),
+            (module, "\n    }\n", &mut inside),
+        ];
+        for (part, end, found) in parts {
+            let tests = part.split("#[test]").skip(1);
+            for test in tests.chain(part.split("#[tokio::test]").skip(1)) {
+                let name = test.split("fn ").nth(1).and_then(|r| r.split('(').next());
+                let body = test.split(end).next().unwrap_or(test);
+                if let Some(name) = name
+                    && makes_one(body)
+                {
+                    found.push(format!("{}: {name}", file.display()));
+                }
+            }
+        }
+    }
+    // The rule must recognise the tests already in the modules, else it proves nothing.
+    assert!(inside.len() >= 5, "the rule finds only {inside:#?}");
+    assert!(
+        outside.is_empty(),
+        "move into the file's `mod environments`:\n{}",
+        outside.join("\n")
+    );
+}

@@ -141,7 +141,10 @@ async fn a_missing_provider_fails_create_and_makes_nothing() {
         return;
     }
     if Command::new("VBoxManage").arg("--version").output().is_ok() {
-        eprintln!("SKIPPED: VirtualBox is installed here, so it is not a missing provider");
+        argos_harness::skip::missing(
+            "a machine without VirtualBox",
+            "VirtualBox is installed here, so it is not a missing provider",
+        );
         return;
     }
     let mut options = scenarios::options_on(LocalKind::Vagrant);
