@@ -1,37 +1,35 @@
 //! The one way a test meets a machine that lacks what it needs (Docker,
-//! Ansible, Vagrant, the Python tools, cfn-lint...). A skip must never
-//! read as a pass, and a test runner shows a test that returned early as
-//! passed, so a missing part fails the test: always under CI, and
-//! elsewhere unless the developer asked for skips (`ARGOS_ALLOW_SKIP=1`),
-//! when the test says `SKIPPED` and why, and returns.
+//! Ansible, Vagrant, the Python tools, cfn-lint...). Under CI a missing
+//! part fails the test, naming it. Elsewhere the test skips, loudly: a
+//! test runner shows a test that returned early as passed, so the skip is
+//! said in the test's output *and* on the terminal the run was started
+//! from, where the runner's capture does not hide it.
 
 use std::fmt::Display;
+use std::io::Write;
 
-/// Set (to anything but `0` or empty) to let tests skip what this machine lacks.
-pub const ALLOW_VAR: &str = "ARGOS_ALLOW_SKIP";
-
-/// Whether skips were asked for (never under CI).
-pub fn allowed() -> bool {
-    std::env::var_os("CI").is_none()
-        && std::env::var_os(ALLOW_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+/// Whether this run is CI's (`CI` set, as `.ci/run` and GitHub set it).
+pub fn under_ci() -> bool {
+    std::env::var_os("CI").is_some()
 }
 
-/// The test cannot run here: `what` is missing, because `why`. Panics
-/// (the test fails, naming the part) unless skips were asked for; then it
-/// prints `SKIPPED: ...` and the caller returns.
+/// The test cannot run here: `what` is missing, because `why`. Under CI
+/// it panics; elsewhere it says `SKIPPED` (output and terminal) and the
+/// caller returns.
 #[track_caller]
 pub fn missing(what: &str, why: impl Display) {
-    if std::env::var_os("CI").is_some() {
+    if under_ci() {
         panic!("CI must have {what}: {why}");
     }
-    if !allowed() {
-        panic!(
-            "this test needs {what}, which is missing here: {why}\n  \
-             install it (.ci/run installs everything), or set {ALLOW_VAR}=1 to skip \
-             the tests that need it: each then says SKIPPED in its output"
-        );
+    let line = format!(
+        "SKIPPED (not a pass): {} needs {what}: {why}",
+        std::thread::current().name().unwrap_or("a test")
+    );
+    eprintln!("{line}");
+    // Not there without a terminal (CI, a pipe): the output above remains.
+    if let Ok(mut terminal) = std::fs::OpenOptions::new().append(true).open("/dev/tty") {
+        let _ = writeln!(terminal, "{line}");
     }
-    eprintln!("SKIPPED: needs {what}: {why}");
 }
 
 #[cfg(test)]
@@ -39,18 +37,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_part_fails_unless_skips_were_asked_for() {
+    fn a_missing_part_fails_under_ci_and_skips_saying_so_elsewhere() {
         // Run as a child, so the environment is the test's own.
         let exe = std::env::current_exe().unwrap();
-        let run = |vars: &[(&str, &str)]| {
+        let run = |ci: bool| {
             let mut command = std::process::Command::new(&exe);
             command
                 .args(["--exact", "skip::tests::probe_child", "--nocapture"])
                 .env_remove("CI")
-                .env_remove(ALLOW_VAR)
                 .env("ARGOS_SKIP_PROBE_CHILD", "1");
-            for (key, value) in vars {
-                command.env(key, value);
+            if ci {
+                command.env("CI", "true");
             }
             let output = command.output().unwrap();
             (
@@ -58,16 +55,14 @@ mod tests {
                 String::from_utf8_lossy(&output.stderr).into_owned(),
             )
         };
-        let (passed, said) = run(&[]);
-        assert!(!passed && said.contains("set ARGOS_ALLOW_SKIP=1"), "{said}");
-        let (passed, said) = run(&[(ALLOW_VAR, "1")]);
+        let (passed, said) = run(false);
         assert!(
-            passed && said.contains("SKIPPED: needs a thing: gone"),
+            passed
+                && said
+                    .contains("SKIPPED (not a pass): skip::tests::probe_child needs a thing: gone"),
             "{said}"
         );
-        let (passed, said) = run(&[(ALLOW_VAR, "0")]);
-        assert!(!passed, "{said}");
-        let (passed, said) = run(&[(ALLOW_VAR, "1"), ("CI", "true")]);
+        let (passed, said) = run(true);
         assert!(
             !passed && said.contains("CI must have a thing: gone"),
             "{said}"

@@ -83,7 +83,7 @@ pub struct Overrides {
 }
 
 /// `ARGOS_` variables that are the tool's own, never a settings key.
-pub const TOOL_VARIABLES: [&str; 12] = [
+pub const TOOL_VARIABLES: [&str; 11] = [
     "ARGOS_ROOT",
     "ARGOS_BACKEND",
     "ARGOS_KEEP",
@@ -95,7 +95,6 @@ pub const TOOL_VARIABLES: [&str; 12] = [
     "ARGOS_BAKE",
     "ARGOS_CFN_LINT",
     "ARGOS_FUZZ_SECONDS",
-    "ARGOS_ALLOW_SKIP",
 ];
 
 impl Overrides {
