@@ -79,6 +79,19 @@ impl fmt::Display for Report {
     }
 }
 
+/// The environment's plan as validation sees it: the baked image's id is
+/// not known before a commission, so the base image stands in for it (same
+/// form, same checks).
+fn plan_before_commission(settings: &Settings, names: &EnvNames, environment: &Template) -> Plan {
+    Plan::environment(
+        settings,
+        names,
+        environment,
+        &settings.access.base_ami,
+        None,
+    )
+}
+
 /// The settings' `topology` against the playbooks and the formations' groups.
 fn topology_outcome(
     project: &Project,
@@ -306,15 +319,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
 
     let plan = match (&settings, &names) {
         (Some(settings), Some(names)) => {
-            // The baked image's id is not known before a commission: the
-            // base image stands in for it (same form, same checks).
-            let plan = Plan::environment(
-                settings,
-                names,
-                environment,
-                &settings.access.base_ami,
-                None,
-            );
+            let plan = plan_before_commission(settings, names, environment);
             let count = plan.parameters.len();
             let defaults = plan
                 .parameters
@@ -454,13 +459,7 @@ pub fn preflight(
         .iter()
         .map(ToString::to_string)
         .collect();
-    let plan = Plan::environment(
-        settings,
-        names,
-        environment,
-        &settings.access.base_ami,
-        None,
-    );
+    let plan = plan_before_commission(settings, names, environment);
     problems.extend(plan.check(environment).iter().map(ToString::to_string));
     problems.extend(
         tag_report(

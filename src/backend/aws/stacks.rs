@@ -10,7 +10,7 @@ use super::stack_guard::StackGuard;
 use super::stack_status::{self, Operation, Phase};
 use super::{AwsBackend, EngineError};
 use crate::cfn::plan::Plan;
-use crate::model::names::{EnvName, tag_keys};
+use crate::model::names::{EnvName, EnvNames, RunTags, tag_keys};
 use crate::sys::progress::Event;
 use crate::sys::wait::{self, Backoff, Poll};
 
@@ -33,6 +33,12 @@ pub enum Decommissioned {
 }
 
 impl AwsBackend {
+    /// The plan of the environment's stack on the image `image_id`.
+    fn environment_plan(&self, names: &EnvNames, image_id: &str, run: Option<&RunTags>) -> Plan {
+        let template = &self.formations.environment;
+        Plan::environment(&self.settings, names, template, image_id, run)
+    }
+
     /// Create the environment's stack, baking or reusing the image first. A
     /// stack that already exists is an error, never a silent update. On
     /// failure the stack is deleted unless `keep`.
@@ -46,13 +52,7 @@ impl AwsBackend {
             });
         }
         let image_id = self.image_for_environments(env).await?;
-        let plan = Plan::environment(
-            &self.settings,
-            &names,
-            &self.formations.environment,
-            &image_id,
-            self.run.as_ref(),
-        );
+        let plan = self.environment_plan(&names, &image_id, self.run.as_ref());
         let body = self.formations.environment.to_json();
         self.emit(Event::StackCreating {
             stack: stack_name.clone(),
@@ -210,13 +210,7 @@ impl AwsBackend {
         }
         let image_id = self.image_for_environments(env).await?;
         // Harness tags stay as they were: an update changes the formation, not the run.
-        let plan = Plan::environment(
-            &self.settings,
-            &names,
-            &self.formations.environment,
-            &image_id,
-            None,
-        );
+        let plan = self.environment_plan(&names, &image_id, None);
         let before: HashSet<String> = self
             .aws
             .stack_events(&stack.id)
