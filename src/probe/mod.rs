@@ -29,7 +29,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, verdict};
+pub use check::{CheckError, check, verdict};
 pub use command::CommandProbe;
 pub use context::ProbeContext;
 pub use failure::ProbeFailure;

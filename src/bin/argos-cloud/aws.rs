@@ -204,8 +204,9 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     Duration::from_secs(60),
                     backend.progress.clone(),
                 )
-                .await?;
-                println!("{}", probe::verdict(&results)?);
+                .await
+                .map_err(|e| e.to_string())?;
+                println!("{}", probe::verdict(&results).map_err(|e| e.to_string())?);
             }
             other => unreachable!("{} is not an AWS command", other.name()),
         }

@@ -175,8 +175,9 @@ async fn run(
                 Duration::from_secs(20),
                 cli.progress(),
             )
-            .await?;
-            println!("{}", probe::verdict(&results)?);
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("{}", probe::verdict(&results).map_err(|e| e.to_string())?);
         }
         Command::Sweep { run, yes } => {
             if *yes {
