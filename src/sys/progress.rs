@@ -650,3 +650,71 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod documented {
+    /// `HostStarted` → `host_started`, as serde names the kind.
+    fn snake(name: &str) -> String {
+        let mut out = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// Every event kind, with its fields, is in the book's events page, and
+    /// the page lists no other: (kind, fields) read from this file's enum.
+    #[test]
+    fn the_book_lists_every_event_with_its_fields() {
+        let source = include_str!("progress.rs");
+        let page = include_str!("../../docs/src/events.md");
+        let body = source
+            .split_once("pub enum Event {")
+            .and_then(|(_, rest)| rest.split_once("\n}\n"))
+            .map(|(body, _)| body)
+            .expect("the Event enum");
+        let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+        for line in body.lines() {
+            let trimmed = line.trim_end();
+            let variant = trimmed
+                .strip_prefix("    ")
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()));
+            if let Some(variant) = variant {
+                let name = variant.trim_end_matches([' ', '{', ',']);
+                kinds.push((snake(name), Vec::new()));
+            } else if let Some(field) = trimmed.strip_prefix("        ")
+                && let Some((name, _)) = field.split_once(':')
+                && !field.starts_with("//")
+                && let Some((_, fields)) = kinds.last_mut()
+            {
+                fields.push(name.to_owned());
+            }
+        }
+        assert!(kinds.len() > 50, "only {} kinds read", kinds.len());
+        let rows: Vec<&str> = page.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(
+            rows.len(),
+            kinds.len(),
+            "the page's rows and the enum's kinds"
+        );
+        for (kind, fields) in &kinds {
+            let row = rows
+                .iter()
+                .find(|r| r.starts_with(&format!("| `{kind}` |")))
+                .unwrap_or_else(|| panic!("docs/src/events.md lacks `{kind}`"));
+            for field in fields {
+                assert!(
+                    row.contains(&format!("`{field}`")),
+                    "{kind}: no `{field}` in {row}"
+                );
+            }
+        }
+        assert!(
+            page.contains(&format!("The {} kinds", kinds.len())),
+            "the page's count"
+        );
+    }
+}
