@@ -4,7 +4,6 @@
 //! signal) turned into a clean teardown.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use argos_cloud::backend::Backend;
 use argos_cloud::backend::choose::{BackendChoice, LocalKind};
@@ -13,6 +12,7 @@ use argos_cloud::model::project::Project;
 use argos_cloud::scenario::report::{Outcome, ScenarioReport};
 use argos_cloud::scenario::run::{self, RunOptions};
 use argos_cloud::scenario::{self, Scenario};
+use argos_cloud::sys::process::succeeds;
 use argos_cloud::sys::progress::Progress;
 
 pub use crate::workspace_root;
@@ -106,13 +106,6 @@ pub fn available(kind: LocalKind) -> bool {
 /// [`available`] for the suite's backend.
 pub fn backend_available() -> bool {
     available(backend())
-}
-
-fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 pub fn load(path: &Path) -> Scenario {

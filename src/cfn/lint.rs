@@ -129,7 +129,7 @@ impl CfnLint {
         let matches: Vec<RawMatch> =
             serde_json::from_str(&output.stdout).map_err(|_| LintError::BadOutput {
                 status: output.status.to_string(),
-                stderr: tail(&output.stderr, 20),
+                stderr: output.stderr_tail(20),
             })?;
         let mut findings: Vec<LintFinding> = matches
             .into_iter()
@@ -185,11 +185,6 @@ fn readable(message: &str) -> String {
     }
     out.push_str(&rest);
     out
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 #[cfg(test)]

@@ -403,15 +403,6 @@ fn data_plane_fixture() -> Option<(Emulator, TempProject)> {
     Some((emulator(), TempProject::runnable()))
 }
 
-/// Runs its closure when dropped: cleanup that a failed assertion cannot skip.
-struct OnDrop<F: FnMut()>(F);
-
-impl<F: FnMut()> Drop for OnDrop<F> {
-    fn drop(&mut self) {
-        (self.0)();
-    }
-}
-
 /// The events a `--message-format json` run printed.
 fn events_of(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
@@ -717,10 +708,11 @@ mod environments {
         };
         // Whatever fails below, the stand-ins go while the emulator still runs
         // (a failed assertion would otherwise leave them to clash with the next run).
-        let _decommission = OnDrop(|| {
-            let _ = argos(&["opsdp", "decommission", "--yes"]).output();
-            let _ = argos(&["opsdp", "clean", "--yes"]).output();
-        });
+        let on_plane = || argos(&[]);
+        let _decommission = crate::support::Decommission {
+            argos: &on_plane,
+            env: "opsdp",
+        };
         let made = argos(&["--message-format", "json", "opsdp", "commission"])
             .assert()
             .success();

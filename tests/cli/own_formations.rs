@@ -201,18 +201,6 @@ fn a_mapping_mistake_names_the_formations_line_and_the_settings_line() {
     );
 }
 
-/// Decommission and clean, whatever happened to the test.
-struct Cleanup<'a, F: Fn() -> Command>(&'a F);
-
-impl<F: Fn() -> Command> Drop for Cleanup<'_, F> {
-    fn drop(&mut self) {
-        let _ = (self.0)()
-            .args(["staging", "decommission", "--yes"])
-            .output();
-        let _ = (self.0)().args(["staging", "clean", "--yes"]).output();
-    }
-}
-
 /// The tests that make environments (containers, machines, the data plane's
 /// stand-ins): the nextest profiles put every test of an `environments`
 /// module in the `environments` test group, two at a time.
@@ -241,7 +229,10 @@ mod environments {
             command
         };
         on().args(["staging", "commission"]).assert().success();
-        let cleanup = Cleanup(&on);
+        let cleanup = crate::support::Decommission {
+            argos: &on,
+            env: "staging",
+        };
         let inventory: serde_json::Value = serde_json::from_slice(
             &on()
                 .args(["staging", "inventory", "--list"])

@@ -437,10 +437,7 @@ impl Drop for Running {
 
 /// Whether Docker's engine runs here; a loud skip where not, never in CI.
 pub fn docker_here() -> bool {
-    let ok = std::process::Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = argos_cloud::sys::process::succeeds("docker", &["info"]);
     if !ok {
         argos_harness::skip::missing("Docker", "docker info failed");
     }
@@ -456,4 +453,22 @@ pub fn sample_topology(tasks_enabled: bool) -> argos_cloud::model::topology::Top
     argos_cloud::model::settings::parse(&file, &text, &overrides)
         .unwrap()
         .topology
+}
+
+/// Decommission and clean `env` with the commands `argos` makes (its
+/// backend, emulator and flags), whatever happened to the test: a failed
+/// assertion included. Declared after the emulator, it runs while that
+/// still answers.
+pub struct Decommission<'a, F: Fn() -> assert_cmd::Command> {
+    pub argos: &'a F,
+    pub env: &'a str,
+}
+
+impl<F: Fn() -> assert_cmd::Command> Drop for Decommission<'_, F> {
+    fn drop(&mut self) {
+        let _ = (self.argos)()
+            .args([self.env, "decommission", "--yes"])
+            .output();
+        let _ = (self.argos)().args([self.env, "clean", "--yes"]).output();
+    }
 }

@@ -235,11 +235,7 @@ mod tests {
     /// the inspect: it is left out, not an error (a sweep failed on it once).
     #[test]
     fn objects_that_vanish_between_listing_and_inspecting_are_left_out() {
-        let docker_here = std::process::Command::new("docker")
-            .arg("info")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !docker_here {
+        if !crate::sys::process::succeeds("docker", &["info"]) {
             // argos_harness::skip's rule (the library's tests cannot use the harness).
             assert!(std::env::var_os("CI").is_none(), "CI must have Docker");
             eprintln!("SKIPPED (not a pass): needs Docker: docker info failed");
