@@ -1,12 +1,13 @@
 //! `validate`: every check that can run without touching a backend, in the
 //! order a user fixes things: settings, names, formations, references, tags,
-//! size, parameters, then cfn-lint. Each step says what it checked; a step
+//! size, parameters, policy, then cfn-lint. Each step says what it checked; a step
 //! that cannot run says which earlier step it needs.
 
 use std::fmt;
 
 use crate::cfn::lint::{CfnLint, Level};
 use crate::cfn::plan::Plan;
+use crate::cfn::policy::{self, PolicyReport};
 use crate::cfn::template::evaluate::Resolver;
 use crate::cfn::template::images::{self, GroupImage};
 use crate::cfn::template::{Formations, INLINE_BODY_LIMIT, Section, Template, references, tagging};
@@ -301,6 +302,7 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
             "topology",
             "size",
             "image",
+            "policy",
             "cfn-lint",
         ] {
             report.push(step, Outcome::Skipped("needs formations that merge".into()));
@@ -404,6 +406,22 @@ pub fn validate(project: &Project, overrides: &Overrides, env: &str, lint: Lint)
         report.explained = format!("{}{}", explain(plan), explain(image_plan));
     }
 
+    match (&settings, &plan, &image_plan, &names) {
+        (Some(settings), Some(plan), Some(image_plan), Some(names)) => {
+            let policy = policy::check(
+                project,
+                settings,
+                &policy_subjects(&formations, plan, image_plan, names),
+            );
+            let outcome = policy_outcome(&policy, &mut report.notices);
+            report.push("policy", outcome);
+        }
+        _ => report.push(
+            "policy",
+            Outcome::Skipped("needs valid settings and parameters".into()),
+        ),
+    }
+
     match lint {
         Lint::Never => report.push(
             "cfn-lint",
@@ -446,10 +464,75 @@ fn reserved_by_topology(env: &EnvName, settings: &Settings) -> Option<String> {
         })
 }
 
+/// The two templates the policy step checks, each with its plan.
+fn policy_subjects<'a>(
+    formations: &'a Formations,
+    plan: &'a Plan,
+    image_plan: &'a Plan,
+    names: &'a EnvNames,
+) -> [policy::Subject<'a>; 2] {
+    [
+        policy::Subject {
+            label: "environment",
+            template: &formations.environment,
+            plan,
+            env: Some(names.env.as_str()),
+        },
+        policy::Subject {
+            label: "image",
+            template: &formations.image,
+            plan: image_plan,
+            env: None,
+        },
+    ]
+}
+
+/// High findings fail the step; low ones, the findings an exception
+/// accepts and every exception in force are notes.
+fn policy_outcome(policy: &PolicyReport, notices: &mut Vec<String>) -> Outcome {
+    for note in &policy.notes {
+        notices.push(format!("policy: {note}"));
+    }
+    for (finding, exception) in &policy.excepted {
+        notices.push(format!(
+            "policy: accepted by the exception at {}: {finding} (reason: {})",
+            exception.origin, exception.reason
+        ));
+    }
+    for exception in &policy.exceptions {
+        notices.push(format!(
+            "policy: exception in force ({}): rule {} on {}: {}",
+            exception.origin, exception.rule, exception.resource, exception.reason
+        ));
+    }
+    if !policy.passed() {
+        let mut problems = policy.problems.clone();
+        problems.extend(policy.failures.iter().map(ToString::to_string));
+        return Outcome::Failed(problems);
+    }
+    let (shipped, own) = policy.files;
+    Outcome::Passed(format!(
+        "{} rules ({shipped} shipped files{}) on {}: {} high, {} low, {} excepted, by cfn-guard in {} ms",
+        policy.rules,
+        if own == 0 {
+            String::new()
+        } else {
+            format!(", {own} the project's")
+        },
+        policy.checked.join(", "),
+        policy.failures.len(),
+        policy.notes.len(),
+        policy.excepted.len(),
+        policy.elapsed.as_millis()
+    ))
+}
+
 /// What `commission` and `update` check before any call: the merged
-/// template's references, parameters and tags, its size and the image
-/// formation, against the settings for `names`'s environment.
+/// template's references, parameters and tags, its size, the image
+/// formation and the policy rules, against the settings for `names`'s
+/// environment.
 pub fn preflight(
+    project: &Project,
     formations: &Formations,
     settings: &Settings,
     names: &EnvNames,
@@ -481,6 +564,16 @@ pub fn preflight(
         image_outcome(&formations.image, Some((settings, &image_plan)))
     {
         problems.extend(image_problems);
+    }
+    if problems.is_empty() {
+        // The policy step reads the plans' values: only once they hold.
+        let policy = policy::check(
+            project,
+            settings,
+            &policy_subjects(formations, &plan, &image_plan, names),
+        );
+        problems.extend(policy.problems);
+        problems.extend(policy.failures.iter().map(ToString::to_string));
     }
     if problems.is_empty() {
         Ok(())

@@ -52,17 +52,19 @@ pub enum OutlineError {
 }
 
 impl Item {
-    /// The value at `path` of object keys, if every key is there.
+    /// The value at `path` of object keys and array indices (`"0"`), if
+    /// every step is there.
     pub fn get(&self, path: &[&str]) -> Option<&Item> {
         let mut item = self;
         for key in path {
-            let ItemKind::Object(entries) = &item.kind else {
-                return None;
+            item = match &item.kind {
+                ItemKind::Object(entries) => entries
+                    .iter()
+                    .find(|(k, _, _)| k == key)
+                    .map(|(_, _, v)| v)?,
+                ItemKind::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+                ItemKind::Scalar => return None,
             };
-            item = entries
-                .iter()
-                .find(|(k, _, _)| k == key)
-                .map(|(_, _, v)| v)?;
         }
         Some(item)
     }

@@ -599,7 +599,7 @@ fn group_tags_written_as_a_ref_to_a_parameter_validate_and_find_their_hosts() {
         .success()
         .stdout(
             contains("tags        25 taggable resources carry").and(contains(
-                "parameters  28 passed explicitly (27 from the settings' `parameters:`, 1 \
+                "parameters  29 passed explicitly (28 from the settings' `parameters:`, 1 \
                  Defaults), each within its formation's constraints",
             )),
         );

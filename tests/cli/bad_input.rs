@@ -354,13 +354,16 @@ fn a_setting_means_to_argos_cloud_what_it_means_to_ansible() {
             .any(|l| l.trim_start().starts_with("TasksEnabled") && l.contains(" true ")),
         "{out}"
     );
-    project.write_settings(&sample_with(&project, "tasks_enabled", "\"true\""));
+    let settings = sample_with(&project, "tasks_enabled", "\"true\"");
+    project.write_settings(&settings);
     let (out, code) = run(argos(&project).args(["staging", "validate", "--no-lint"]));
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains(
-            "all.yml:40: `tasks_enabled`: is the switch of topology[2] (broker), so it must be a boolean"
-        ),
+        out.contains(&format!(
+            "all.yml:{}: `tasks_enabled`: is the switch of topology[2] (broker), so it must be a \
+             boolean",
+            line_of(&settings, "tasks_enabled:")
+        )),
         "{out}"
     );
 }

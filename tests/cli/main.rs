@@ -5,6 +5,7 @@ mod bad_input;
 mod cache;
 mod deploy;
 mod own_formations;
+mod policy;
 mod scenario;
 mod support;
 mod topology;
@@ -38,6 +39,7 @@ fn validate_passes_on_the_shipped_project() {
         "size",
         "parameters",
         "image",
+        "policy",
     ] {
         assert!(
             out.lines()

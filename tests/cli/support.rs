@@ -33,6 +33,14 @@ impl TempProject {
             dir.path().join(Project::SAMPLE_SETTINGS),
         )
         .unwrap();
+        // The IAM policies the sample's `iam_policies` names (the policy
+        // step checks them).
+        let policies = dir.path().join(".github/aws-iam");
+        std::fs::create_dir_all(&policies).unwrap();
+        for entry in std::fs::read_dir(source.join(".github/aws-iam")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), policies.join(entry.file_name())).unwrap();
+        }
         // The playbooks themselves: validate checks the topology against them.
         for entry in std::fs::read_dir(source.join("playbooks")).unwrap() {
             let path = entry.unwrap().path();

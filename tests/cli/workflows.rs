@@ -466,95 +466,30 @@ fn every_workflow_has_timeouts_concurrency_and_no_expressions_in_scripts() {
     );
 }
 
-/// `.ci/check-iam-policy.py` on a policy: (passed, its output).
-fn check_iam_policy(policy: &serde_json::Value) -> (bool, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.json");
-    std::fs::write(&file, serde_json::to_vec_pretty(policy).unwrap()).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg(root.join(".ci/check-iam-policy.py"))
-        .arg(&file)
-        .output()
-        .expect("python3 runs the policy check");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
+/// The nightly role's policy is checked by the policy step of `validate`
+/// (the Guard rule `iam_tag_then_delete`, tested in src/cfn/policy): the
+/// sample settings name it, and `.ci/run` validates with the sample.
 #[test]
-fn the_nightly_role_cannot_tag_an_existing_image_and_then_sweep_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join(".github/aws-iam/nightly-policy.json")).unwrap();
-    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let (passed, out) = check_iam_policy(&policy);
-    assert!(passed, "{out}");
-    assert!(out.contains("no tag-then-delete path"), "{out}");
-    assert!(
-        !text.contains("\"ec2:*\"") && !text.contains("\"Action\": \"*\""),
-        "no wildcard that the check would have to see through"
-    );
-
-    // Drop the tag-at-creation condition (the policy as it was): the
-    // check names the statement that opens the path, and the sweep's.
-    let mut opened = policy.clone();
-    let statements = opened["Statement"].as_array_mut().unwrap();
-    let tagger = statements
-        .iter_mut()
-        .find(|s| {
-            s["Condition"]["StringEquals"]
-                .get("ec2:CreateAction")
-                .is_some()
-        })
-        .expect("a statement tags only at creation");
-    let sid = tagger["Sid"].as_str().unwrap().to_owned();
-    tagger["Condition"]
-        .as_object_mut()
-        .unwrap()
-        .remove("StringEquals");
-    let (passed, out) = check_iam_policy(&opened);
-    assert!(!passed, "{out}");
-    assert!(
-        out.contains(&format!("statement {sid} allows ec2:CreateTags")),
-        "{out}"
-    );
-    assert!(out.contains("SweepOnlyWhatTestRunsTagged"), "{out}");
-
-    // A wildcard that covers CreateTags on every resource is a path too.
-    let mut wildcard = policy.clone();
-    wildcard["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "Sid": "Wide", "Effect": "Allow", "Action": "ec2:Create*", "Resource": "*"
-        }));
-    let (passed, out) = check_iam_policy(&wildcard);
-    assert!(!passed, "{out}");
-    assert!(out.contains("statement Wide allows"), "{out}");
-
-    // Tagging is harmless when nothing deletes by the tag.
-    let mut no_sweep = opened.clone();
-    no_sweep["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|s| s["Sid"] != "SweepOnlyWhatTestRunsTagged");
-    let (passed, out) = check_iam_policy(&no_sweep);
-    assert!(passed, "{out}");
-}
-
-#[test]
-fn ci_runs_the_iam_policy_check() {
+fn ci_checks_the_nightly_policy_with_the_policy_step() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let run = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert!(
         run.lines().any(|l| l
             .trim_start()
-            .starts_with("python3 .ci/check-iam-policy.py")
-            && l.contains("nightly-policy.json")),
-        ".ci/run must run the IAM policy check"
+            .starts_with("cargo run --quiet -- staging validate")),
+        ".ci/run must validate (the policy step checks the IAM policy)"
+    );
+    let sample = std::fs::read_to_string(root.join("playbooks/group_vars/all.sample.yml")).unwrap();
+    assert!(
+        sample
+            .lines()
+            .any(|l| l.starts_with("iam_policies:") && l.contains(".github/aws-iam")),
+        "the sample settings must name .github/aws-iam in iam_policies"
+    );
+    let text = std::fs::read_to_string(root.join(".github/aws-iam/nightly-policy.json")).unwrap();
+    assert!(
+        !text.contains("\"ec2:*\"") && !text.contains("\"Action\": \"*\""),
+        "no wildcard that the rule would have to see through"
     );
 }
 

@@ -67,12 +67,14 @@ impl AwsHosts {
         } = target;
         let formations = Formations::load(&project).map_err(|e| e.to_string())?;
         let names = EnvNames::new(settings.app_name.clone(), env.clone());
-        crate::cfn::validate::preflight(&formations, &settings, &names).map_err(|problems| {
-            format!(
-                "the formations or settings are not ready:\n  {}",
-                problems.join("\n  ")
-            )
-        })?;
+        crate::cfn::validate::preflight(&project, &formations, &settings, &names).map_err(
+            |problems| {
+                format!(
+                    "the formations or settings are not ready:\n  {}",
+                    problems.join("\n  ")
+                )
+            },
+        )?;
         let stand_ins = match data_plane {
             true => Some(DataPlane::for_emulator(
                 endpoint.as_deref(),

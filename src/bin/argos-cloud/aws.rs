@@ -34,7 +34,7 @@ fn checked_inputs(
     }
     let names = EnvNames::new(loaded.settings.app_name.clone(), env);
     let formations = Formations::load(project).map_err(|e| e.to_string())?;
-    validate::preflight(&formations, &loaded.settings, &names).map_err(|problems| {
+    validate::preflight(project, &formations, &loaded.settings, &names).map_err(|problems| {
         format!(
             "the formations or settings are not ready:\n  {}",
             problems.join("\n  ")

@@ -173,6 +173,11 @@ impl Template {
         self.get(section, id).is_some()
     }
 
+    /// The template's body, as merged (values as parsed).
+    pub fn body(&self) -> &Map<String, Value> {
+        &self.body
+    }
+
     /// The formations this template was made from.
     pub fn formations(&self) -> &[Formation] {
         &self.formations

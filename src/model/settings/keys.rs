@@ -82,6 +82,27 @@ pub const KEYS: &[KeySpec] = &[
         Default("debian/bookworm64"),
         "the Vagrant box of the virtualbox and libvirt providers",
     ),
+    key(
+        "production",
+        Default("false"),
+        "true for an environment whose data must survive a mistake (the policy step asks more of it)",
+    ),
+    of_kind(
+        KeyKind::List,
+        key(
+            "iam_policies",
+            Optional,
+            "IAM policy documents (files or folders of *.json, from the project's root) the policy step checks",
+        ),
+    ),
+    of_kind(
+        KeyKind::Structured,
+        key(
+            "policy_exceptions",
+            Optional,
+            "policy findings accepted on purpose, each `{rule: ..., resource: ..., reason: ...}`",
+        ),
+    ),
     of_kind(
         KeyKind::List,
         key(

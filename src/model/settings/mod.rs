@@ -51,6 +51,29 @@ pub struct Settings {
     pub parameters: ParameterMap,
     /// The image stack's parameters (`image_parameters:`).
     pub image_parameters: ParameterMap,
+    /// What the `validate` policy step reads of the settings.
+    pub policy: PolicySettings,
+}
+
+/// The settings of the policy step (`production`, `iam_policies`,
+/// `policy_exceptions`).
+#[derive(Debug, Clone, Default)]
+pub struct PolicySettings {
+    /// The environment is production: its rules ask more (deletion protection).
+    pub production: bool,
+    /// IAM policy documents to check, as written (relative to the project).
+    pub iam_policies: Vec<String>,
+    pub exceptions: Vec<PolicyException>,
+}
+
+/// A policy finding accepted on purpose: rule, resource and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyException {
+    pub rule: String,
+    pub resource: String,
+    pub reason: String,
+    /// The entry's file and line, for messages.
+    pub origin: Origin,
 }
 
 impl Settings {
@@ -388,6 +411,7 @@ fn from_files(files: &[SettingsFile], overrides: &Overrides) -> Result<Settings,
     let topology = topology(&mut r);
     let parameters = r.parameter_map("parameters");
     let image_parameters = r.parameter_map("image_parameters");
+    let policy = policy(&mut r);
     let secret_vars = r.list("secret_vars");
     let mut values = values.clone();
     if let Some(listed) = &secret_vars {
@@ -405,6 +429,7 @@ fn from_files(files: &[SettingsFile], overrides: &Overrides) -> Result<Settings,
             values,
             parameters: parameters?,
             image_parameters: image_parameters?,
+            policy: policy?,
         })
     })();
     match settings {
@@ -496,6 +521,101 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
         return None;
     }
     Some(topology)
+}
+
+/// `production`, `iam_policies` and `policy_exceptions`. An exception
+/// names its rule and resource and says why; whether that rule and that
+/// resource exist is the policy step's to check (it knows both).
+fn policy(r: &mut Reader<'_>) -> Option<PolicySettings> {
+    const KEY: &str = "policy_exceptions";
+    // A boolean, as Ansible reads it (the parameters map it with
+    // "{{ production }}"): true or false without quotes.
+    let production = match r.values.get("production") {
+        None => Some(false),
+        Some(setting) => {
+            let boolean = match &setting.value {
+                values::Value::Yaml(node) => match node.kind {
+                    Kind::Bool(b) => Some(b),
+                    _ => None,
+                },
+                values::Value::Text(text) => crate::input::yaml::resolve::boolean(text.trim()),
+            };
+            if boolean.is_none() {
+                r.errors.push(SettingsError::Invalid {
+                    origin: setting.origin.clone(),
+                    key: "production".into(),
+                    problem: "must be true or false, without quotes".into(),
+                });
+            }
+            boolean
+        }
+    };
+    let iam_policies = r.list("iam_policies");
+    let mut exceptions = Vec::new();
+    if let Some((value, origin)) = r.node(KEY) {
+        let path = match &origin {
+            Origin::File { path, .. } => Some(path.clone()),
+            _ => None,
+        };
+        let at = |line: usize| match &path {
+            Some(path) => Origin::File {
+                path: path.clone(),
+                line: Some(line),
+            },
+            None => origin.clone(),
+        };
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            rule: String,
+            resource: String,
+            #[serde(default)]
+            reason: String,
+        }
+        match serde_path_to_error::deserialize::<_, Vec<Entry>>(value.to_value()) {
+            Err(error) => {
+                let within = error.path().to_string();
+                let within = if within == "." { String::new() } else { within };
+                r.errors.push(SettingsError::Invalid {
+                    origin: at(value.line_at(&within)),
+                    key: format!("{KEY}{within}"),
+                    problem: format!(
+                        "{}: each exception is {{rule: ..., resource: ..., reason: ...}}",
+                        error.into_inner()
+                    ),
+                });
+                return None;
+            }
+            Ok(entries) => {
+                for (index, entry) in entries.into_iter().enumerate() {
+                    let origin = at(value.line_at(&format!("[{index}]")));
+                    if entry.reason.trim().is_empty() {
+                        r.errors.push(SettingsError::Invalid {
+                            origin,
+                            key: format!("{KEY}[{index}]"),
+                            problem: format!(
+                                "the exception of rule {} for {} gives no reason: say why the \
+                                 finding is accepted (`reason: ...`), so the next reader knows",
+                                entry.rule, entry.resource
+                            ),
+                        });
+                        continue;
+                    }
+                    exceptions.push(PolicyException {
+                        rule: entry.rule,
+                        resource: entry.resource,
+                        reason: entry.reason.trim().to_owned(),
+                        origin,
+                    });
+                }
+            }
+        }
+    }
+    Some(PolicySettings {
+        production: production?,
+        iam_policies: iam_policies?,
+        exceptions,
+    })
 }
 
 fn vagrant(r: &mut Reader<'_>) -> Option<VagrantSettings> {

@@ -46,7 +46,7 @@ fn the_sample_is_valid_and_open() {
     assert!(!settings.values.switch("tasks_enabled"));
     assert_eq!(settings.vars()["email_port"], serde_json::json!(587));
     assert_eq!(settings.vars()["error_admins"], serde_json::json!([]));
-    assert_eq!(settings.parameters.entries.len(), 27);
+    assert_eq!(settings.parameters.entries.len(), 28);
     assert_eq!(
         settings
             .parameters
