@@ -113,3 +113,39 @@ fn an_exception_with_a_reason_is_accepted_and_printed_and_one_without_is_refused
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("no resource \"Databse\""), "{out}");
 }
+
+#[test]
+fn the_shipped_formations_pass_for_production_and_fail_when_its_database_may_be_deleted() {
+    let project = TempProject::shipped();
+    let (out, code) = output(argos(&project).env("ARGOS_PRODUCTION", "true").args([
+        "production",
+        "validate",
+        "--no-lint",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ok  policy"), "{out}");
+    // The sample maps DBDeletionProtection to "{{ production }}": given
+    // "false" by hand, a production database could be deleted.
+    let sample = project.sample();
+    let mapped = "DBDeletionProtection: \"{{ production }}\"";
+    assert!(sample.contains(mapped));
+    project.write_settings(&sample.replace(mapped, "DBDeletionProtection: \"false\""));
+    let (out, code) = output(argos(&project).env("ARGOS_PRODUCTION", "true").args([
+        "production",
+        "validate",
+        "--no-lint",
+    ]));
+    assert_eq!(code, Some(1), "{out}");
+    let line = line_of(
+        &project.root().join("formations/database.json"),
+        "\"DeletionProtection\"",
+    );
+    assert!(
+        out.contains(&format!(
+            "formations/database.json:{line}: rds_no_deletion_protection_in_production [high] on \
+             Database: Properties.DeletionProtection is {{\"Ref\":\"DBDeletionProtection\"}} \
+             (the settings give DBDeletionProtection \"false\")"
+        )),
+        "{out}"
+    );
+}

@@ -78,6 +78,7 @@ pub fn of_template<'a>(
         })
         .collect();
     let mut body = template.body().clone();
+    body.values_mut().for_each(ports_as_numbers);
     body.insert(
         "Argos".into(),
         json!({
@@ -90,6 +91,26 @@ pub fn of_template<'a>(
     Document {
         json: Value::Object(body).to_string(),
         source: Source::Template { template, plan },
+    }
+}
+
+/// CloudFormation reads `"FromPort": "22"` as the number 22; Guard would
+/// not compare the text with a number, so the rules see numbers.
+fn ports_as_numbers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if matches!(key.as_str(), "FromPort" | "ToPort")
+                    && let Some(port) = value.as_str().and_then(|s| s.trim().parse::<i64>().ok())
+                {
+                    *value = Value::from(port);
+                } else {
+                    ports_as_numbers(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(ports_as_numbers),
+        _ => {}
     }
 }
 

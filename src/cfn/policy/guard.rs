@@ -108,11 +108,6 @@ fn read_output(output: &str, documents: usize) -> Result<Vec<Violation>, GuardEr
             if found.iter().any(|v| !v.path.is_empty()) {
                 found.retain(|v| !v.path.is_empty());
             }
-            found.truncate(if found.iter().all(|v| v.path.is_empty()) {
-                1
-            } else {
-                found.len()
-            });
             if found.is_empty() {
                 found.push(Violation {
                     rule: name.to_owned(),
@@ -136,7 +131,21 @@ fn read_output(output: &str, documents: usize) -> Result<Vec<Violation>, GuardEr
             }
         }
     }
-    Ok(violations)
+    // A check that names a place inside another's (the entry's protocol,
+    // the entry's missing port) is the same finding, said more precisely.
+    let within = |outer: &Violation, inner: &Violation| {
+        outer.rule == inner.rule
+            && outer.document == inner.document
+            && inner.path.len() > outer.path.len()
+            && inner.path.starts_with(&outer.path)
+            && inner.path[outer.path.len()..].starts_with('/')
+    };
+    let kept: Vec<Violation> = violations
+        .iter()
+        .filter(|outer| !violations.iter().any(|inner| within(outer, inner)))
+        .cloned()
+        .collect();
+    Ok(kept)
 }
 
 /// The failed clauses under `node`: of a disjunction, the first only (one

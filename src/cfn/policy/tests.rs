@@ -359,3 +359,79 @@ fn a_rule_file_with_a_bad_header_or_a_duplicate_name_names_its_line() {
         .to_string();
     assert!(error.contains("no `rule NAME"), "{error}");
 }
+
+/// The rules that fire on one security group entry from anywhere.
+fn rules_on_ingress(entry: serde_json::Value) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("group.json");
+    let mut properties = entry;
+    properties["GroupId"] = "sg-0123456789abcdef0".into();
+    let formation = serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"OperatorCidr": {"Type": "String"}},
+        "Resources": {"Entry": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": properties}}
+    });
+    std::fs::write(&file, serde_json::to_string_pretty(&formation).unwrap()).unwrap();
+    let report = check_template(&file, &PolicySettings::default());
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let mut rules: Vec<String> = all_findings(&report)
+        .iter()
+        .map(|f| f.rule.clone())
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[test]
+fn the_network_rules_read_ports_protocols_and_both_address_families() {
+    let ssh = "ssh_or_rdp_from_anywhere";
+    let port = "port_open_to_anywhere";
+    let param = "cidr_parameter_resolves_to_anywhere";
+    let tcp = |from: i64, to: i64, cidr: (&str, serde_json::Value)| {
+        let mut entry = serde_json::json!({"IpProtocol": "tcp", "FromPort": from, "ToPort": to});
+        entry[cidr.0] = cidr.1;
+        entry
+    };
+    let v4 = || ("CidrIp", serde_json::json!("0.0.0.0/0"));
+    let v6 = || ("CidrIpv6", serde_json::json!("::/0"));
+    for (entry, expected) in [
+        (tcp(443, 443, v4()), vec![]),
+        (tcp(80, 80, v6()), vec![]),
+        (tcp(22, 22, v6()), vec![ssh]),
+        (tcp(3389, 3389, v4()), vec![ssh]),
+        // A range that takes in SSH is SSH's finding; one that does not is
+        // the other rule's, even when it starts at 80.
+        (tcp(0, 1024, v4()), vec![ssh]),
+        (tcp(80, 443, v4()), vec![port]),
+        (tcp(5432, 5432, v6()), vec![port]),
+        (
+            tcp(22, 22, ("CidrIp", serde_json::json!("10.0.0.0/8"))),
+            vec![],
+        ),
+        // Ports written as text, as CloudFormation also reads them.
+        (
+            serde_json::json!({"IpProtocol": "tcp", "FromPort": "5432", "ToPort": "5432", "CidrIp": "0.0.0.0/0"}),
+            vec![port],
+        ),
+        (
+            serde_json::json!({"IpProtocol": "tcp", "FromPort": "22", "ToPort": "22", "CidrIp": "0.0.0.0/0"}),
+            vec![ssh],
+        ),
+        (
+            serde_json::json!({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}),
+            vec![ssh],
+        ),
+        // From a parameter the settings give 0.0.0.0/0 (see check_template).
+        (
+            tcp(
+                22,
+                22,
+                ("CidrIp", serde_json::json!({"Ref": "OperatorCidr"})),
+            ),
+            vec![param],
+        ),
+    ] {
+        let expected: Vec<String> = expected.into_iter().map(str::to_owned).collect();
+        assert_eq!(rules_on_ingress(entry.clone()), expected, "{entry}");
+    }
+}

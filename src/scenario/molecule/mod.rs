@@ -378,4 +378,22 @@ mod tests {
         assert!(error.contains("provisioner.playbooks.verify: "), "{error}");
         assert!(error.contains("check.yml does not exist"), "{error}");
     }
+
+    #[test]
+    fn a_verifier_that_cannot_run_is_refused_before_anything_is_made() {
+        for verifier in ["testinfra", "goss", "inspec"] {
+            let dir = scenario_dir(&format!(
+                "platforms: [{{name: i}}]\nverifier:\n  name: {verifier}\n"
+            ));
+            let error = load(&dir.path().join("ansible-role-x"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("verifier.name: \"{verifier}\": argos-cloud runs")),
+                "{error}"
+            );
+        }
+        let dir = scenario_dir("platforms: [{name: i}]\nverifier:\n  name: ansible\n");
+        assert!(load(&dir.path().join("ansible-role-x")).is_ok());
+    }
 }

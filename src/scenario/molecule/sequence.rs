@@ -117,11 +117,19 @@ impl Reader<'_> {
             .get("verifier")
             .and_then(|v| v.get("name"))
             .and_then(Value::as_str);
+        // A verifier that cannot run must not leave a verify step that
+        // passes without its tests: refused before anything is made.
         if let Some(name) = verifier
             && name != "ansible"
         {
-            self.note(format!(
-                "verifier {name}: not run; verify runs the scenario's verify.yml (Ansible)"
+            return Err(self.error(
+                "verifier.name",
+                format!(
+                    "{name:?}: argos-cloud runs the Ansible verifier (verify.yml) only, and a \
+                     run that skipped the {name} tests would pass untested; write the checks \
+                     as a verify.yml (verifier: {{name: ansible}}) or run this scenario with \
+                     Molecule"
+                ),
             ));
         }
         Ok(files)
