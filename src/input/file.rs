@@ -136,6 +136,21 @@ pub fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
     })
 }
 
+/// The entries of `dir` named `*.<extension>`, in name order; none when
+/// `dir` cannot be read.
+pub fn named_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// Whether `path` is a regular file (following symlinks), without opening it.
 pub fn is_regular(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())

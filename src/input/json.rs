@@ -81,6 +81,14 @@ impl Item {
             .map(|(_, l, _)| *l)
     }
 
+    /// The line of the key at `path`, or of the deepest key of it that is
+    /// there.
+    pub fn deepest_key_line(&self, path: &[&str]) -> Option<usize> {
+        (1..=path.len())
+            .rev()
+            .find_map(|n| self.key_line(&path[..n]))
+    }
+
     /// The entries of an object, in order.
     pub fn entries(&self) -> &[(String, usize, Item)] {
         match &self.kind {

@@ -124,15 +124,7 @@ pub fn iam_policies(
     for name in named {
         let path = project.path(name);
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                .collect();
-            found.sort();
-            files.extend(found);
+            files.extend(crate::input::file::named_with_extension(&path, "json"));
         } else if path.exists() {
             files.push(path);
         } else {
@@ -223,7 +215,7 @@ impl Document<'_> {
                     ),
                     _ => (shown.clone(), segments.as_slice()),
                 };
-                let line = deepest_line(outline, &segments);
+                let line = outline.deepest_key_line(&segments);
                 Located {
                     resource,
                     location: match line {
@@ -315,13 +307,6 @@ fn statement_name(shown: &str, statement: &Value, index: usize) -> String {
         Some(sid) => format!("{file}#{sid}"),
         None => format!("{file}#Statement[{index}]"),
     }
-}
-
-/// The line of the deepest key on `path` that the outline has.
-fn deepest_line(outline: &Item, path: &[&str]) -> Option<usize> {
-    (1..=path.len())
-        .rev()
-        .find_map(|n| outline.key_line(&path[..n]))
 }
 
 /// `Properties.SecurityGroupIngress[0].FromPort`.

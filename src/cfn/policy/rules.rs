@@ -182,16 +182,7 @@ pub fn load(project: &Project) -> Result<Vec<RuleFile>, Vec<RuleError>> {
 
 /// `policies/*.guard` of the project, in name order.
 fn own_files(project: &Project) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(project.path(FOLDER)) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "guard"))
-        .collect();
-    paths.sort();
-    paths
+    crate::input::file::named_with_extension(&project.path(FOLDER), "guard")
 }
 
 fn duplicates(files: &[RuleFile]) -> Vec<RuleError> {

@@ -110,9 +110,7 @@ impl Formation {
     /// The line of the key at `path` (`["Resources", "Vpc", "Properties"]`),
     /// or of the deepest key of it that is there.
     pub fn line_at(&self, path: &[&str]) -> Option<usize> {
-        (1..=path.len())
-            .rev()
-            .find_map(|n| self.outline.key_line(&path[..n]))
+        self.outline.deepest_key_line(path)
     }
 
     /// The value of `id` in `section` exactly as written in the file.

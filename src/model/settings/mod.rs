@@ -446,18 +446,11 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
         r.missing(KEY);
         return None;
     };
-    let path = match &origin {
-        Origin::File { path, .. } => path.clone(),
-        _ => PathBuf::new(),
-    };
     // The topology's `parameters:` went: one mechanism, the settings' own.
     for (index, spec) in value.items().iter().enumerate() {
         if let Some((key, _)) = spec.entry("parameters") {
             r.errors.push(SettingsError::Invalid {
-                origin: Origin::File {
-                    path: path.clone(),
-                    line: Some(key.line),
-                },
+                origin: at_line(&origin, key.line),
                 key: format!("{KEY}[{index}].parameters"),
                 problem: "a group's parameters are no longer set here: map each CloudFormation \
                           parameter to its value under the top-level `parameters:` (see \
@@ -467,23 +460,7 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
             return None;
         }
     }
-    let groups: Vec<GroupSpec> = match serde_path_to_error::deserialize(value.to_value()) {
-        Ok(groups) => groups,
-        Err(error) => {
-            // The path within the list: `[2].memory_mb`, and its own line.
-            let at = error.path().to_string();
-            let at = if at == "." { String::new() } else { at };
-            r.errors.push(SettingsError::Invalid {
-                origin: Origin::File {
-                    path: path.clone(),
-                    line: Some(value.line_at(&at)),
-                },
-                key: format!("{KEY}{at}"),
-                problem: error.into_inner().to_string(),
-            });
-            return None;
-        }
-    };
+    let groups: Vec<GroupSpec> = structured(r, KEY, value, &origin, None)?;
     let mut topology = Topology::new(groups);
     for (index, spec) in topology.groups.iter_mut().enumerate() {
         spec.enabled = spec.when.as_deref().is_none_or(|key| r.values.switch(key));
@@ -491,24 +468,17 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
         // be off here and in Ansible's `when:`, yet "true" to CloudFormation.
         if let Some(key) = spec.when.as_deref()
             && let Some(setting) = r.values.get(key)
+            && setting.value.boolean().is_none()
         {
-            let boolean = match &setting.value {
-                values::Value::Yaml(node) => matches!(node.kind, Kind::Bool(_)),
-                values::Value::Text(text) => {
-                    crate::input::yaml::resolve::boolean(text.trim()).is_some()
-                }
-            };
-            if !boolean {
-                r.errors.push(SettingsError::Invalid {
-                    origin: setting.origin.clone(),
-                    key: key.to_owned(),
-                    problem: format!(
-                        "is the switch of topology[{index}] ({}), so it must be a boolean: \
-                         write true or false without quotes (quoted, Ansible reads it as text)",
-                        spec.group
-                    ),
-                });
-            }
+            r.errors.push(SettingsError::Invalid {
+                origin: setting.origin.clone(),
+                key: key.to_owned(),
+                problem: format!(
+                    "is the switch of topology[{index}] ({}), so it must be a boolean: \
+                     write true or false without quotes (quoted, Ansible reads it as text)",
+                    spec.group
+                ),
+            });
         }
     }
     if let Err(problem) = topology.check(|key| r.values.contains(key) || keys::spec(key).is_some())
@@ -523,6 +493,46 @@ fn topology(r: &mut Reader<'_>) -> Option<Topology> {
     Some(topology)
 }
 
+/// `origin` (a settings file) at `line`: structured keys are read from the
+/// files only, so their parts have lines of their own.
+fn at_line(origin: &Origin, line: usize) -> Origin {
+    match origin {
+        Origin::File { path, .. } => Origin::File {
+            path: path.clone(),
+            line: Some(line),
+        },
+        other => other.clone(),
+    }
+}
+
+/// A structured key's value read as `T`; an error names the path within
+/// it (`[2].memory_mb`) and that part's own line, then `hint`.
+fn structured<T: serde::de::DeserializeOwned>(
+    r: &mut Reader<'_>,
+    key: &str,
+    value: &crate::input::yaml::Node,
+    origin: &Origin,
+    hint: Option<&str>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize(value.to_value()) {
+        Ok(read) => Some(read),
+        Err(error) => {
+            let within = error.path().to_string();
+            let within = if within == "." { String::new() } else { within };
+            let problem = error.into_inner().to_string();
+            r.errors.push(SettingsError::Invalid {
+                origin: at_line(origin, value.line_at(&within)),
+                key: format!("{key}{within}"),
+                problem: match hint {
+                    Some(hint) => format!("{problem}: {hint}"),
+                    None => problem,
+                },
+            });
+            None
+        }
+    }
+}
+
 /// `production`, `iam_policies` and `policy_exceptions`. An exception
 /// names its rule and resource and says why; whether that rule and that
 /// resource exist is the policy step's to check (it knows both).
@@ -533,13 +543,7 @@ fn policy(r: &mut Reader<'_>) -> Option<PolicySettings> {
     let production = match r.values.get("production") {
         None => Some(false),
         Some(setting) => {
-            let boolean = match &setting.value {
-                values::Value::Yaml(node) => match node.kind {
-                    Kind::Bool(b) => Some(b),
-                    _ => None,
-                },
-                values::Value::Text(text) => crate::input::yaml::resolve::boolean(text.trim()),
-            };
+            let boolean = setting.value.boolean();
             if boolean.is_none() {
                 r.errors.push(SettingsError::Invalid {
                     origin: setting.origin.clone(),
@@ -553,17 +557,6 @@ fn policy(r: &mut Reader<'_>) -> Option<PolicySettings> {
     let iam_policies = r.list("iam_policies");
     let mut exceptions = Vec::new();
     if let Some((value, origin)) = r.node(KEY) {
-        let path = match &origin {
-            Origin::File { path, .. } => Some(path.clone()),
-            _ => None,
-        };
-        let at = |line: usize| match &path {
-            Some(path) => Origin::File {
-                path: path.clone(),
-                line: Some(line),
-            },
-            None => origin.clone(),
-        };
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Entry {
@@ -572,43 +565,33 @@ fn policy(r: &mut Reader<'_>) -> Option<PolicySettings> {
             #[serde(default)]
             reason: String,
         }
-        match serde_path_to_error::deserialize::<_, Vec<Entry>>(value.to_value()) {
-            Err(error) => {
-                let within = error.path().to_string();
-                let within = if within == "." { String::new() } else { within };
+        let entries: Vec<Entry> = structured(
+            r,
+            KEY,
+            value,
+            &origin,
+            Some("each exception is {rule: ..., resource: ..., reason: ...}"),
+        )?;
+        for (index, entry) in entries.into_iter().enumerate() {
+            let origin = at_line(&origin, value.line_at(&format!("[{index}]")));
+            if entry.reason.trim().is_empty() {
                 r.errors.push(SettingsError::Invalid {
-                    origin: at(value.line_at(&within)),
-                    key: format!("{KEY}{within}"),
+                    origin,
+                    key: format!("{KEY}[{index}]"),
                     problem: format!(
-                        "{}: each exception is {{rule: ..., resource: ..., reason: ...}}",
-                        error.into_inner()
+                        "the exception of rule {} for {} gives no reason: say why the \
+                         finding is accepted (`reason: ...`), so the next reader knows",
+                        entry.rule, entry.resource
                     ),
                 });
-                return None;
+                continue;
             }
-            Ok(entries) => {
-                for (index, entry) in entries.into_iter().enumerate() {
-                    let origin = at(value.line_at(&format!("[{index}]")));
-                    if entry.reason.trim().is_empty() {
-                        r.errors.push(SettingsError::Invalid {
-                            origin,
-                            key: format!("{KEY}[{index}]"),
-                            problem: format!(
-                                "the exception of rule {} for {} gives no reason: say why the \
-                                 finding is accepted (`reason: ...`), so the next reader knows",
-                                entry.rule, entry.resource
-                            ),
-                        });
-                        continue;
-                    }
-                    exceptions.push(PolicyException {
-                        rule: entry.rule,
-                        resource: entry.resource,
-                        reason: entry.reason.trim().to_owned(),
-                        origin,
-                    });
-                }
-            }
+            exceptions.push(PolicyException {
+                rule: entry.rule,
+                resource: entry.resource,
+                reason: entry.reason.trim().to_owned(),
+                origin,
+            });
         }
     }
     Some(PolicySettings {

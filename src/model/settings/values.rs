@@ -101,11 +101,7 @@ impl Values {
     /// Whether `key` is on, as Ansible reads a boolean: `true`/`yes`/`on`
     /// unquoted in a file, or an override YAML 1.1 reads as true.
     pub fn switch(&self, key: &str) -> bool {
-        match self.entries.get(key).map(|s| &s.value) {
-            Some(Value::Yaml(node)) => node.kind == Kind::Bool(true),
-            Some(Value::Text(text)) => yaml::resolve::boolean(text.trim()) == Some(true),
-            None => false,
-        }
+        self.entries.get(key).and_then(|s| s.value.boolean()) == Some(true)
     }
 
     /// The values as Ansible variables (JSON), typed as Ansible reads them.
@@ -131,6 +127,19 @@ impl Value {
         match self {
             Value::Yaml(node) => Some(node),
             Value::Text(_) => None,
+        }
+    }
+
+    /// The value as a boolean, as Ansible reads it: a YAML boolean in a
+    /// file (not quoted text), or an override's text that YAML 1.1 reads as
+    /// one; `None` for anything else.
+    pub fn boolean(&self) -> Option<bool> {
+        match self {
+            Value::Yaml(node) => match node.kind {
+                Kind::Bool(b) => Some(b),
+                _ => None,
+            },
+            Value::Text(text) => yaml::resolve::boolean(text.trim()),
         }
     }
 }
