@@ -35,6 +35,10 @@ pub struct Cli {
     /// `--backend`, else `ARGOS_BACKEND`, else aws.
     #[arg(skip = BackendKind::Aws)]
     pub backend: BackendKind,
+    /// Whether `--backend` or `ARGOS_BACKEND` chose it (`test` runs on
+    /// docker otherwise).
+    #[arg(skip)]
+    pub backend_chosen: bool,
 
     /// An AWS API endpoint to use instead of AWS, an emulator such as moto
     /// [default: AWS_ENDPOINT_URL].
@@ -110,10 +114,14 @@ impl Cli {
                 .get(ROOT_VAR)?
                 .map_or_else(|| PathBuf::from("."), PathBuf::from),
         };
+        self.backend_chosen = true;
         self.backend = match self.backend_arg {
             Some(backend) => backend,
             None => match env.get(BACKEND_VAR)? {
-                None => BackendKind::Aws,
+                None => {
+                    self.backend_chosen = false;
+                    BackendKind::Aws
+                }
                 Some(name) => {
                     BackendKind::from_str(name.trim(), true).map_err(|_| EnvError::Invalid {
                         name: BACKEND_VAR.into(),
@@ -130,7 +138,15 @@ impl Cli {
         match &mut self.command {
             Command::Commission { keep }
             | Command::Scenario {
-                action: ScenarioAction::Run { keep, .. },
+                action:
+                    ScenarioAction::Run {
+                        run: RunArgs { keep, .. },
+                        ..
+                    },
+            }
+            | Command::Test {
+                run: RunArgs { keep, .. },
+                ..
             } => *keep |= keep_from_env,
             _ => {}
         }
@@ -246,6 +262,68 @@ pub enum Command {
         #[arg(long)]
         parameters: bool,
     },
+    /// Test an Ansible role as Molecule does, in any folder (no environment
+    /// name): the role's molecule/<scenario>/molecule.yml, on Docker unless
+    /// --backend says otherwise. In an argos-cloud project without
+    /// molecule/, the project's scenario files.
+    Test {
+        /// The role's folder (or a molecule.yml, or a project).
+        #[arg(value_name = "PATH", default_value = ".")]
+        path: PathBuf,
+        /// The scenario: molecule/NAME (default: default); in a project,
+        /// scenarios/NAME.yaml (default: all of them).
+        #[arg(short = 's', long = "scenario-name", value_name = "NAME")]
+        scenario_name: Option<String>,
+        /// Every scenario of the role.
+        #[arg(long, conflicts_with = "scenario_name")]
+        all: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Make the scenario's kept environment, and prepare it (the
+    /// development loop; `destroy` removes it).
+    Create {
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Converge the role on the scenario's kept environment, making it
+    /// first when there is none; the environment stays.
+    Converge {
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Converge again on the kept environment: nothing may change.
+    Idempotence {
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Run the scenario's checks (verify.yml, testinfra) on its kept environment.
+    Verify {
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Open a shell on a host of the kept environment (or run one command).
+    Login {
+        /// The host (a platform's name); default: the only one.
+        #[arg(long = "host", value_name = "HOST")]
+        host: Option<String>,
+        /// Run this command instead of a shell; its exit status is ours.
+        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+        command: Option<String>,
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Remove the scenario's kept environment (with --all, every kept one
+    /// of the role's folder).
+    Destroy {
+        /// Every kept environment of the folder's scenarios.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        args: LoopArgs,
+    },
+    /// Every kept environment on this machine: run id, scenario, age, state.
+    List,
     /// Run, check or describe scenario files (no environment name: each
     /// run makes its own throwaway environment).
     Scenario {
@@ -280,6 +358,14 @@ impl Command {
             Command::Sweep { .. } => "sweep",
             Command::Validate { .. } => "validate",
             Command::Template { .. } => "template",
+            Command::Test { .. } => "test",
+            Command::Create { .. } => "create",
+            Command::Converge { .. } => "converge",
+            Command::Idempotence { .. } => "idempotence",
+            Command::Verify { .. } => "verify",
+            Command::Login { .. } => "login",
+            Command::Destroy { .. } => "destroy",
+            Command::List => "list",
             Command::Scenario { .. } => "scenario",
             Command::Cache { .. } => "cache",
             Command::Completions { .. } => "completions",
@@ -290,9 +376,85 @@ impl Command {
     pub fn needs_no_env(&self) -> bool {
         matches!(
             self,
-            Command::Scenario { .. } | Command::Cache { .. } | Command::Completions { .. }
+            Command::Test { .. }
+                | Command::Create { .. }
+                | Command::Converge { .. }
+                | Command::Idempotence { .. }
+                | Command::Verify { .. }
+                | Command::Login { .. }
+                | Command::Destroy { .. }
+                | Command::List
+                | Command::Scenario { .. }
+                | Command::Cache { .. }
+                | Command::Completions { .. }
         )
     }
+}
+
+/// Which scenario a command of the development loop works on: the role's
+/// folder and scenario, as `test` finds them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoopArgs {
+    /// The role's folder (or a molecule.yml).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// The scenario: molecule/NAME (default: default).
+    #[arg(short = 's', long = "scenario-name", value_name = "NAME")]
+    pub scenario_name: Option<String>,
+    /// As for `test`: run platforms whose image matches PATTERN on IMAGE.
+    #[arg(long = "platform-image", value_name = "PATTERN=IMAGE")]
+    pub platform_images: Vec<crate::scenario::platform_image::ImageMapping>,
+    /// The settings file to start from (default: playbooks/group_vars/all.yml
+    /// when it exists, else the sample).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+}
+
+/// How scenarios run: what `scenario run` and `test` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Keep a failed environment and print how to reach it (ARGOS_KEEP=1
+    /// does the same).
+    #[arg(long)]
+    pub keep: bool,
+    /// Also write a JUnit report (a test suite per scenario, a test case
+    /// per step) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Seconds before a sweep may remove the environment if this run
+    /// dies (at most 30 days).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3 * 3600,
+        value_parser = clap::value_parser!(u64).range(1..=crate::model::names::MAX_TIME_TO_LIVE.as_secs())
+    )]
+    pub ttl: u64,
+    /// The settings file to start from (default: playbooks/group_vars/all.yml
+    /// when it exists, else the sample).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// The environment's name, which is also its run id (`argos:run`) for
+    /// `sweep --run`; one scenario only. Default: t-<scenario>-<random>.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Run platforms whose image matches PATTERN (`*` for any run of
+    /// characters) on IMAGE instead; the report and the JUnit name the
+    /// image that ran. Repeatable; the first match wins. Without it a
+    /// platform's image runs as named (pulled when not here) or the run
+    /// fails before making anything.
+    #[arg(long = "platform-image", value_name = "PATTERN=IMAGE")]
+    pub platform_images: Vec<crate::scenario::platform_image::ImageMapping>,
+    /// Run this many scenarios side by side, each on its own environment;
+    /// one summary at the end.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Run each Molecule scenario once per value of VAR, as if VAR were
+    /// set so (`--matrix MOLECULE_DISTRO=debian12,rockylinux9`); each run
+    /// is a JUnit suite of its own. Repeatable: every combination runs.
+    #[arg(long, value_name = "VAR=A,B,...")]
+    pub matrix: Vec<crate::scenario::matrix::MatrixAxis>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,30 +468,8 @@ pub enum ScenarioAction {
         /// (../my-role/molecule/default/molecule.yml, ../my-role).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Keep a failed environment and print how to reach it (ARGOS_KEEP=1
-        /// does the same).
-        #[arg(long)]
-        keep: bool,
-        /// Also write a JUnit report (a test case per step) to this file.
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Seconds before a sweep may remove the environment if this run
-        /// dies (at most 30 days).
-        #[arg(
-            long,
-            value_name = "SECONDS",
-            default_value_t = 3 * 3600,
-            value_parser = clap::value_parser!(u64).range(1..=crate::model::names::MAX_TIME_TO_LIVE.as_secs())
-        )]
-        ttl: u64,
-        /// The settings file to start from (default: playbooks/group_vars/all.yml
-        /// when it exists, else the sample).
-        #[arg(long, value_name = "FILE")]
-        settings: Option<PathBuf>,
-        /// The environment's name, which is also its run id (`argos:run`) for
-        /// `sweep --run`; one file only. Default: t-<scenario>-<random>.
-        #[arg(long, value_name = "ENV")]
-        env: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Check scenario files (or Molecule scenarios) without running them.
     Check {

@@ -5,12 +5,14 @@
 //! local backend, as the `roles` test suite runs them. [`tools`]: the
 //! Python tools both need (moto, Ansible, cfn-lint), in one venv made on
 //! first use. [`molecule`]: Molecule beside argos-cloud, for the bench.
+//! [`registry`]: a container registry on loopback, for the pull path.
 //! [`skip`]: what a test does on a machine that lacks a part it needs.
 //! [`StallingProxy`]: an emulator whose answers get lost, for
 //! retries.
 
 pub mod emulator;
 pub mod molecule;
+pub mod registry;
 pub mod scenarios;
 pub mod skip;
 pub mod stalling_proxy;

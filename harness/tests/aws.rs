@@ -881,6 +881,7 @@ async fn sweep_deletes_only_expired_or_named_harness_environments() {
     let expired = RunTags {
         run_id: "run-old".into(),
         expires: SystemTime::now() - hour,
+        kept: None,
     };
     let fresh = RunTags::new("run-fresh", hour);
     let old = backend(&emulator, &[], Some(expired)).await;

@@ -25,6 +25,18 @@ impl Labelled {
         self.label(tag_keys::RUN)
     }
 
+    /// The scenario folder of a kept environment's object (the development
+    /// loop), which no sweep removes unless asked by its run id.
+    pub fn kept(&self) -> Option<&str> {
+        self.label(tag_keys::KEPT)
+    }
+
+    /// Whether a sweep (not asked for one run) removes it: expired, and not
+    /// kept.
+    pub fn sweepable(&self, now: SystemTime) -> bool {
+        self.kept().is_none() && self.expired(now)
+    }
+
     /// Expired, or carrying an expiry nobody can read (which counts as expired:
     /// a harness object must never outlive its run by accident).
     pub fn expired(&self, now: SystemTime) -> bool {
@@ -51,6 +63,8 @@ pub struct SweepReport {
     pub removed: Vec<Labelled>,
     /// Left alone: harness objects of runs that are still alive.
     pub kept: usize,
+    /// Left alone: the run ids of kept environments (the development loop).
+    pub kept_environments: Vec<String>,
     /// Expired objects that could not be removed, and how to remove them.
     pub failed: Vec<NotRemoved>,
 }

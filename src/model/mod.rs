@@ -2,6 +2,7 @@
 //! resource gets, its settings (the engine's keys and the project's own),
 //! the topology of its environments, and the secrets among the values.
 
+pub mod home;
 pub mod names;
 pub mod project;
 pub mod secret;

@@ -35,6 +35,10 @@ pub mod tag_keys {
     /// What belongs to the machine, not to a run or an environment (the apt
     /// cache): no teardown or sweep removes it.
     pub const MACHINE: &str = "argos:machine";
+    /// A kept environment of the development loop (`argos-cloud converge`):
+    /// its scenario's folder. No sweep removes it unless asked by its run id;
+    /// `argos-cloud destroy` does.
+    pub const KEPT: &str = "argos:kept";
 }
 
 /// Words that cannot be environment names: every CLI command (so
@@ -55,6 +59,14 @@ pub const RESERVED_ENV_NAMES: &[&str] = &[
     "template",
     "completions",
     "scenario",
+    "test",
+    "create",
+    "converge",
+    "idempotence",
+    "verify",
+    "login",
+    "destroy",
+    "list",
     "cache",
     "help",
 ];
@@ -331,12 +343,26 @@ impl Tag {
     }
 }
 
+/// The first 12 letters and digits of `text`, lowercased (`x` if none):
+/// the readable part of a run's environment name (`t-<label>-<id>`).
+pub fn label_of(text: &str) -> String {
+    let label: String = text
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .take(12)
+        .collect();
+    if label.is_empty() { "x".into() } else { label }
+}
+
 /// The marks of an environment the harness made: which run made it and when
 /// it may be swept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunTags {
     pub run_id: String,
     pub expires: SystemTime,
+    /// The scenario folder of a kept environment (the development loop).
+    pub kept: Option<String>,
 }
 
 /// The longest life a run's environment may be given: one that needs more
@@ -350,14 +376,28 @@ impl RunTags {
         Self {
             run_id: run_id.into(),
             expires: SystemTime::now() + time_to_live.min(MAX_TIME_TO_LIVE),
+            kept: None,
         }
     }
 
-    pub fn tags(&self) -> [Tag; 2] {
-        [
+    /// The tags of a kept environment of the scenario in `folder`: it
+    /// carries its run id and is never swept unless asked by it.
+    pub fn kept(run_id: impl Into<String>, folder: impl Into<String>) -> Self {
+        Self {
+            kept: Some(folder.into()),
+            ..Self::new(run_id, MAX_TIME_TO_LIVE)
+        }
+    }
+
+    pub fn tags(&self) -> Vec<Tag> {
+        let mut tags = vec![
             Tag::new(tag_keys::RUN, &self.run_id),
             Tag::new(tag_keys::EXPIRES, rfc3339(self.expires)),
-        ]
+        ];
+        if let Some(folder) = &self.kept {
+            tags.push(Tag::new(tag_keys::KEPT, folder));
+        }
+        tags
     }
 }
 
@@ -559,6 +599,7 @@ mod tests {
         let run = RunTags {
             run_id: "r-1".into(),
             expires: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+            kept: None,
         };
         let names = EnvNames::new(AppName::new("argos").unwrap(), EnvName::new("t-1").unwrap());
         let tags = names.stack_tags(Some(&run));

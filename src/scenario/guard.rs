@@ -48,6 +48,10 @@ pub struct EnvironmentGuard {
     /// Whether this run has made (or started to make) anything: false
     /// until its create found the environment free.
     made: bool,
+    /// A kept environment of the development loop: it stays when the run
+    /// ends, whatever happened, until its destroy.
+    kept: bool,
+    destroyed: bool,
     failed: bool,
     done: bool,
 }
@@ -68,9 +72,44 @@ impl EnvironmentGuard {
             run_id: run.run_id.clone(),
             keep_on_failure,
             made: false,
+            kept: false,
+            destroyed: false,
             failed: false,
             done: false,
         }
+    }
+
+    /// A guard of a kept environment (the development loop): it stays
+    /// when the run ends, until a destroy step removes it.
+    pub fn kept(backend: Box<dyn Backend>, env: EnvName, run: &RunTags) -> Self {
+        let mut guard = Self::new(backend, env, run, false);
+        guard.kept = true;
+        guard
+    }
+
+    /// Take on the kept environment an earlier command made, after checking
+    /// it is this run id's: what carries another id, or none, is not ours.
+    pub fn adopt(&mut self) -> Result<(), String> {
+        let ours = self
+            .backend
+            .labelled(Some(&self.run_id))
+            .map_err(|e| e.to_string())?;
+        if ours.is_empty() {
+            return Err(format!(
+                "environment {} exists but carries no {}={}: it is not this scenario's kept \
+                 environment, and is left as it is",
+                self.backend.names(&self.env).stack(),
+                crate::model::names::tag_keys::RUN,
+                self.run_id
+            ));
+        }
+        self.made = true;
+        Ok(())
+    }
+
+    /// Whether this is a kept environment of the development loop.
+    pub fn is_kept(&self) -> bool {
+        self.kept
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -125,7 +164,9 @@ impl EnvironmentGuard {
     /// Whether a failed environment is to be kept rather than destroyed
     /// (never one this run did not make).
     pub fn keeps(&self) -> bool {
-        self.made && self.keep_on_failure && (self.failed || std::thread::panicking())
+        self.made
+            && !self.destroyed
+            && (self.kept || self.keep_on_failure && (self.failed || std::thread::panicking()))
     }
 
     /// Decommission what this run made (by its run id), then look for
@@ -134,6 +175,7 @@ impl EnvironmentGuard {
     /// cleanup: a signal (the usual reason it runs) does not stop it.
     pub fn destroy(&mut self) -> Result<Vec<Labelled>, String> {
         self.done = true;
+        self.destroyed = true;
         if !self.made {
             return Ok(Vec::new());
         }
@@ -171,20 +213,26 @@ impl EnvironmentGuard {
 
     fn reach(&self) -> String {
         let names = self.backend.names(&self.env);
-        let mut text = format!(
-            "kept environment {} for debugging (keep-on-failure):\n",
-            names.stack()
-        );
+        let why = if self.kept {
+            "argos-cloud converge, verify, login, destroy"
+        } else {
+            "for debugging (keep-on-failure)"
+        };
+        let mut text = format!("kept environment {} ({why}):\n", names.stack());
         if let Ok(status) = self.backend.status(&self.env) {
             for host in status {
                 text.push_str(&format!("  {}    # {}\n", host.login, host.group));
             }
         }
-        text.push_str(&format!(
-            "  delete it: argos-cloud --backend {} {} decommission",
-            self.backend.kind(),
-            self.env
-        ));
+        if self.kept {
+            text.push_str("  delete it: argos-cloud destroy");
+        } else {
+            text.push_str(&format!(
+                "  delete it: argos-cloud --backend {} {} decommission",
+                self.backend.kind(),
+                self.env
+            ));
+        }
         text
     }
 }
@@ -195,7 +243,10 @@ impl Drop for EnvironmentGuard {
             return;
         }
         if self.keeps() {
-            eprintln!("{}", self.how_to_reach());
+            // The loop's commands say how to go on themselves.
+            if !self.kept {
+                eprintln!("{}", self.how_to_reach());
+            }
             return;
         }
         match self.destroy() {

@@ -9,12 +9,15 @@
 //! cleans up, and [`report`] says what happened, per step, with durations.
 //! [`molecule`] reads a Molecule scenario into one of these.
 
+pub mod dev_loop;
 mod docker_args;
 pub mod guard;
 mod interpolate;
 mod load;
+pub mod matrix;
 pub mod molecule;
 mod options;
+pub mod platform_image;
 pub mod report;
 mod requirements;
 pub mod role;
@@ -35,13 +38,33 @@ pub use load::{ScenarioError, load, parse};
 /// A scenario file or a Molecule scenario (see [`molecule::locate`]), with
 /// what reading a Molecule scenario changed or ignored.
 pub fn load_any(path: &std::path::Path) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    load_any_with(path, &[])
+}
+
+/// [`load_any`], a Molecule scenario read as if the variables of
+/// `combination` were set so ([`matrix`]); a scenario file takes none.
+pub fn load_any_with(
+    path: &std::path::Path,
+    combination: &[(String, String)],
+) -> Result<(Scenario, Vec<String>), ScenarioError> {
     if molecule::is_molecule(path) {
-        let imported = molecule::load(path)?;
+        let imported = molecule::load_with(path, combination)?;
         load::check_loaded(
             &imported.scenario,
             &imported.scenario.dir.join("molecule.yml"),
         )?;
         return Ok((imported.scenario, imported.notes));
+    }
+    if let Some((var, _)) = combination.first() {
+        return Err(ScenarioError::Invalid {
+            file: path.to_owned(),
+            line: None,
+            field: "(file)".into(),
+            message: format!(
+                "--matrix {var}: a matrix runs Molecule scenarios, whose molecule.yml reads \
+                 variables; a scenario file names its hosts itself"
+            ),
+        });
     }
     Ok((load(path)?, Vec::new()))
 }
@@ -122,6 +145,10 @@ pub struct Scenario {
     /// What must hold after converging.
     #[serde(default)]
     pub expect: Expectations,
+    /// Variables this run of a Molecule scenario was read with and gives
+    /// Ansible, on top of the environment (a matrix's combination).
+    #[serde(skip)]
+    pub environment: BTreeMap<String, String>,
 }
 
 /// One host of a scenario.

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Scenario;
+use super::dev_loop::LoopCommand;
+use super::platform_image::ImageMapping;
 use crate::backend::choose::{BackendChoice, LocalKind};
 use crate::converge::deploy;
 use crate::model::names::EnvName;
@@ -36,6 +38,11 @@ pub struct RunOptions {
     pub progress: Progress,
     /// The environment's name; default `t-<scenario>-<id>`.
     pub env: Option<EnvName>,
+    /// Platform images the user maps to others (`--platform-image`).
+    pub platform_images: Vec<ImageMapping>,
+    /// A command of the development loop on the scenario's kept
+    /// environment, instead of a whole throwaway run.
+    pub loop_command: Option<LoopCommand>,
 }
 
 impl RunOptions {
@@ -53,6 +60,8 @@ impl RunOptions {
             log_dir,
             progress: Progress::stderr(),
             env: None,
+            platform_images: Vec::new(),
+            loop_command: None,
         }
     }
 }
@@ -84,15 +93,7 @@ pub fn unique_env_name(label: &str) -> EnvName {
         "{:06x}",
         (nanos ^ (u128::from(std::process::id()) << 20)) & 0xff_ffff
     );
-    let mut label: String = label
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .take(12)
-        .collect();
-    if label.is_empty() {
-        label.push('x');
-    }
+    let label = crate::model::names::label_of(label);
     EnvName::new(&format!("t-{label}-{id}")).expect("t-<label>-<hex> is a valid name")
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::Step;
 
@@ -28,6 +28,9 @@ pub struct ScenarioReport {
     pub backend: String,
     /// The stack name of the throwaway environment.
     pub environment: String,
+    /// What image each platform that names one ran, and why that one
+    /// (present, pulled, or mapped in place of the named one).
+    pub images: Vec<String>,
     pub steps: Vec<StepReport>,
 }
 
@@ -73,6 +76,12 @@ impl ScenarioReport {
     fn junit_suite(&self) -> TestSuite {
         let mut suite = TestSuite::new(format!("{} ({})", self.scenario, self.backend));
         suite.set_time(self.total());
+        for (index, image) in self.images.iter().enumerate() {
+            suite.add_property(Property::new(
+                format!("platform-image.{index}"),
+                image.as_str(),
+            ));
+        }
         for step in &self.steps {
             let status = match &step.outcome {
                 Outcome::Passed(_) => TestCaseStatus::success(),
@@ -130,6 +139,9 @@ impl fmt::Display for ScenarioReport {
                 String::new()
             }
         )?;
+        for image in &self.images {
+            writeln!(f, "  image        {image}")?;
+        }
         for step in &self.steps {
             let (mark, text) = match &step.outcome {
                 Outcome::Passed(detail) => ("ok", detail),
@@ -166,6 +178,11 @@ mod tests {
             scenario: "app".into(),
             backend: "docker".into(),
             environment: "argos-t-app-1".into(),
+            images: vec![
+                "instance runs argos-host:bookworm in place of geerlingguy/docker-debian12-ansible:latest \
+                 (--platform-image 'geerlingguy/*=argos-host:bookworm')"
+                    .into(),
+            ],
             steps: vec![
                 StepReport {
                     step: Step::Create,
@@ -260,6 +277,29 @@ mod tests {
         let text = report.to_string();
         assert!(text.contains("FAILED in 4.5 s"), "{text}");
         assert!(text.contains("verify"), "{text}");
+    }
+
+    #[test]
+    fn the_image_each_platform_ran_is_in_the_table_and_the_junit() {
+        let report = report();
+        let ran = "instance runs argos-host:bookworm in place of \
+                   geerlingguy/docker-debian12-ansible:latest";
+        let text = report.to_string();
+        assert_eq!(
+            text.lines().nth(1).map(|l| l.contains(ran)),
+            Some(true),
+            "under the heading: {text}"
+        );
+        let xml = report.junit();
+        let junit = read_back(&xml);
+        let properties: Vec<(&str, &str)> = junit.test_suites[0]
+            .properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .collect();
+        assert_eq!(properties.len(), 1, "{xml}");
+        assert_eq!(properties[0].0, "platform-image.0");
+        assert!(properties[0].1.starts_with(ran), "{xml}");
     }
 
     #[test]

@@ -15,6 +15,8 @@ use super::report::{Outcome, ScenarioReport, StepReport};
 use super::run_plan::RunPlan;
 use super::steps::Steps;
 use super::{Scenario, Step};
+use super::{dev_loop, platform_image};
+use crate::backend::choose::BackendChoice;
 use crate::converge::deploy::{AnsiblePlaybook, RunKnownHosts};
 use crate::model::names::RunTags;
 use crate::model::project::Project;
@@ -33,11 +35,15 @@ pub fn check_fits(scenario: &Scenario, options: &RunOptions) -> Result<(), RunEr
 pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioReport, RunError> {
     let ScenarioSettings { settings, .. } = scenario_settings(scenario, options)?;
     let plan = RunPlan::new(scenario, options, &settings.topology)?;
-    let env = options
-        .env
-        .clone()
-        .unwrap_or_else(|| unique_env_name(&scenario.name));
-    let run = RunTags::new(env.as_str(), options.time_to_live);
+    let env = match (&options.env, options.loop_command) {
+        (Some(env), _) => env.clone(),
+        (None, Some(_)) => dev_loop::kept_env_name(scenario),
+        (None, None) => unique_env_name(&scenario.name),
+    };
+    let run = match options.loop_command {
+        Some(_) => RunTags::kept(env.as_str(), dev_loop::kept_folder(scenario)),
+        None => RunTags::new(env.as_str(), options.time_to_live),
+    };
     // The checked file and every override: Ansible must see what was checked.
     let extra_vars = settings.vars();
     let backend = options
@@ -54,7 +60,44 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     if backend.kind() == "aws" {
         RunPlan::check_on_aws(scenario, &backend.settings().topology)?;
     }
-    let steps_run = scenario.steps();
+    // The loop's steps depend on whether its kept environment stands.
+    let (steps_run, stands) = match options.loop_command {
+        None => (scenario.steps(), false),
+        Some(command) => {
+            let stands = backend
+                .existing(&env)
+                .map_err(|e| RunError::Backend(e.to_string()))?
+                .is_some();
+            let steps = dev_loop::steps(command, scenario, stands).map_err(|message| {
+                RunError::Scenario {
+                    file: scenario.file.clone(),
+                    message,
+                }
+            })?;
+            (steps, stands)
+        }
+    };
+    // The platforms' images are found (or pulled) before anything is made,
+    // and the hosts run the images found. Only a run that makes hosts needs them.
+    let images = match options.backend {
+        BackendChoice::Local(_) if steps_run.contains(&Step::Create) => {
+            platform_image::resolve(&scenario.hosts, &options.platform_images, &options.progress)
+                .map_err(|e| RunError::Scenario {
+                    file: scenario.file.clone(),
+                    message: e.to_string(),
+                })?
+        }
+        _ => Vec::new(),
+    };
+    let with_images;
+    let scenario = if images.is_empty() {
+        scenario
+    } else {
+        let mut copy = scenario.clone();
+        platform_image::apply(&mut copy.hosts, &images);
+        with_images = copy;
+        &with_images
+    };
     // Without a data plane the converge steps are skipped: no Ansible needed.
     let uses_ansible = steps_run.iter().any(|s| {
         matches!(
@@ -67,17 +110,30 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     } else {
         None
     };
-    let mut guard = EnvironmentGuard::new(backend, env, &run, options.keep_on_failure);
+    let mut guard = if options.loop_command.is_some() {
+        EnvironmentGuard::kept(backend, env, &run)
+    } else {
+        EnvironmentGuard::new(backend, env, &run, options.keep_on_failure)
+    };
+    if stands {
+        guard.adopt().map_err(RunError::Backend)?;
+    }
     let stack = guard.backend().names(guard.env()).stack();
     let mut report = ScenarioReport {
         scenario: scenario.name.clone(),
         backend: guard.backend().kind().into(),
         environment: stack.clone(),
+        images: images.iter().map(ToString::to_string).collect(),
         steps: Vec::new(),
     };
     let extra_vars = crate::profile::argos::ansible_vars(guard.backend().stands_in(), extra_vars);
     // New hosts: their keys are learnt on first contact and checked after.
-    let mut known_hosts = RunKnownHosts::new(&options.project, &stack);
+    // A kept environment's hosts keep the keys they showed before.
+    let mut known_hosts = if guard.is_kept() {
+        RunKnownHosts::kept(&options.project, &stack)
+    } else {
+        RunKnownHosts::new(&options.project, &stack)
+    };
     let topology = guard.backend().settings().topology.clone();
     let steps = Steps {
         scenario,
@@ -124,7 +180,9 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                         .await
                 }
                 Step::Verify => steps.verify(&guard).await,
-                Step::Destroy if guard.keeps() => Outcome::Skipped(guard.keep()),
+                Step::Destroy if guard.keeps() && !guard.is_kept() => {
+                    Outcome::Skipped(guard.keep())
+                }
                 Step::Destroy => steps.destroy(&mut guard),
             }
         };
@@ -162,6 +220,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     }
     if guard.keeps() {
         known_hosts.keep();
+    } else {
+        known_hosts.forget();
     }
     // A scenario without a destroy step still leaves nothing: the guard goes now.
     drop(guard);

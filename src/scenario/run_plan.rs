@@ -95,6 +95,7 @@ impl RunPlan {
             return Vec::new();
         };
         let mut variables = super::molecule::variables(path, &scenario.dir);
+        variables.extend(scenario.environment.clone());
         variables.push((
             "MOLECULE_EPHEMERAL_DIRECTORY".into(),
             self.work.path().display().to_string(),

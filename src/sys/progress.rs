@@ -35,6 +35,20 @@ pub enum Event {
         host: String,
         image: String,
     },
+    /// A platform's image is not on this machine: `docker pull` runs.
+    ImagePullStarted {
+        image: String,
+    },
+    ImagePulled {
+        image: String,
+        seconds: f64,
+    },
+    /// A role tested outside any project: argos-cloud's home project was
+    /// made (or mended) from the files built into the binary.
+    HomeProjectMade {
+        path: String,
+        files: usize,
+    },
     BakeHostStarted {
         host: String,
         image: String,
@@ -297,6 +311,13 @@ impl std::fmt::Display for Event {
             HostImageEnsured { image, script } => write!(f, "docker: ensuring {image} ({script})"),
             NetworkCreated { network } => write!(f, "docker: network {network}"),
             HostStarted { host, image } => write!(f, "docker: host {host} ({image})"),
+            ImagePullStarted { image } => write!(f, "docker: pulling {image}"),
+            ImagePulled { image, seconds } => write!(f, "docker: pulled {image} in {seconds:.1} s"),
+            HomeProjectMade { path, files } => write!(
+                f,
+                "argos-cloud: home project {path} made ({files} file(s): the host image's recipe, \
+                 the sample settings)"
+            ),
             BakeHostStarted { host, image } => write!(f, "docker: bake host {host} ({image})"),
             EnvironmentRemoved { stack, containers } => {
                 write!(f, "docker: {stack} removed ({containers} container(s))")

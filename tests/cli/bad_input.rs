@@ -233,7 +233,7 @@ fn an_import_never_writes_the_callers_environment() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("Sup3rSecret"), "{out}");
     assert!(!out.contains("rockylinux9"), "{out}");
-    assert!(out.contains("image x/debian12"), "{out}");
+    assert!(out.contains("image: x/debian12"), "{out}");
     assert!(
         out.contains("${MOLECULE_DISTRO:-debian12} is written as its default \"debian12\""),
         "{out}"

@@ -2,25 +2,59 @@
 //! Galaxy-shaped fixture roles in `tests/fixtures/galaxy/`, each read from
 //! its `molecule/default/molecule.yml` as it is (a registry image,
 //! `privileged: true`, a dependency on another role), converged twice and
-//! verified by its own verify.yml.
+//! verified by its own verify.yml. And the platform image's honesty: used
+//! as named (present, or pulled from a registry), mapped only when asked
+//! and then named in the report, refused before anything is made when it
+//! is neither here nor pullable, or cannot be a host.
 
-use argos_cloud::scenario::{self, Step};
-use argos_harness::scenarios;
+use std::path::PathBuf;
+
+use argos_cloud::backend::containers::HOST_IMAGE;
+use argos_cloud::model::names::tag_keys;
+use argos_cloud::scenario::run::{self, RunError, RunOptions};
+use argos_cloud::scenario::{self, Scenario, Step};
+use argos_harness::registry::{self, Registry};
+use argos_harness::{scenarios, skip};
+
+/// What every fixture's molecule.yml names (with MOLECULE_DISTRO unset).
+const DEBIAN12: &str = "geerlingguy/docker-debian12-ansible:latest";
+
+fn fixture(role: &str) -> PathBuf {
+    scenarios::workspace_root()
+        .join("tests/fixtures/galaxy")
+        .join(role)
+}
+
+/// Nothing can be pulled where the tests run, so the fixtures' Debian 12
+/// image is mapped to the project's Debian 12 host image, as a user maps it.
+fn mapped_to_host_image() -> RunOptions {
+    let mut options = scenarios::options();
+    options.platform_images = vec![format!("{DEBIAN12}={HOST_IMAGE}").parse().unwrap()];
+    options
+}
 
 async fn passes(role: &str) -> Vec<String> {
-    let path = scenarios::workspace_root()
-        .join("tests/fixtures/galaxy")
-        .join(role);
-    let (scenario, notes) = scenario::load_any(&path).unwrap_or_else(|e| panic!("{e}"));
+    let (scenario, notes) = scenario::load_any(&fixture(role)).unwrap_or_else(|e| panic!("{e}"));
     if !scenarios::backend_available() {
         return notes;
     }
-    let report = scenarios::run_with(&scenario, &scenarios::options()).await;
+    let report = scenarios::run_with(&scenario, &mapped_to_host_image()).await;
     assert!(report.passed(), "{report}");
     scenarios::assert_every_step_passed(&scenario, &report);
     for step in [Step::Converge, Step::Idempotence, Step::Verify] {
         assert!(report.step(step).is_some(), "{step} ran:\n{report}");
     }
+    // The image that ran, in the table and the JUnit: never a silent swap.
+    let ran = format!(
+        "instance runs {HOST_IMAGE} in place of {DEBIAN12} (--platform-image '{DEBIAN12}={HOST_IMAGE}')"
+    );
+    assert_eq!(report.images, std::slice::from_ref(&ran), "{report}");
+    assert!(report.to_string().contains(&ran), "{report}");
+    let junit = report.junit();
+    assert!(
+        junit.contains("platform-image.0") && junit.contains(&format!("in place of {DEBIAN12}")),
+        "{junit}"
+    );
     notes
 }
 
@@ -28,7 +62,6 @@ async fn passes(role: &str) -> Vec<String> {
 fn assert_said(notes: &[String]) {
     let text = notes.join("\n");
     for said in [
-        "not present locally and nothing can be pulled here",
         "privileged: true: hosts run unprivileged",
         "platforms[].command: ignored",
     ] {
@@ -38,6 +71,10 @@ fn assert_said(notes: &[String]) {
             "{said:?} said once in:\n{text}"
         );
     }
+    assert!(
+        !text.contains("nothing can be pulled"),
+        "the build machine's limits are not the product's:\n{text}"
+    );
 }
 
 #[tokio::test]
@@ -53,4 +90,154 @@ async fn a_galaxy_role_with_inventory_group_vars_passes_its_molecule_scenario() 
 #[tokio::test]
 async fn a_galaxy_role_depending_on_another_passes_with_its_requirements_offline() {
     assert_said(&passes("ansible-role-greeter").await);
+}
+
+/// The motd fixture with its platform's image named `image`, on an
+/// environment of a known name, for looking at what a refused run made.
+fn motd_on(image: &str) -> (Scenario, RunOptions) {
+    let (mut scenario, _) =
+        scenario::load_any(&fixture("ansible-role-motd")).unwrap_or_else(|e| panic!("{e}"));
+    scenario.hosts[0].image = Some(image.to_owned());
+    let mut options = scenarios::options();
+    options.env = Some(run::unique_env_name("image"));
+    (scenario, options)
+}
+
+/// A run refused before anything: the error, and nothing of its
+/// environment (containers or network) on the engine.
+async fn refused(scenario: &Scenario, options: &RunOptions) -> String {
+    let error = match run::run(scenario, options).await {
+        Err(error @ RunError::Scenario { .. }) => error.to_string(),
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(report) => panic!("the run went ahead:\n{report}"),
+    };
+    let env = options
+        .env
+        .as_ref()
+        .expect("the options name the environment");
+    let label = format!("label={}={env}", tag_keys::RUN);
+    for what in [["ps", "-a"], ["network", "ls"]] {
+        let found = scenarios::docker(&[what[0], what[1], "-q", "--filter", &label])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            found,
+            "",
+            "{} made by a refused run:\n{error}",
+            what.join(" ")
+        );
+    }
+    error
+}
+
+/// `docker rmi` of a test's own image tag when the test ends.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ = scenarios::docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// The project's host image, built when its inputs changed (tests that tag it).
+fn host_image_built() {
+    let script = scenarios::workspace_root().join("docker/host-image/build.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+    assert!(status.success(), "{} failed", script.display());
+}
+
+#[tokio::test]
+async fn an_image_neither_here_nor_pullable_fails_the_run_before_anything_is_made() {
+    if !scenarios::backend_available() {
+        return;
+    }
+    // A registry address where nothing listens: the pull fails at once,
+    // and no packet leaves loopback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let image = format!("127.0.0.1:{port}/acme/rockylinux9-ansible:latest");
+    let (scenario, options) = motd_on(&image);
+    let error = refused(&scenario, &options).await;
+    for said in [
+        format!("platform instance: image {image} is not on this machine and `docker pull` failed"),
+        "Nothing was made".to_owned(),
+        format!("--platform-image '{image}=IMAGE'"),
+    ] {
+        assert!(error.contains(&said), "{said:?} missing from:\n{error}");
+    }
+}
+
+#[tokio::test]
+async fn an_image_from_a_registry_is_pulled_and_runs_as_named() {
+    if !scenarios::backend_available() {
+        return;
+    }
+    if !Registry::installed() {
+        skip::missing(
+            "Debian's docker-registry (apt-get install docker-registry)",
+            format!("{} is not on PATH", registry::PROGRAM),
+        );
+        return;
+    }
+    host_image_built();
+    let registry = Registry::start().unwrap_or_else(|e| panic!("{e}"));
+    let image = registry.image(&format!("acme/debian12-host:{}", std::process::id()));
+    let _remove = RemoveImage(image.clone());
+    for args in [
+        vec!["tag", HOST_IMAGE, &image],
+        vec!["push", "--quiet", &image],
+        vec!["rmi", &image],
+    ] {
+        scenarios::docker(&args).unwrap_or_else(|e| panic!("docker {}: {e}", args.join(" ")));
+    }
+    let (scenario, options) = motd_on(&image);
+    let report = scenarios::run_with(&scenario, &options).await;
+    assert!(report.passed(), "{report}");
+    scenarios::assert_every_step_passed(&scenario, &report);
+    assert_eq!(
+        report.images,
+        [format!("instance runs {image} (pulled)")],
+        "{report}"
+    );
+    assert!(report.junit().contains(&format!("{image} (pulled)")));
+}
+
+#[tokio::test]
+async fn an_image_without_sshd_is_refused_before_anything_is_made() {
+    if !scenarios::backend_available() {
+        return;
+    }
+    host_image_built();
+    let image = format!("argos-test-no-sshd:{}", std::process::id());
+    let _remove = RemoveImage(image.clone());
+    let dockerfile = format!("FROM {HOST_IMAGE}\nRUN rm -f /usr/sbin/sshd\n");
+    let mut build = std::process::Command::new("docker")
+        .args(["build", "--quiet", "-t", &image, "-"])
+        .env("DOCKER_BUILDKIT", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    build
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dockerfile.as_bytes())
+        .unwrap();
+    assert!(build.wait().unwrap().success(), "docker build of {image}");
+    let (scenario, options) = motd_on(&image);
+    let error = refused(&scenario, &options).await;
+    for said in [
+        format!("platform instance: image {image} has no sshd or no user admin"),
+        "Nothing was made".to_owned(),
+        format!("--platform-image '{image}=IMAGE'"),
+    ] {
+        assert!(error.contains(&said), "{said:?} missing from:\n{error}");
+    }
 }

@@ -87,6 +87,7 @@ async fn an_expired_network_a_stranger_still_uses_does_not_stop_a_run() {
     let dead_run = RunTags {
         run_id: dead.to_string(),
         expires: SystemTime::now() - Duration::from_secs(3600),
+        kept: None,
     };
     let leftover = Arc::new(StuckLeftover {
         network: names.resource(Group::NETWORK),

@@ -16,6 +16,66 @@ use crate::model::names::{AppName, EnvName, EnvNames, tag_keys};
 
 const KINDS: [&str; 3] = ["container", "network", "volume"];
 
+/// A kept environment of the development loop, as `argos-cloud list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeptEnvironment {
+    pub run_id: String,
+    /// The scenario's folder (and a matrix's variables).
+    pub scenario: String,
+    /// How long ago its first host was made, as Docker says it.
+    pub age: String,
+    pub hosts: usize,
+    pub running: usize,
+}
+
+/// Every kept environment on this machine's Docker engine, whoever's folder.
+pub fn kept_environments_here() -> Result<Vec<KeptEnvironment>, DockerError> {
+    let format = format!(
+        "{{{{.Label \"{}\"}}}}\t{{{{.Label \"{}\"}}}}\t{{{{.RunningFor}}}}\t{{{{.State}}}}",
+        tag_keys::RUN,
+        tag_keys::KEPT
+    );
+    let filter = format!("label={}", tag_keys::KEPT);
+    let lines = cli::docker_lines(&["ps", "-a", "--filter", &filter, "--format", &format])?;
+    let mut kept: Vec<KeptEnvironment> = Vec::new();
+    // Newest first, as docker lists them: the last line of a run is its oldest host.
+    for line in lines {
+        let parts: Vec<&str> = line.splitn(4, '\t').collect();
+        let [run_id, scenario, age, state] = parts[..] else {
+            continue;
+        };
+        let running = usize::from(state == "running");
+        match kept.iter_mut().find(|k| k.run_id == run_id) {
+            Some(known) => {
+                known.hosts += 1;
+                known.running += running;
+                age.clone_into(&mut known.age);
+            }
+            None => kept.push(KeptEnvironment {
+                run_id: run_id.to_owned(),
+                scenario: scenario.to_owned(),
+                age: age.to_owned(),
+                hosts: 1,
+                running,
+            }),
+        }
+    }
+    kept.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    Ok(kept)
+}
+
+/// The run ids of the kept environments among `objects`, each once.
+pub(crate) fn kept_environments(objects: &[Labelled]) -> Vec<String> {
+    let mut ids: Vec<String> = objects
+        .iter()
+        .filter(|o| o.kept().is_some())
+        .filter_map(|o| o.label(tag_keys::RUN).map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 impl Containers {
     /// Every harness object, or only those of run `run`.
     pub fn labelled(&self, run: Option<&str>) -> Result<Vec<Labelled>, DockerError> {
@@ -71,8 +131,9 @@ impl Containers {
         let (mut doomed, kept): (Vec<Labelled>, Vec<Labelled>) = self
             .labelled(run)?
             .into_iter()
-            .partition(|o| run.is_some() || o.expired(now));
+            .partition(|o| run.is_some() || o.sweepable(now));
         report.kept = kept.len();
+        report.kept_environments = kept_environments(&kept);
         for kind in KINDS {
             let names: Vec<String> = doomed
                 .iter()
@@ -229,6 +290,23 @@ mod tests {
         assert!(!object(Some(rfc3339(now + hour))).expired(now));
         assert!(object(Some("next tuesday".into())).expired(now));
         assert!(object(None).expired(now));
+    }
+
+    #[test]
+    fn a_kept_environment_is_never_swept_and_is_listed_apart() {
+        let now = SystemTime::now();
+        let mut kept = object(Some(rfc3339(now - Duration::from_secs(3600))));
+        kept.labels.insert(
+            tag_keys::KEPT.to_owned(),
+            "/roles/motd/molecule/default".into(),
+        );
+        assert!(kept.expired(now), "its expiry passed");
+        assert!(!kept.sweepable(now), "yet no sweep removes it");
+        assert!(object(None).sweepable(now));
+        assert_eq!(
+            super::kept_environments(&[kept.clone(), kept, object(None)]),
+            ["t-app-1"]
+        );
     }
 
     /// Another run's teardown may remove an object between the listing and

@@ -195,6 +195,7 @@ async fn run(
                     report.removed.len(),
                     report.kept
                 );
+                say_kept_environments(&report.kept_environments);
                 print_machine_objects(backend)?;
                 say_machine_cache();
                 if !report.failed.is_empty() {
@@ -207,8 +208,10 @@ async fn run(
                 let now = SystemTime::now();
                 let all = backend.labelled(run.as_deref()).map_err(fail)?;
                 for object in &all {
-                    let state = if run.is_some() || object.expired(now) {
+                    let state = if run.is_some() || object.sweepable(now) {
                         "would remove"
+                    } else if object.kept().is_some() {
+                        "kept (loop) "
                     } else {
                         "live, kept  "
                     };
@@ -272,5 +275,16 @@ fn say_machine_cache() {
         Ok(Some(line)) => println!("{line}"),
         Ok(None) => {}
         Err(error) => println!("machine: apt cache {}: {error}", cache.name()),
+    }
+}
+
+/// Kept environments of the development loop, listed apart: a sweep never
+/// removes them (`argos-cloud destroy` does, or `sweep --run ID --yes`).
+fn say_kept_environments(run_ids: &[String]) {
+    if !run_ids.is_empty() {
+        println!(
+            "kept environments (argos-cloud list; argos-cloud destroy removes one): {}",
+            run_ids.join(", ")
+        );
     }
 }

@@ -3,8 +3,10 @@
 
 mod aws;
 mod cache;
+mod dev_loop;
 mod local;
 mod scenario;
+mod test;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ use argos_cloud::cli::{BackendKind, Cli, Command};
 use argos_cloud::input::env::Environment;
 use argos_cloud::model::project::Project;
 use argos_cloud::model::settings::{Origin, Overrides};
+use argos_cloud::scenario::dev_loop::LoopCommand;
 
 /// Exit code of a command whose capability is not built yet.
 const NOT_BUILT: u8 = 2;
@@ -51,6 +54,37 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     if let Command::Scenario { action } = &cli.command {
         return scenario::command(&cli, action);
+    }
+    if let Command::Test {
+        path,
+        scenario_name,
+        all,
+        run,
+    } = &cli.command
+    {
+        return test::command(&cli, path, scenario_name.as_deref(), *all, run);
+    }
+    let loop_command = match &cli.command {
+        Command::Create { args } => Some((LoopCommand::Create, args, false)),
+        Command::Converge { args } => Some((LoopCommand::Converge, args, false)),
+        Command::Idempotence { args } => Some((LoopCommand::Idempotence, args, false)),
+        Command::Verify { args } => Some((LoopCommand::Verify, args, false)),
+        Command::Destroy { args, all } => Some((LoopCommand::Destroy, args, *all)),
+        _ => None,
+    };
+    if let Some((command, args, all)) = loop_command {
+        return dev_loop::command(&cli, command, args, all);
+    }
+    if let Command::Login {
+        host,
+        command,
+        args,
+    } = &cli.command
+    {
+        return dev_loop::login(&cli, args, host.as_deref(), command.as_deref());
+    }
+    if let Command::List = cli.command {
+        return dev_loop::list(&cli);
     }
     if let Command::Cache { action } = cli.command {
         return cache::command(action);

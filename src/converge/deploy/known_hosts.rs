@@ -62,6 +62,19 @@ impl RunKnownHosts {
         Self { path, keep: false }
     }
 
+    /// The file of a kept environment (the development loop): its hosts
+    /// may stand from an earlier command, so the keys they showed then are
+    /// kept and checked. It goes only when [`Self::forget`] says so.
+    pub fn kept(project: &Project, name: &str) -> Self {
+        let path = project.path(&format!(".argos/known_hosts/runs/{name}"));
+        Self { path, keep: true }
+    }
+
+    /// The environment is gone: so goes its file.
+    pub fn forget(&mut self) {
+        self.keep = false;
+    }
+
     pub fn host_keys(&self) -> HostKeys {
         HostKeys::Record(self.path.clone())
     }

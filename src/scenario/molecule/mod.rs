@@ -2,11 +2,11 @@
 //! read into a [`Scenario`] (the role directory under test, its platforms
 //! as hosts, its inventory variables, playbooks and test sequence).
 //!
-//! Nothing can be pulled here and nothing runs privileged, so a platform's
-//! registry image runs on the project's own systemd host image and
-//! `privileged` becomes the settings that work unprivileged; every such
-//! change, and every field with no meaning here, is said once in the
-//! [`Imported::notes`], never silently. `${VAR:-default}` is expanded as
+//! A platform's image is kept as named: the run finds it, pulls it, or
+//! fails before making anything ([`super::platform_image`]). Nothing runs
+//! privileged, so `privileged` becomes the settings that work unprivileged;
+//! every such change, and every field with no meaning here, is said once
+//! in the [`Imported::notes`], never silently. `${VAR:-default}` is expanded as
 //! Molecule expands it ([`super::interpolate`]), from the environment and
 //! Molecule's own variables when run, never from the environment when
 //! imported into a file to keep.
@@ -59,6 +59,22 @@ pub fn is_molecule(path: &Path) -> bool {
 /// variables come from this process's environment, as Molecule's do.
 pub fn load(path: &Path) -> Result<Imported, ScenarioError> {
     read(path, Mode::Run, &Environment::process())
+}
+
+/// [`load`], as if the variables of `combination` (a matrix's) were set so:
+/// the run is named after them and gives them to Ansible too.
+pub fn load_with(path: &Path, combination: &[(String, String)]) -> Result<Imported, ScenarioError> {
+    let given = |name: &std::ffi::OsStr| combination.iter().any(|(k, _)| name == k.as_str());
+    let environment = Environment::from_os(
+        std::env::vars_os()
+            .filter(|(name, _)| !given(name))
+            .chain(combination.iter().map(|(k, v)| (k.into(), v.into()))),
+    );
+    let mut imported = read(path, Mode::Run, &environment)?;
+    let scenario = &mut imported.scenario;
+    scenario.name = super::matrix::name_with(&scenario.name, combination);
+    scenario.environment = combination.iter().cloned().collect();
+    Ok(imported)
 }
 
 /// Read the Molecule scenario at `path` to write it out as a scenario file:
@@ -233,6 +249,7 @@ impl Reader<'_> {
             settings: BTreeMap::new(),
             settings_lines: BTreeMap::new(),
             expect: super::Expectations::default(),
+            environment: BTreeMap::new(),
         };
         Ok(Imported {
             scenario,
@@ -305,6 +322,13 @@ mod tests {
         assert_eq!(scenario.hosts.len(), 2);
         assert_eq!(scenario.hosts[0].groups, [Group::new("instance").unwrap()]);
         assert_eq!(scenario.hosts[0].docker_args, ["-v", "/srv:/srv"]);
+        // The image as named, its variable expanded: the run finds it,
+        // pulls it or fails; it is never replaced in silence.
+        assert_eq!(
+            scenario.hosts[0].image.as_deref(),
+            Some("registry.invalid/x-debian12:latest")
+        );
+        assert_eq!(scenario.hosts[1].image, None);
         assert_eq!(scenario.hosts[1].name, "web-2");
         assert_eq!(
             scenario.hosts[1].groups,
@@ -337,7 +361,6 @@ mod tests {
         let notes = imported.notes.join("\n");
         for said in [
             "lint: ignored",
-            "image registry.invalid/x-debian12:latest: not present locally",
             "privileged: true: hosts run unprivileged",
             "platforms[].command: ignored",
             "volumes /sys/fs/cgroup:/sys/fs/cgroup:rw: left out",

@@ -128,21 +128,12 @@ impl Reader<'_> {
         Ok(hosts)
     }
 
-    /// A registry image cannot be pulled: the host runs on the project's
-    /// own image unless the named one is present locally.
+    /// The image as named: the run finds it, pulls it, or fails before
+    /// making anything (`scenario::platform_image`).
     fn platform_image(&mut self, platform: &Value, entry: &mut HostEntry) {
-        let Some(image) = platform.get("image").and_then(Value::as_str) else {
-            return;
-        };
-        if image_present(image) {
+        if let Some(image) = platform.get("image").and_then(Value::as_str) {
             entry.image = Some(image.to_owned());
-            return;
         }
-        self.note(format!(
-            "image {image}: not present locally and nothing can be pulled here: the host \
-             runs on {} (Debian 12, systemd)",
-            crate::backend::containers::HOST_IMAGE
-        ));
     }
 
     fn platform_docker(&mut self, platform: &Value, index: usize, entry: &mut HostEntry) {
@@ -220,13 +211,6 @@ fn loopback_port(port: &str) -> String {
         [container] => format!("127.0.0.1::{container}"),
         _ => port.to_owned(),
     }
-}
-
-fn image_present(image: &str) -> bool {
-    crate::sys::process::succeeds(
-        "docker",
-        &["image", "inspect", "--format", "{{.Id}}", image],
-    )
 }
 
 #[cfg(test)]
