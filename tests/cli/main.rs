@@ -6,6 +6,7 @@ mod cache;
 mod deploy;
 mod own_formations;
 mod policy;
+mod role_tester;
 mod scenario;
 mod support;
 mod topology;

@@ -22,7 +22,7 @@ pub use crate::backend::{Labelled, NotRemoved, SweepReport};
 pub use bake::{BAKE_SWITCH, CONTENT_KEY_LABEL};
 pub use cli::DockerError;
 pub use request::HostRequest;
-pub use sweep::{KeptEnvironment, kept_environments_here};
+pub use sweep::{KeptEnvironment, kept_environments_here, kept_environments_of};
 
 pub(crate) use bake::BakeLogin;
 use bake::host_image;

@@ -65,7 +65,7 @@ pub fn kept_environments_here() -> Result<Vec<KeptEnvironment>, DockerError> {
 }
 
 /// The run ids of the kept environments among `objects`, each once.
-pub(crate) fn kept_environments(objects: &[Labelled]) -> Vec<String> {
+pub fn kept_environments_of(objects: &[Labelled]) -> Vec<String> {
     let mut ids: Vec<String> = objects
         .iter()
         .filter(|o| o.kept().is_some())
@@ -133,7 +133,7 @@ impl Containers {
             .into_iter()
             .partition(|o| run.is_some() || o.sweepable(now));
         report.kept = kept.len();
-        report.kept_environments = kept_environments(&kept);
+        report.kept_environments = kept_environments_of(&kept);
         for kind in KINDS {
             let names: Vec<String> = doomed
                 .iter()
@@ -304,7 +304,7 @@ mod tests {
         assert!(!kept.sweepable(now), "yet no sweep removes it");
         assert!(object(None).sweepable(now));
         assert_eq!(
-            super::kept_environments(&[kept.clone(), kept, object(None)]),
+            super::kept_environments_of(&[kept.clone(), kept, object(None)]),
             ["t-app-1"]
         );
     }

@@ -227,6 +227,9 @@ async fn run(
                         "the expired ones"
                     }
                 );
+                say_kept_environments(&argos_cloud::backend::containers::kept_environments_of(
+                    &all,
+                ));
                 print_machine_objects(backend)?;
                 say_machine_cache();
             }
