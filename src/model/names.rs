@@ -526,6 +526,20 @@ mod tests {
         assert_eq!(env_rule("stag--ing"), NameRule::DoubleHyphen);
         assert_eq!(env_rule("image"), NameRule::Reserved);
         assert_eq!(env_rule("deploy"), NameRule::Reserved);
+        // The role tester's commands: `argos-cloud converge` is never an
+        // environment called "converge".
+        for word in [
+            "test",
+            "create",
+            "converge",
+            "idempotence",
+            "verify",
+            "login",
+            "destroy",
+            "list",
+        ] {
+            assert_eq!(env_rule(word), NameRule::Reserved, "{word}");
+        }
     }
 
     #[test]
