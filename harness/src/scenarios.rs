@@ -45,6 +45,19 @@ pub fn options_on(kind: LocalKind) -> RunOptions {
     options
 }
 
+/// The image the Galaxy fixtures name (with `MOLECULE_DISTRO` unset).
+pub const GALAXY_IMAGE: &str = "geerlingguy/docker-debian12-ansible:latest";
+
+/// Nothing can be pulled where the tests run: the fixtures' Debian 12 image
+/// mapped to the project's Debian 12 host image, as a user maps it (the
+/// report then names the image that ran).
+pub fn galaxy_image_mapped() -> argos_cloud::scenario::platform_image::ImageMapping {
+    argos_cloud::scenario::platform_image::ImageMapping {
+        pattern: GALAXY_IMAGE.to_owned(),
+        image: argos_cloud::backend::containers::HOST_IMAGE.to_owned(),
+    }
+}
+
 /// The backend tests run on: `ARGOS_BACKEND`, docker by default. A backend
 /// the suite cannot run on is a failure, never a silent pass.
 pub fn backend() -> LocalKind {

@@ -131,6 +131,7 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
     };
     let mut options = scenarios::options_on(LocalKind::Docker);
     options.progress = argos_cloud::sys::progress::Progress::silent();
+    options.platform_images = vec![scenarios::galaxy_image_mapped()];
 
     let mut molecule = Series::new("molecule test");
     let mut argos = Series::new("argos-cloud");

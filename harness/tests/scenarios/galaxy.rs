@@ -17,7 +17,7 @@ use argos_harness::registry::{self, Registry};
 use argos_harness::{scenarios, skip};
 
 /// What every fixture's molecule.yml names (with MOLECULE_DISTRO unset).
-const DEBIAN12: &str = "geerlingguy/docker-debian12-ansible:latest";
+const DEBIAN12: &str = scenarios::GALAXY_IMAGE;
 
 fn fixture(role: &str) -> PathBuf {
     scenarios::workspace_root()
@@ -29,7 +29,7 @@ fn fixture(role: &str) -> PathBuf {
 /// image is mapped to the project's Debian 12 host image, as a user maps it.
 fn mapped_to_host_image() -> RunOptions {
     let mut options = scenarios::options();
-    options.platform_images = vec![format!("{DEBIAN12}={HOST_IMAGE}").parse().unwrap()];
+    options.platform_images = vec![scenarios::galaxy_image_mapped()];
     options
 }
 
