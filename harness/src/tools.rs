@@ -1,5 +1,6 @@
 //! The Python tools the tests and the emulator run: moto's server,
-//! ansible-core, ansible-lint, cfn-lint, pinned in `.ci/requirements.txt`.
+//! ansible-core, ansible-lint, cfn-lint, pytest-testinfra, pinned in
+//! `.ci/requirements.txt`.
 //! They come from one virtualenv, made on first use whatever else the
 //! machine has on `PATH`: the project's `.venv`, or `ARGOS_VENV` (the
 //! engine looks there too, see [`argos_cloud::model::project::Project::venv`]).

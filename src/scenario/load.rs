@@ -228,6 +228,20 @@ fn check(scenario: &Scenario) -> Result<(), (String, String)> {
         }
     }
     check_steps(scenario)?;
+    match scenario.verifier.testinfra_tests() {
+        None if scenario.verifier.directory.is_some() => {
+            return Err((
+                "verifier.directory".into(),
+                "only testinfra has a tests folder: give `name: testinfra` too".into(),
+            ));
+        }
+        Some(tests) => {
+            if let Some(problem) = super::testinfra::tests_folder_problem(&scenario.path(&tests)) {
+                return Err(("verifier.directory".into(), problem));
+            }
+        }
+        None => {}
+    }
     // Whether `settings` keys exist is checked against the settings file
     // the run uses (an unknown one is an error naming its line then).
     let unknown_host = |host: &str| format!("{host} is not one of the scenario's hosts or groups");
@@ -459,6 +473,42 @@ mod tests {
             error(&text).contains("a health probe needs one of http, unit, tcp, command, file")
         );
         assert_eq!(ProbeKind::Ner.default_port(), Some(8080));
+    }
+
+    #[test]
+    fn a_testinfra_verifier_needs_its_tests_and_no_other_verifier_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.yaml");
+        let text = format!("{HEAD}verifier: {{name: testinfra}}\n");
+        let message = parse(&file, &text).unwrap_err().to_string();
+        assert!(
+            message.contains(":4: verifier.directory: ")
+                && message.contains("tests is not a folder"),
+            "{message}"
+        );
+        std::fs::create_dir_all(dir.path().join("checks")).unwrap();
+        let text = format!("{HEAD}verifier: {{name: testinfra, directory: checks}}\n");
+        let message = parse(&file, &text).unwrap_err().to_string();
+        assert!(message.contains("checks holds no test_*.py"), "{message}");
+        std::fs::write(dir.path().join("checks/test_app.py"), "").unwrap();
+        let scenario = parse(&file, &text).unwrap();
+        assert_eq!(
+            scenario.verifier.testinfra_tests(),
+            Some(std::path::PathBuf::from("checks"))
+        );
+        assert_eq!(parse(&file, HEAD).unwrap().verifier.testinfra_tests(), None);
+        let text = format!("{HEAD}verifier: {{name: ansible, directory: checks}}\n");
+        let message = parse(&file, &text).unwrap_err().to_string();
+        assert!(
+            message.contains("verifier.directory: only testinfra has a tests folder"),
+            "{message}"
+        );
+        let text = format!("{HEAD}verifier: {{name: goss}}\n");
+        let message = parse(&file, &text).unwrap_err().to_string();
+        assert!(
+            message.contains("verifier.name: unknown variant `goss`"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod run;
 mod run_plan;
 pub mod schema;
 mod steps;
+mod testinfra;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -120,6 +121,10 @@ pub struct Scenario {
     /// Playbooks by path, relative to the scenario file.
     #[serde(default)]
     pub playbooks: PlaybookFiles,
+    /// `{name: testinfra}` runs testinfra's tests at verify too; default
+    /// `{name: ansible}`, the `verify` playbook only.
+    #[serde(default, skip_serializing_if = "Verifier::is_ansible")]
+    pub verifier: Verifier,
     /// Variables for every host (inventory `all` vars).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
@@ -190,6 +195,53 @@ pub struct PlaybookFiles {
     pub verify: Option<PathBuf>,
 }
 
+/// What tests the role at verify besides `expect` and the `verify`
+/// playbook, written as Molecule writes it: `{name: testinfra}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Verifier {
+    pub name: VerifierName,
+    /// testinfra's tests folder (its `test_*.py`), relative to the scenario
+    /// file. Default: `tests`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<PathBuf>,
+}
+
+/// Molecule's verifiers that run here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifierName {
+    /// The `verify` playbook only, if there is one.
+    #[default]
+    Ansible,
+    /// pytest-testinfra's tests too, run against every host over SSH as
+    /// Ansible reaches them; a failing test fails the step.
+    Testinfra,
+}
+
+impl Verifier {
+    fn is_ansible(&self) -> bool {
+        *self == Verifier::default()
+    }
+
+    /// testinfra, with its tests in `directory` (default `tests`).
+    pub fn testinfra(directory: Option<&str>) -> Self {
+        Verifier {
+            name: VerifierName::Testinfra,
+            directory: directory.map(PathBuf::from),
+        }
+    }
+
+    /// testinfra's tests folder, relative to the scenario file; none for ansible.
+    pub fn testinfra_tests(&self) -> Option<PathBuf> {
+        (self.name == VerifierName::Testinfra).then(|| {
+            self.directory
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("tests"))
+        })
+    }
+}
+
 /// A step, named as Molecule names them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
@@ -208,7 +260,8 @@ pub enum Step {
     Idempotence,
     /// Run the `side_effect` playbook.
     SideEffect,
-    /// Check tags, health and connectivity, and run the `verify` playbook.
+    /// Check tags, health and connectivity, run the `verify` playbook and
+    /// the testinfra tests.
     Verify,
     /// Decommission, then check that nothing the run made is left.
     Destroy,

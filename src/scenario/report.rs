@@ -1,5 +1,6 @@
 //! What a scenario run did: each step with its duration and outcome, shown
-//! as one screen for people and as JUnit XML for CI (one test case per step).
+//! as one screen for people and as JUnit XML for CI (one test case per step,
+//! and one per check a step ran of its own, such as a testinfra test).
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +19,17 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepReport {
     pub step: Step,
+    pub duration: Duration,
+    pub outcome: Outcome,
+    /// The checks inside the step that are tests of their own (verify's
+    /// testinfra tests): each a JUnit test case `<step>: <name>`.
+    pub checks: Vec<Check>,
+}
+
+/// One test inside a step, e.g. `test_default.py::test_motd[ansible://host]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
     pub duration: Duration,
     pub outcome: Outcome,
 }
@@ -66,13 +78,14 @@ impl ScenarioReport {
         self.steps.iter().map(|s| s.duration).sum()
     }
 
-    /// JUnit XML: a test suite for the scenario, a test case per step.
+    /// JUnit XML: a test suite for the scenario, a test case per step and
+    /// per check.
     pub fn junit(&self) -> String {
         junit(std::slice::from_ref(self))
     }
 
-    /// This run as a JUnit test suite: a test case per step, a failure or
-    /// a skip with its first line as the message and the whole as text.
+    /// This run as a JUnit test suite: a test case per step, each followed
+    /// by its checks (see [`status`] for a failure's message and text).
     fn junit_suite(&self) -> TestSuite {
         let mut suite = TestSuite::new(format!("{} ({})", self.scenario, self.backend));
         suite.set_time(self.total());
@@ -83,31 +96,44 @@ impl ScenarioReport {
             ));
         }
         for step in &self.steps {
-            let status = match &step.outcome {
-                Outcome::Passed(_) => TestCaseStatus::success(),
-                Outcome::Failed(reason) => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    status
-                        .set_message(reason.lines().next().unwrap_or_default())
-                        .set_description(reason);
-                    status
-                }
-                Outcome::Skipped(reason) => {
-                    let mut status = TestCaseStatus::skipped();
-                    status
-                        .set_message(reason.lines().next().unwrap_or_default())
-                        .set_description(reason);
-                    status
-                }
-            };
-            let mut case = TestCase::new(step.step.as_str(), status);
+            let mut case = TestCase::new(step.step.as_str(), status(&step.outcome));
             case.set_classname(&self.scenario).set_time(step.duration);
             if let Outcome::Passed(detail) = &step.outcome {
                 case.set_system_out(detail);
             }
             suite.add_test_case(case);
+            for check in &step.checks {
+                let mut case = TestCase::new(
+                    format!("{}: {}", step.step.as_str(), check.name),
+                    status(&check.outcome),
+                );
+                case.set_classname(&self.scenario).set_time(check.duration);
+                suite.add_test_case(case);
+            }
         }
         suite
+    }
+}
+
+/// A JUnit status: a failure or a skip with its first line as the message
+/// and the whole as text.
+fn status(outcome: &Outcome) -> TestCaseStatus {
+    match outcome {
+        Outcome::Passed(_) => TestCaseStatus::success(),
+        Outcome::Failed(reason) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(reason.lines().next().unwrap_or_default())
+                .set_description(reason);
+            status
+        }
+        Outcome::Skipped(reason) => {
+            let mut status = TestCaseStatus::skipped();
+            status
+                .set_message(reason.lines().next().unwrap_or_default())
+                .set_description(reason);
+            status
+        }
     }
 }
 
@@ -170,7 +196,7 @@ mod tests {
 
     use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 
-    use super::{Outcome, ScenarioReport, StepReport, junit};
+    use super::{Check, Outcome, ScenarioReport, StepReport, junit};
     use crate::scenario::Step;
 
     fn report() -> ScenarioReport {
@@ -188,6 +214,7 @@ mod tests {
                     step: Step::Create,
                     duration: Duration::from_millis(1500),
                     outcome: Outcome::Passed("3 hosts".into()),
+                    checks: Vec::new(),
                 },
                 StepReport {
                     step: Step::Verify,
@@ -195,11 +222,13 @@ mod tests {
                     outcome: Outcome::Failed(
                         "FAIL postgres app -> database on argos-t-app-1-app: password <authentication> failed".into(),
                     ),
+                    checks: Vec::new(),
                 },
                 StepReport {
                     step: Step::Destroy,
                     duration: Duration::from_secs(1),
                     outcome: Outcome::Skipped("kept".into()),
+                    checks: Vec::new(),
                 },
             ],
         }
@@ -346,5 +375,56 @@ mod tests {
             "{xml}"
         );
         assert_eq!((junit.tests, junit.failures, junit.skipped), (5, 1, 2));
+    }
+
+    #[test]
+    fn a_steps_checks_are_test_cases_of_their_own_after_it() {
+        let mut report = report();
+        report.steps[1].checks = vec![
+            Check {
+                name: "test_default.py::test_notice[ansible://h]".into(),
+                duration: Duration::from_millis(300),
+                outcome: Outcome::Passed(String::new()),
+            },
+            Check {
+                name: "test_default.py::test_motd[ansible://h]".into(),
+                duration: Duration::from_millis(200),
+                outcome: Outcome::Failed("AssertionError: assert 'a' == 'b'\ntraceback".into()),
+            },
+        ];
+        let xml = report.junit();
+        let junit = read_back(&xml);
+        assert_eq!((junit.tests, junit.failures), (5, 2), "{xml}");
+        let suite = &junit.test_suites[0];
+        let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "create",
+                "verify",
+                "verify: test_default.py::test_notice[ansible://h]",
+                "verify: test_default.py::test_motd[ansible://h]",
+                "destroy"
+            ]
+        );
+        assert_eq!(suite.test_cases[3].time, Some(Duration::from_millis(200)));
+        match &suite.test_cases[3].status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                description,
+                ..
+            } => {
+                assert_eq!(
+                    message.as_deref(),
+                    Some("AssertionError: assert 'a' == 'b'")
+                );
+                assert_eq!(
+                    description.as_deref(),
+                    Some("AssertionError: assert 'a' == 'b'\ntraceback")
+                );
+            }
+            other => panic!("the failed check is not a failure: {other:?}"),
+        }
     }
 }

@@ -147,6 +147,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     let mut failed = false;
     for step in &steps_run {
         let started = Instant::now();
+        let mut checks = Vec::new();
         let outcome = if failed && *step != Step::Destroy {
             Outcome::Skipped("an earlier step failed".into())
         } else {
@@ -179,7 +180,11 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                         )
                         .await
                 }
-                Step::Verify => steps.verify(&guard).await,
+                Step::Verify => {
+                    let (outcome, tests) = steps.verify(&guard).await;
+                    checks = tests;
+                    outcome
+                }
                 Step::Destroy if guard.keeps() && !guard.is_kept() => {
                     Outcome::Skipped(guard.keep())
                 }
@@ -216,6 +221,7 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
             step: *step,
             duration: started.elapsed(),
             outcome,
+            checks,
         });
     }
     if guard.keeps() {

@@ -7,10 +7,11 @@ use std::time::SystemTime;
 use super::Scenario;
 use super::guard::EnvironmentGuard;
 use super::options::RunOptions;
-use super::report::Outcome;
+use super::report::{Check, Outcome};
 use super::requirements;
 use super::role::RoleUnderTest;
 use super::run_plan::RunPlan;
+use super::testinfra;
 use crate::backend::HostSpec;
 use crate::backend::containers::Labelled;
 use crate::converge::deploy::{
@@ -313,7 +314,9 @@ impl Steps<'_> {
         }
     }
 
-    pub(super) async fn verify(&self, guard: &EnvironmentGuard) -> Outcome {
+    /// Tags, probes, the verify playbook and testinfra's tests; with each
+    /// testinfra test case as a check of its own.
+    pub(super) async fn verify(&self, guard: &EnvironmentGuard) -> (Outcome, Vec<Check>) {
         let mut lines = Vec::new();
         let mut failures = 0;
         if self.scenario.expect.tags {
@@ -337,16 +340,17 @@ impl Steps<'_> {
         }
         if let Err(reason) = guard.backend().data_plane() {
             // Tags are control plane and were checked; probes cannot run.
-            return if failures > 0 {
+            let outcome = if failures > 0 {
                 Outcome::Failed(format!("{failures} check(s) failed:\n{}", lines.join("\n")))
             } else {
                 lines.push(format!("skip  health and connectivity probes: {reason}"));
                 Outcome::Skipped(format!("{reason}\n{}", lines.join("\n")))
             };
+            return (outcome, Vec::new());
         }
         let inventory = match self.inventory(guard) {
             Ok(inventory) => inventory,
-            Err(reason) => return Outcome::Failed(reason),
+            Err(reason) => return (Outcome::Failed(reason), Vec::new()),
         };
         let context = ProbeContext {
             inventory: &inventory,
@@ -355,13 +359,17 @@ impl Steps<'_> {
             deadline: self.options.probe_deadline,
             progress: self.options.progress.clone(),
         };
+        // What looked at the role itself, beyond the tags.
+        let mut role_checks = 0;
         for result in context.run_all(&self.scenario.expect).await {
             if !result.passed() {
                 failures += 1;
             }
+            role_checks += 1;
             lines.push(result.to_string());
         }
         if let Some(file) = &self.scenario.playbooks.verify {
+            role_checks += 1;
             let path = self.scenario_path(file);
             match self.deploy(guard, Playbooks::Files(vec![path])).await {
                 Ok(report) if report.succeeded() => {
@@ -383,12 +391,54 @@ impl Steps<'_> {
                 }
             }
         }
-        let text = lines.join("\n");
-        if failures > 0 {
-            Outcome::Failed(format!("{failures} check(s) failed:\n{text}"))
-        } else {
-            Outcome::Passed(format!("{} check(s) passed\n{text}", lines.len()))
+        let mut checks = Vec::new();
+        if let Some(tests) = self.scenario.verifier.testinfra_tests() {
+            role_checks += 1;
+            let verified = self.testinfra(&inventory, &tests).await;
+            failures += verified.failures;
+            lines.extend(verified.lines);
+            checks = verified.checks;
         }
+        let outcome = verify_outcome(&lines, failures, role_checks, self.scenario.expect.tags);
+        (outcome, checks)
+    }
+
+    /// The testinfra tests in `tests` (relative to the scenario), run by the
+    /// pytest beside ansible-playbook.
+    async fn testinfra(&self, inventory: &Inventory, tests: &Path) -> testinfra::Verified {
+        // A run whose other steps need no Ansible has not located it.
+        let located;
+        let ansible = match self.ansible {
+            Some(ansible) => ansible,
+            None => match AnsiblePlaybook::locate(&self.options.project) {
+                Ok(ansible) => {
+                    located = ansible;
+                    &located
+                }
+                Err(e) => return testinfra::Verified::failed(e),
+            },
+        };
+        let pytest = match testinfra::pytest_beside(ansible.program()) {
+            Ok(pytest) => pytest,
+            Err(reason) => return testinfra::Verified::failed(reason),
+        };
+        let ssh_options = match self.host_keys.ssh_options() {
+            Ok(options) => options,
+            Err(e) => {
+                return testinfra::Verified::failed(format!("the run's known_hosts file: {e}"));
+            }
+        };
+        testinfra::TestinfraRun {
+            pytest: &pytest,
+            tests: &self.scenario_path(tests),
+            inventory,
+            ssh_options: &ssh_options,
+            work: self.plan.work.path(),
+            log_dir: &self.options.log_dir,
+            environment: self.plan.molecule_environment(self.scenario),
+        }
+        .run()
+        .await
     }
 
     pub(super) fn destroy(&self, guard: &mut EnvironmentGuard) -> Outcome {
@@ -467,6 +517,25 @@ fn tag_problems(
     problems
 }
 
+/// The verify step's outcome from its lines: failed when a check failed.
+/// A pass with no check of the role itself (`role_checks`: probes, the
+/// verify playbook, testinfra) stays a pass, and says so.
+fn verify_outcome(lines: &[String], failures: usize, role_checks: usize, tags: bool) -> Outcome {
+    let text = lines.join("\n");
+    if failures > 0 {
+        return Outcome::Failed(format!("{failures} check(s) failed:\n{text}"));
+    }
+    let mut passed = format!("{} check(s) passed\n{text}", lines.len());
+    if role_checks == 0 {
+        let only = if tags { ": only the tags" } else { "" };
+        passed.push_str(&format!(
+            "\nnote  no check of the role ran{only} (no verify playbook, testinfra tests or \
+             expect probes)"
+        ));
+    }
+    Outcome::Passed(passed)
+}
+
 /// What a deploy runs, in a few words for the report.
 fn describe(playbooks: &Playbooks) -> String {
     match playbooks {
@@ -487,4 +556,37 @@ fn slowest(report: &DeployReport) -> String {
     report
         .slowest_line()
         .map_or_else(String::new, |line| format!("; slowest: {line}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verify_that_checked_nothing_of_the_role_passes_saying_so() {
+        let tags = vec!["ok    tags on 2 object(s)".to_owned()];
+        let Outcome::Passed(text) = verify_outcome(&tags, 0, 0, true) else {
+            panic!("a pass");
+        };
+        assert_eq!(
+            text,
+            "1 check(s) passed\nok    tags on 2 object(s)\nnote  no check of the role ran: \
+             only the tags (no verify playbook, testinfra tests or expect probes)"
+        );
+        let Outcome::Passed(text) = verify_outcome(&[], 0, 0, false) else {
+            panic!("a pass");
+        };
+        assert!(text.ends_with("\nnote  no check of the role ran (no verify playbook, testinfra tests or expect probes)"), "{text}");
+        let mut lines = tags.clone();
+        lines.push("ok    verify playbook verify.yml".into());
+        assert_eq!(
+            verify_outcome(&lines, 0, 1, true),
+            Outcome::Passed(format!("2 check(s) passed\n{}", lines.join("\n")))
+        );
+        lines.push("FAIL  test_x.py::test_y[ansible://h]: AssertionError".into());
+        assert_eq!(
+            verify_outcome(&lines, 1, 2, true),
+            Outcome::Failed(format!("1 check(s) failed:\n{}", lines.join("\n")))
+        );
+    }
 }

@@ -12,8 +12,8 @@
 //! imported into a file to keep.
 //!
 //! `mod.rs` finds and reads the file; `platforms.rs` makes hosts of the
-//! platforms; `sequence.rs` takes the inventory, playbooks, requirements
-//! and test sequence.
+//! platforms; `sequence.rs` takes the inventory, playbooks, verifier,
+//! requirements and test sequence.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -220,7 +220,8 @@ impl Reader<'_> {
         let hosts = self.platforms(root)?;
         let provisioner = root.get("provisioner").cloned().unwrap_or(Value::Null);
         let (group_vars, host_vars) = self.inventory(&provisioner, &hosts)?;
-        let playbooks = self.playbooks(&provisioner, root)?;
+        let verifier = self.verifier(root)?;
+        let playbooks = self.playbooks(&provisioner, &verifier)?;
         let requirements = self.requirements(root);
         let steps = self.steps(root, &playbooks, requirements.is_some());
         let role_name = self
@@ -242,6 +243,7 @@ impl Reader<'_> {
             steps,
             converge: Vec::new(),
             playbooks,
+            verifier,
             vars: BTreeMap::new(),
             group_vars,
             host_vars,
@@ -404,7 +406,7 @@ mod tests {
 
     #[test]
     fn a_verifier_that_cannot_run_is_refused_before_anything_is_made() {
-        for verifier in ["testinfra", "goss", "inspec"] {
+        for verifier in ["goss", "inspec"] {
             let dir = scenario_dir(&format!(
                 "platforms: [{{name: i}}]\nverifier:\n  name: {verifier}\n"
             ));
@@ -412,11 +414,68 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(
-                error.contains(&format!("verifier.name: \"{verifier}\": argos-cloud runs")),
+                error.contains(&format!(
+                    "molecule.yml:3: verifier.name: \"{verifier}\": argos-cloud runs the ansible \
+                     (verify.yml) and testinfra verifiers only"
+                )),
                 "{error}"
             );
         }
         let dir = scenario_dir("platforms: [{name: i}]\nverifier:\n  name: ansible\n");
-        assert!(load(&dir.path().join("ansible-role-x")).is_ok());
+        let scenario = load(&dir.path().join("ansible-role-x")).unwrap().scenario;
+        assert_eq!(scenario.verifier, crate::scenario::Verifier::default());
+    }
+
+    #[test]
+    fn a_testinfra_verifier_runs_its_tests_folder_and_not_verify_yml() {
+        let molecule = "platforms: [{name: i}]\nverifier:\n  name: testinfra\n";
+        let dir = scenario_dir(molecule);
+        let scenario_folder = dir.path().join("ansible-role-x/molecule/default");
+        let error = load(&dir.path().join("ansible-role-x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("molecule.yml:3: verifier.name: ")
+                && error.contains("molecule/default/tests is not a folder"),
+            "{error}"
+        );
+        std::fs::create_dir_all(scenario_folder.join("tests")).unwrap();
+        let error = load(&dir.path().join("ansible-role-x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("molecule/default/tests holds no test_*.py"),
+            "{error}"
+        );
+        std::fs::write(scenario_folder.join("tests/test_default.py"), "").unwrap();
+        std::fs::write(scenario_folder.join("verify.yml"), "---\n").unwrap();
+        let imported = load(&dir.path().join("ansible-role-x")).unwrap();
+        assert_eq!(
+            imported.scenario.verifier.testinfra_tests(),
+            Some(PathBuf::from("tests"))
+        );
+        assert_eq!(imported.scenario.playbooks.verify, None);
+        assert!(
+            imported
+                .notes
+                .contains(&"verify.yml: not run; the verifier is testinfra (verifier.name)".into()),
+            "{:?}",
+            imported.notes
+        );
+        // `verifier.directory`, relative to the scenario's folder.
+        let dir = scenario_dir(&format!("{molecule}  directory: ../checks\n"));
+        let role = dir.path().join("ansible-role-x");
+        let error = load(&role).unwrap_err().to_string();
+        assert!(
+            error.contains("molecule.yml:4: verifier.directory: ")
+                && error.contains("checks is not a folder"),
+            "{error}"
+        );
+        std::fs::create_dir_all(role.join("molecule/checks/host")).unwrap();
+        std::fs::write(role.join("molecule/checks/host/test_x.py"), "").unwrap();
+        assert_eq!(
+            load(&role).unwrap().scenario.verifier.testinfra_tests(),
+            Some(PathBuf::from("../checks"))
+        );
     }
 }

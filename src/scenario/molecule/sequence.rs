@@ -1,5 +1,5 @@
-//! A Molecule scenario's inventory variables, playbooks, role requirements
-//! and test sequence, as an argos-cloud scenario has them.
+//! A Molecule scenario's inventory variables, playbooks, verifier, role
+//! requirements and test sequence, as an argos-cloud scenario has them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use serde_norway::Value;
 
 use super::platforms::host_name;
 use super::{Reader, strings};
-use crate::scenario::{HostEntry, PlaybookFiles, ScenarioError, Step};
+use crate::scenario::testinfra;
+use crate::scenario::{HostEntry, PlaybookFiles, ScenarioError, Step, Verifier};
 
 impl Reader<'_> {
     #[allow(clippy::type_complexity)]
@@ -73,7 +74,7 @@ impl Reader<'_> {
     pub(super) fn playbooks(
         &mut self,
         provisioner: &Value,
-        root: &Value,
+        verifier: &Verifier,
     ) -> Result<PlaybookFiles, ScenarioError> {
         let given = provisioner.get("playbooks");
         let mut files = PlaybookFiles::default();
@@ -91,6 +92,17 @@ impl Reader<'_> {
                 }
                 _ => None,
             };
+            // Molecule runs one verifier: verify.yml is the ansible one's.
+            if key == "verify"
+                && let Some(file) = &path
+                && verifier.testinfra_tests().is_some()
+            {
+                self.note(format!(
+                    "{}: not run; the verifier is testinfra (verifier.name)",
+                    file.display()
+                ));
+                continue;
+            }
             if let Some(path) = &path
                 && !self.scenario_dir.join(path).is_file()
             {
@@ -113,26 +125,59 @@ impl Reader<'_> {
                 ));
             }
         }
-        let verifier = root
-            .get("verifier")
-            .and_then(|v| v.get("name"))
-            .and_then(Value::as_str);
-        // A verifier that cannot run must not leave a verify step that
-        // passes without its tests: refused before anything is made.
-        if let Some(name) = verifier
-            && name != "ansible"
+        Ok(files)
+    }
+
+    /// The verifier: ansible (Molecule's default) or testinfra, whose tests
+    /// must be there. Any other cannot run here, and a verify step without
+    /// its tests would pass untested: refused before anything is made.
+    pub(super) fn verifier(&mut self, root: &Value) -> Result<Verifier, ScenarioError> {
+        let verifier = root.get("verifier");
+        let field = |key: &str| verifier.and_then(|v| v.get(key));
+        match field("name").and_then(Value::as_str) {
+            None | Some("ansible") => return Ok(Verifier::default()),
+            Some("testinfra") => {}
+            Some(name) => {
+                return Err(self.error(
+                    "verifier.name",
+                    format!(
+                        "{name:?}: argos-cloud runs the ansible (verify.yml) and testinfra \
+                         verifiers only, and a run that skipped the {name} tests would pass \
+                         untested; write the checks as a verify.yml or testinfra tests, or run \
+                         this scenario with Molecule"
+                    ),
+                ));
+            }
+        }
+        let directory = field("directory").and_then(Value::as_str);
+        if let Some(problem) =
+            testinfra::tests_folder_problem(&self.scenario_dir.join(directory.unwrap_or("tests")))
         {
+            let at = if directory.is_some() {
+                "verifier.directory"
+            } else {
+                "verifier.name"
+            };
+            return Err(self.error(at, problem));
+        }
+        if field("additional_files_or_dirs").is_some() {
             return Err(self.error(
-                "verifier.name",
-                format!(
-                    "{name:?}: argos-cloud runs the Ansible verifier (verify.yml) only, and a \
-                     run that skipped the {name} tests would pass untested; write the checks \
-                     as a verify.yml (verifier: {{name: ansible}}) or run this scenario with \
-                     Molecule"
-                ),
+                "verifier.additional_files_or_dirs",
+                "not run here, and a verify that left tests out would pass untested; move \
+                 them into the tests folder"
+                    .into(),
             ));
         }
-        Ok(files)
+        for (key, why) in [
+            ("options", "testinfra runs with argos-cloud's own options"),
+            ("env", "testinfra runs with argos-cloud's own environment"),
+            ("enabled", "the tests always run at verify"),
+        ] {
+            if field(key).is_some() {
+                self.note(format!("verifier.{key}: ignored; {why}"));
+            }
+        }
+        Ok(Verifier::testinfra(directory))
     }
 
     /// The dependency's role file, as Molecule finds it: relative to the
