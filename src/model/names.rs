@@ -39,6 +39,9 @@ pub mod tag_keys {
     /// its scenario's folder. No sweep removes it unless asked by its run id;
     /// `argos-cloud destroy` does.
     pub const KEPT: &str = "argos:kept";
+    /// `docker` on a local host whose image has no sshd: Ansible reaches it
+    /// by its docker connection (`docker exec`), as Molecule does.
+    pub const CONNECTION: &str = "argos:connection";
 }
 
 /// Words that cannot be environment names: every CLI command (so

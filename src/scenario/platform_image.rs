@@ -3,6 +3,9 @@
 //! the user maps it (`--platform-image 'PATTERN=IMAGE'`), and then the
 //! report says so. A run on another distribution than the one named is a
 //! false pass, so an image that is neither here nor pullable fails the run.
+//! A host is reached over SSH when its image has sshd and the login user;
+//! otherwise as Molecule reaches it, by Ansible's docker connection
+//! (`docker exec`, from the community.docker collection).
 
 use std::fmt;
 use std::process::Command;
@@ -11,6 +14,7 @@ use std::time::Instant;
 
 use super::HostEntry;
 use crate::backend::containers::{HOST_IMAGE, HOST_USER};
+use crate::model::names::tag_keys;
 use crate::sys::process;
 use crate::sys::progress::{Event, Progress};
 
@@ -83,6 +87,15 @@ pub enum ImageSource {
     Mapped(ImageMapping),
 }
 
+/// How Ansible reaches a host of the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// sshd and the login user: over SSH, as on EC2.
+    Ssh,
+    /// No sshd: Ansible's docker connection (`docker exec`), as Molecule.
+    DockerExec,
+}
+
 /// What a platform named and what it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformImage {
@@ -90,19 +103,24 @@ pub struct PlatformImage {
     pub named: String,
     pub runs: String,
     pub source: ImageSource,
+    pub access: Access,
 }
 
 impl fmt::Display for PlatformImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
-            ImageSource::Present => write!(f, "{} runs {} (present)", self.host, self.named),
-            ImageSource::Pulled => write!(f, "{} runs {} (pulled)", self.host, self.named),
+            ImageSource::Present => write!(f, "{} runs {} (present)", self.host, self.named)?,
+            ImageSource::Pulled => write!(f, "{} runs {} (pulled)", self.host, self.named)?,
             ImageSource::Mapped(mapping) => write!(
                 f,
                 "{} runs {} in place of {} (--platform-image '{mapping}')",
                 self.host, self.runs, self.named
-            ),
+            )?,
         }
+        if self.access == Access::DockerExec {
+            f.write_str(", no sshd: reached by Ansible's docker connection")?;
+        }
+        Ok(())
     }
 }
 
@@ -119,16 +137,28 @@ pub enum ImageError {
         reason: String,
     },
     #[error(
-        "platform {host}: image {image} has no sshd or no user {user}: argos-cloud reaches \
-         hosts over SSH as {user} (Ansible's docker connection, for images without sshd, is \
-         not supported yet)\nNothing was made. Build a host image of that distribution FROM \
-         {HOST_IMAGE}'s recipe (docker/host-image), or map it: --platform-image '{named}=IMAGE'"
+        "platform {host}: image {image} has neither sshd (and a user {user}) nor python3: \
+         Ansible reaches no host of it, over SSH or by its docker connection\nNothing was \
+         made. Use an image with python3 (Molecule's images have it), or map it: \
+         --platform-image '{named}=IMAGE'"
     )]
     NotAHost {
         host: String,
         image: String,
         named: String,
         user: &'static str,
+    },
+    #[error(
+        "platform {host}: image {image} has no sshd, so its host is reached as Molecule \
+         reaches it, by Ansible's docker connection (community.docker), and `{ansible_doc} -t \
+         connection docker` did not find it\nNothing was made. Install the collection: \
+         `ansible-galaxy collection install community.docker` (or `pip install ansible`, \
+         which carries it)"
+    )]
+    NoDockerConnection {
+        host: String,
+        image: String,
+        ansible_doc: String,
     },
     #[error("platform {host}: looking at image {image}: {reason}")]
     Docker {
@@ -170,26 +200,59 @@ pub fn resolve(
                 .cloned()
                 .map_or(ImageSource::Pulled, ImageSource::Mapped)
         };
-        if runs != HOST_IMAGE {
-            check_is_host(&host.name, runs, named)?;
-        }
+        let access = if runs == HOST_IMAGE {
+            Access::Ssh
+        } else {
+            access_of(&host.name, runs, named)?
+        };
         resolved.push(PlatformImage {
             host: host.name.clone(),
             named: named.clone(),
             runs: runs.to_owned(),
             source,
+            access,
         });
     }
     Ok(resolved)
 }
 
-/// `hosts` with each image replaced by the one it runs.
+/// `hosts` with each image replaced by the one it runs; a host reached by
+/// `docker exec` labelled so, for its inventory.
 pub fn apply(hosts: &mut [HostEntry], images: &[PlatformImage]) {
     for host in hosts {
         if let Some(image) = images.iter().find(|i| i.host == host.name) {
             host.image = Some(image.runs.clone());
+            if image.access == Access::DockerExec {
+                host.docker_args.extend([
+                    "--label".to_owned(),
+                    format!("{}=docker", tag_keys::CONNECTION),
+                ]);
+            }
         }
     }
+}
+
+/// Whether Ansible beside `ansible_playbook` has the docker connection
+/// (community.docker), which `images` that have no sshd need.
+pub fn check_docker_connection(
+    images: &[PlatformImage],
+    ansible_playbook: &std::path::Path,
+) -> Result<(), ImageError> {
+    let Some(exec) = images.iter().find(|i| i.access == Access::DockerExec) else {
+        return Ok(());
+    };
+    let ansible_doc = ansible_playbook.with_file_name("ansible-doc");
+    let found =
+        process::output(Command::new(&ansible_doc).args(["-t", "connection", "--json", "docker"]))
+            .is_ok_and(|o| o.success() && o.stdout.contains("community.docker.docker"));
+    if found {
+        return Ok(());
+    }
+    Err(ImageError::NoDockerConnection {
+        host: exec.host.clone(),
+        image: exec.runs.clone(),
+        ansible_doc: ansible_doc.display().to_string(),
+    })
 }
 
 fn present(image: &str) -> bool {
@@ -226,9 +289,14 @@ fn pull(host: &str, image: &str, progress: &Progress) -> Result<(), ImageError> 
     Ok(())
 }
 
-/// Whether `image` has what a host needs here: sshd and the login user.
-fn check_is_host(host: &str, image: &str, named: &str) -> Result<(), ImageError> {
-    let probe = format!("test -x /usr/sbin/sshd && id -u {HOST_USER} >/dev/null");
+/// How Ansible reaches a host of `image`: over SSH when it has sshd and
+/// the login user, else by `docker exec` when it has python3 for Ansible's
+/// modules; neither is an error.
+fn access_of(host: &str, image: &str, named: &str) -> Result<Access, ImageError> {
+    let probe = format!(
+        "if [ -x /usr/sbin/sshd ] && id -u {HOST_USER} >/dev/null 2>&1; then echo ssh; \
+         elif command -v python3 >/dev/null 2>&1; then echo exec; else echo none; fi"
+    );
     let output = process::output(Command::new("docker").args([
         "run",
         "--rm",
@@ -245,16 +313,18 @@ fn check_is_host(host: &str, image: &str, named: &str) -> Result<(), ImageError>
         image: image.to_owned(),
         reason: e.to_string(),
     })?;
-    match output.status.code() {
-        Some(0) => Ok(()),
-        // 1: the probe's own "no" (sshd or the user missing); 126/127: no
-        // /bin/sh to run it. Anything else is Docker's.
-        Some(1 | 126 | 127) => Err(ImageError::NotAHost {
-            host: host.to_owned(),
-            image: image.to_owned(),
-            named: named.to_owned(),
-            user: HOST_USER,
-        }),
+    let not_a_host = || ImageError::NotAHost {
+        host: host.to_owned(),
+        image: image.to_owned(),
+        named: named.to_owned(),
+        user: HOST_USER,
+    };
+    match (output.status.code(), output.stdout.trim()) {
+        (Some(0), "ssh") => Ok(Access::Ssh),
+        (Some(0), "exec") => Ok(Access::DockerExec),
+        (Some(0), _) => Err(not_a_host()),
+        // 126/127: no /bin/sh to run the probe (nor Ansible's modules).
+        (Some(126 | 127), _) => Err(not_a_host()),
         _ => Err(ImageError::Docker {
             host: host.to_owned(),
             image: image.to_owned(),
@@ -297,17 +367,59 @@ mod tests {
     }
 
     #[test]
+    fn an_image_without_sshd_needs_ansibles_docker_connection_before_anything_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let playbook = dir.path().join("ansible-playbook");
+        let ansible_doc = dir.path().join("ansible-doc");
+        let write_doc = |script: &str| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(&ansible_doc, script).unwrap();
+            std::fs::set_permissions(&ansible_doc, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        let image = |access| PlatformImage {
+            host: "instance".into(),
+            named: "acme/no-sshd:1".into(),
+            runs: "acme/no-sshd:1".into(),
+            source: ImageSource::Present,
+            access,
+        };
+        // What ansible-doc says when the collection is missing.
+        write_doc("#!/bin/sh\necho '[WARNING]: docker was not found' >&2\necho '{}'\n");
+        let error = check_docker_connection(&[image(Access::DockerExec)], &playbook)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("image acme/no-sshd:1 has no sshd")
+                && error.contains("ansible-galaxy collection install community.docker"),
+            "{error}"
+        );
+        assert!(check_docker_connection(&[image(Access::Ssh)], &playbook).is_ok());
+        write_doc("#!/bin/sh\necho '{\"community.docker.docker\": {}}'\n");
+        assert!(check_docker_connection(&[image(Access::DockerExec)], &playbook).is_ok());
+    }
+
+    #[test]
     fn a_mapped_image_says_what_ran_in_place_of_what() {
         let image = PlatformImage {
             host: "instance".into(),
             named: "geerlingguy/docker-rockylinux9-ansible:latest".into(),
             runs: "my-rocky9-host".into(),
             source: ImageSource::Mapped("geerlingguy/*=my-rocky9-host".parse().unwrap()),
+            access: Access::Ssh,
         };
         assert_eq!(
             image.to_string(),
             "instance runs my-rocky9-host in place of geerlingguy/docker-rockylinux9-ansible:latest \
              (--platform-image 'geerlingguy/*=my-rocky9-host')"
+        );
+        let exec = PlatformImage {
+            access: Access::DockerExec,
+            ..image
+        };
+        assert!(
+            exec.to_string()
+                .ends_with(", no sshd: reached by Ansible's docker connection"),
+            "{exec}"
         );
     }
 }

@@ -110,6 +110,14 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
     } else {
         None
     };
+    if let Some(ansible) = &ansible {
+        platform_image::check_docker_connection(&images, ansible.program()).map_err(|e| {
+            RunError::Scenario {
+                file: scenario.file.clone(),
+                message: e.to_string(),
+            }
+        })?;
+    }
     let mut guard = if options.loop_command.is_some() {
         EnvironmentGuard::kept(backend, env, &run)
     } else {

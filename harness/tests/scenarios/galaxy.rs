@@ -209,23 +209,16 @@ async fn an_image_from_a_registry_is_pulled_and_runs_as_named() {
     assert!(report.junit().contains(&format!("{image} (pulled)")));
 }
 
-#[tokio::test]
-async fn an_image_without_sshd_is_refused_before_anything_is_made() {
-    if !scenarios::backend_available() {
-        return;
-    }
-    host_image_built();
-    let image = format!("argos-test-no-sshd:{}", std::process::id());
-    let _remove = RemoveImage(image.clone());
-    let dockerfile = format!("FROM {HOST_IMAGE}\nRUN rm -f /usr/sbin/sshd\n");
+/// `docker build -t IMAGE -` of `dockerfile` (the classic builder: nothing pulled).
+fn build_image(image: &str, dockerfile: &str) {
+    use std::io::Write;
     let mut build = std::process::Command::new("docker")
-        .args(["build", "--quiet", "-t", &image, "-"])
+        .args(["build", "--quiet", "-t", image, "-"])
         .env("DOCKER_BUILDKIT", "0")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    use std::io::Write;
     build
         .stdin
         .take()
@@ -233,10 +226,77 @@ async fn an_image_without_sshd_is_refused_before_anything_is_made() {
         .write_all(dockerfile.as_bytes())
         .unwrap();
     assert!(build.wait().unwrap().success(), "docker build of {image}");
+}
+
+/// Whether Ansible has its docker connection (community.docker), which
+/// `.ci/runtime` installs; a loud skip where not, a failure under CI.
+fn docker_connection_installed() -> bool {
+    let Ok(venv) = argos_harness::tools::ensure_venv() else {
+        return false;
+    };
+    let out = std::process::Command::new(venv.join("ansible-doc"))
+        .args(["-t", "connection", "--json", "docker"])
+        .output();
+    if out.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    skip::missing(
+        "Ansible's docker connection (community.docker; .ci/runtime installs it)",
+        "ansible-doc -t connection docker found nothing",
+    );
+    false
+}
+
+#[tokio::test]
+async fn an_image_without_sshd_runs_its_host_by_ansibles_docker_connection() {
+    if !scenarios::backend_available() || !docker_connection_installed() {
+        return;
+    }
+    host_image_built();
+    let image = format!("argos-test-no-sshd:{}", std::process::id());
+    let _remove = RemoveImage(image.clone());
+    build_image(
+        &image,
+        &format!("FROM {HOST_IMAGE}\nRUN rm -f /usr/sbin/sshd\n"),
+    );
+    let (scenario, options) = motd_on(&image);
+    let report = scenarios::run_with(&scenario, &options).await;
+    assert!(report.passed(), "{report}");
+    scenarios::assert_every_step_passed(&scenario, &report);
+    assert_eq!(
+        report.images,
+        [format!(
+            "instance runs {image} (present), no sshd: reached by Ansible's docker connection"
+        )],
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn an_image_neither_ssh_nor_ansible_can_reach_is_refused_before_anything_is_made() {
+    if !scenarios::backend_available() {
+        return;
+    }
+    // An image with no file at all: no sshd, no shell, no python3.
+    let image = format!("argos-test-empty:{}", std::process::id());
+    let _remove = RemoveImage(image.clone());
+    let mut import = std::process::Command::new("docker")
+        .args(["import", "-", &image])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        // An empty tar archive: two zero blocks.
+        use std::io::Write;
+        let mut stdin = import.stdin.take().unwrap();
+        stdin.write_all(&[0u8; 1024]).unwrap();
+    }
+    assert!(import.wait().unwrap().success(), "docker import of {image}");
     let (scenario, options) = motd_on(&image);
     let error = refused(&scenario, &options).await;
     for said in [
-        format!("platform instance: image {image} has no sshd or no user admin"),
+        format!("platform instance: image {image} has neither sshd"),
         "Nothing was made".to_owned(),
         format!("--platform-image '{image}=IMAGE'"),
     ] {

@@ -413,22 +413,29 @@ impl Containers {
                         .as_str()
                         .filter(|a| !a.is_empty())
                         .map(str::to_owned);
+                let name = c["Name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches('/')
+                    .to_owned();
+                // A host of an image without sshd is entered as Ansible enters it.
+                let login = if c["Config"]["Labels"][tag_keys::CONNECTION] == "docker" {
+                    format!("docker exec -it {name} /bin/sh")
+                } else {
+                    format!(
+                        "ssh -i {} {HOST_USER}@{}",
+                        key.display(),
+                        address.as_deref().unwrap_or("?")
+                    )
+                };
                 HostStatus {
-                    name: c["Name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .trim_start_matches('/')
-                        .to_owned(),
+                    name,
                     group: c["Config"]["Labels"][tag_keys::GROUP]
                         .as_str()
                         .unwrap_or("-")
                         .to_owned(),
                     state: c["State"]["Status"].as_str().unwrap_or_default().to_owned(),
-                    login: format!(
-                        "ssh -i {} {HOST_USER}@{}",
-                        key.display(),
-                        address.as_deref().unwrap_or("?")
-                    ),
+                    login,
                     address,
                 }
             })

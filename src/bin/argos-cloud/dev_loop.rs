@@ -139,32 +139,42 @@ pub fn login(
             all.join(", ")
         ));
     };
-    // The backend's own login line: `ssh -i KEY USER@ADDRESS`.
-    let mut parts = target.login.split_whitespace();
-    if parts.next() != Some("ssh") {
-        return Err(format!(
-            "login: {} hosts are reached with `{}`",
-            backend.kind(),
-            target.login
-        ));
-    }
-    let known_hosts = project.path(&format!(".argos/known_hosts/runs/{}", names.stack()));
-    let mut ssh = std::process::Command::new("ssh");
-    ssh.args(["-o", "StrictHostKeyChecking=accept-new", "-o"])
-        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
-        .args(["-o", "LogLevel=ERROR"])
-        .args(parts);
-    match command {
-        Some(command) => {
-            ssh.arg("--").arg(command);
+    // The backend's own login line: `ssh -i KEY USER@ADDRESS`, or
+    // `docker exec -it NAME /bin/sh` for a host without sshd.
+    let words: Vec<&str> = target.login.split_whitespace().collect();
+    let mut login = match words.as_slice() {
+        ["ssh", rest @ ..] => {
+            let known_hosts = project.path(&format!(".argos/known_hosts/runs/{}", names.stack()));
+            let mut ssh = std::process::Command::new("ssh");
+            ssh.args(["-o", "StrictHostKeyChecking=accept-new", "-o"])
+                .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+                .args(["-o", "LogLevel=ERROR"])
+                .args(rest);
+            match command {
+                Some(command) => ssh.arg("--").arg(command),
+                None => ssh.arg("-t"),
+            };
+            ssh
         }
-        None => {
-            ssh.arg("-t");
+        ["docker", "exec", "-it", container, shell] => {
+            let mut exec = std::process::Command::new("docker");
+            match command {
+                Some(command) => exec.args(["exec", "-i", container, shell, "-c", command]),
+                None => exec.args(["exec", "-it", container, shell]),
+            };
+            exec
         }
-    }
-    let status = ssh
+        _ => {
+            return Err(format!(
+                "login: {} hosts are reached with `{}`",
+                backend.kind(),
+                target.login
+            ));
+        }
+    };
+    let status = login
         .status()
-        .map_err(|e| format!("login: cannot run ssh: {e}"))?;
+        .map_err(|e| format!("login: cannot run {}: {e}", words[0]))?;
     Ok(ExitCode::from(
         status
             .code()

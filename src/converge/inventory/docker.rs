@@ -30,15 +30,24 @@ pub fn from_docker_inspect(names: &EnvNames, containers: &[Value], user: &str) -
             let address = c["NetworkSettings"]["Networks"][&network]["IPAddress"]
                 .as_str()
                 .filter(|a| !a.is_empty())?;
+            let name = c["Name"].as_str()?.trim_start_matches('/').to_owned();
+            let mut vars = BTreeMap::new();
+            if label(tag_keys::CONNECTION) == Some("docker") {
+                // No sshd in its image: `docker exec` into the container,
+                // as root, as Molecule's docker driver does.
+                vars.insert("ansible_connection".to_owned(), "docker".to_owned());
+                vars.insert("ansible_host".to_owned(), name.clone());
+                vars.insert("ansible_user".to_owned(), "root".to_owned());
+            }
             Some(Host {
-                name: c["Name"].as_str()?.trim_start_matches('/').to_owned(),
+                name,
                 group,
                 groups,
                 address: address.to_owned(),
                 port: 22,
                 user: user.to_owned(),
                 private_address: address.to_owned(),
-                vars: BTreeMap::new(),
+                vars,
             })
         })
         .collect()
