@@ -404,6 +404,9 @@ pub struct LoopArgs {
     /// As for `test`: run platforms whose image matches PATTERN on IMAGE.
     #[arg(long = "platform-image", value_name = "PATTERN=IMAGE")]
     pub platform_images: Vec<crate::scenario::platform_image::ImageMapping>,
+    /// As for `test`: honour the platforms' `privileged: true`.
+    #[arg(long)]
+    pub privileged: bool,
     /// The settings file to start from (default: playbooks/group_vars/all.yml
     /// when it exists, else the sample).
     #[arg(long, value_name = "FILE")]
@@ -445,6 +448,11 @@ pub struct RunArgs {
     /// fails before making anything.
     #[arg(long = "platform-image", value_name = "PATTERN=IMAGE")]
     pub platform_images: Vec<crate::scenario::platform_image::ImageMapping>,
+    /// Run the platforms whose molecule.yml says `privileged: true`
+    /// privileged (`docker run --privileged`); without it they run
+    /// unprivileged, with systemd settings that work without it.
+    #[arg(long)]
+    pub privileged: bool,
     /// Run this many scenarios side by side, each on its own environment;
     /// one summary at the end.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 1,

@@ -108,7 +108,10 @@ pub fn open(progress: &Progress) -> Result<Project, HomeError> {
             files: written,
         });
     }
-    Ok(Project::open(&root).expect("the home project has formations/ and playbooks/"))
+    Project::open(&root).map_err(|e| HomeError::Io {
+        path: root.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
 /// Write [`FILES`] under `root` where missing or different; how many were.

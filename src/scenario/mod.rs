@@ -177,6 +177,10 @@ pub struct HostEntry {
     /// Further `docker run` arguments (Docker, Vagrant's docker provider).
     #[serde(default)]
     pub docker_args: Vec<String>,
+    /// A Molecule platform's `privileged: true`: honoured only when the
+    /// user asks (`--privileged`); else the host runs unprivileged.
+    #[serde(skip)]
+    pub privileged: bool,
 }
 
 /// Playbooks a scenario runs at its steps, by path.

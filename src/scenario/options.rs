@@ -43,6 +43,8 @@ pub struct RunOptions {
     /// A command of the development loop on the scenario's kept
     /// environment, instead of a whole throwaway run.
     pub loop_command: Option<LoopCommand>,
+    /// Run the platforms that say `privileged: true` privileged.
+    pub privileged: bool,
 }
 
 impl RunOptions {
@@ -62,6 +64,7 @@ impl RunOptions {
             env: None,
             platform_images: Vec::new(),
             loop_command: None,
+            privileged: false,
         }
     }
 }

@@ -41,7 +41,8 @@ pub struct ScenarioReport {
     /// The stack name of the throwaway environment.
     pub environment: String,
     /// What image each platform that names one ran, and why that one
-    /// (present, pulled, or mapped in place of the named one).
+    /// (present, pulled, or mapped in place of the named one); and which
+    /// ran privileged.
     pub images: Vec<String>,
     pub steps: Vec<StepReport>,
 }

@@ -89,14 +89,32 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         }
         _ => Vec::new(),
     };
-    let with_images;
-    let scenario = if images.is_empty() {
+    // Privileged only when the platform says so and the user asks.
+    let privileged: Vec<String> = if options.privileged && steps_run.contains(&Step::Create) {
+        scenario
+            .hosts
+            .iter()
+            .filter(|h| h.privileged)
+            .map(|h| h.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let as_run;
+    let scenario = if images.is_empty() && privileged.is_empty() {
         scenario
     } else {
         let mut copy = scenario.clone();
         platform_image::apply(&mut copy.hosts, &images);
-        with_images = copy;
-        &with_images
+        for host in copy
+            .hosts
+            .iter_mut()
+            .filter(|h| privileged.contains(&h.name))
+        {
+            host.docker_args.push("--privileged".to_owned());
+        }
+        as_run = copy;
+        &as_run
     };
     // Without a data plane the converge steps are skipped: no Ansible needed.
     let uses_ansible = steps_run.iter().any(|s| {
@@ -131,7 +149,15 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         scenario: scenario.name.clone(),
         backend: guard.backend().kind().into(),
         environment: stack.clone(),
-        images: images.iter().map(ToString::to_string).collect(),
+        images: images
+            .iter()
+            .map(ToString::to_string)
+            .chain(
+                privileged
+                    .iter()
+                    .map(|host| format!("{host} runs privileged (--privileged)")),
+            )
+            .collect(),
         steps: Vec::new(),
     };
     let extra_vars = crate::profile::argos::ansible_vars(guard.backend().stands_in(), extra_vars);

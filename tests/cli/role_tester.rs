@@ -228,6 +228,8 @@ fn the_loop_keeps_an_environment_through_converge_edit_verify_login_until_destro
         .unwrap()
         .to_owned();
     let run_id = stack.trim_start_matches("argos-").to_owned();
+    // molecule.yml says privileged: true; unasked, the host runs without it.
+    assert_eq!(privileged(&format!("{stack}-instance")), "false");
 
     // A one-line edit of the role: the next converge applies just that.
     let defaults = role.join("defaults/main.yml");
@@ -389,6 +391,58 @@ fn a_matrix_runs_side_by_side_each_a_junit_suite_naming_its_image() {
                 "instance runs argos-host:bookworm in place of {image}"
             )),
             "{image}: {xml}"
+        );
+    }
+}
+
+/// `docker inspect`'s HostConfig.Privileged of `container`.
+fn privileged(container: &str) -> String {
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{.HostConfig.Privileged}}",
+            container,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn privileged_is_honoured_when_the_user_asks_and_said_in_the_report() {
+    if !ready() {
+        return;
+    }
+    let machine = UserMachine::with_role("ansible-role-motd");
+    let role = machine.role("ansible-role-motd");
+    let output = machine.run(
+        &role,
+        &["converge", "--privileged", "--platform-image", MAPPING],
+    );
+    let said = text(&output);
+    let stack = said
+        .split("on docker (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no environment named:\n{said}"))
+        .to_owned();
+    let asked = privileged(&format!("{stack}-instance"));
+    let destroy = machine.run(&role, &["destroy"]);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    if output.status.success() {
+        assert_eq!(asked, "true", "{said}");
+        assert!(
+            said.contains("instance runs privileged (--privileged)"),
+            "{said}"
+        );
+    } else {
+        // An engine that refuses privileged containers (this build
+        // machine's sandbox: "unable to apply caps") fails the create with
+        // its reason: asked is asked, never dropped in silence.
+        assert!(
+            said.contains("create") && said.contains(" --privileged argos-host:bookworm"),
+            "{said}"
         );
     }
 }

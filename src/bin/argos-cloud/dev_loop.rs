@@ -263,6 +263,7 @@ fn options(
     options.overrides = crate::overrides(cli)?;
     options.progress = cli.progress();
     options.platform_images = args.platform_images.clone();
+    options.privileged = args.privileged;
     options.loop_command = command;
     Ok(options)
 }

@@ -136,6 +136,7 @@ pub fn run_scenarios(
     options.keep_on_failure = run.keep;
     options.time_to_live = Duration::from_secs(run.ttl);
     options.platform_images = run.platform_images.clone();
+    options.privileged = run.privileged;
     let outcomes = run_side_by_side(scenarios, &options, usize::from(run.jobs));
     let mut failed = Vec::new();
     let mut reports = Vec::new();

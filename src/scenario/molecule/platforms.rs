@@ -108,6 +108,7 @@ impl Reader<'_> {
                 memory_mb: None,
                 published_ports: Vec::new(),
                 docker_args: Vec::new(),
+                privileged: false,
             };
             self.platform_image(platform, &mut entry);
             self.platform_docker(platform, index, &mut entry);
@@ -138,9 +139,11 @@ impl Reader<'_> {
 
     fn platform_docker(&mut self, platform: &Value, index: usize, entry: &mut HostEntry) {
         if platform.get("privileged").and_then(Value::as_bool) == Some(true) {
+            entry.privileged = true;
             self.note(
                 "privileged: true: hosts run unprivileged, with systemd settings that work \
-                 here (tmpfs /run and /run/lock, /sys/fs/cgroup read-only, seccomp unconfined)"
+                 here (tmpfs /run and /run/lock, /sys/fs/cgroup read-only, seccomp unconfined); \
+                 --privileged runs them privileged"
                     .into(),
             );
         }
