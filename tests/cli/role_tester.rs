@@ -129,52 +129,6 @@ fn step_seconds(table: &str, step: &str) -> f64 {
 }
 
 #[test]
-fn an_installed_binary_tests_a_role_in_a_folder_outside_any_project() {
-    if !ready() {
-        return;
-    }
-    let machine = UserMachine::with_role("ansible-role-motd");
-    let role = machine.role("ansible-role-motd");
-    let junit = machine.dir.path().join("junit.xml");
-    let output = machine.run(
-        &role,
-        &[
-            "test",
-            "--platform-image",
-            MAPPING,
-            "--junit",
-            junit.to_str().unwrap(),
-        ],
-    );
-    let said = text(&output);
-    assert!(output.status.success(), "{said}");
-    for expected in [
-        "scenario ansible-role-motd-default on docker",
-        &format!(
-            "instance runs {HOST_IMAGE} in place of geerlingguy/docker-debian12-ansible:latest"
-        ),
-        "home project",
-    ] {
-        assert!(said.contains(expected), "{expected:?} missing:\n{said}");
-    }
-    // What it needed came from the binary, into the home project.
-    for file in [
-        "docker/host-image/build.sh",
-        "playbooks/group_vars/all.sample.yml",
-    ] {
-        assert!(machine.home().join(file).is_file(), "{file} not made");
-    }
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("platform-image.0"), "{xml}");
-    let env = said
-        .split("(argos-")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .unwrap_or_else(|| panic!("no environment named in:\n{said}"));
-    assert_eq!(run_ids(env), Vec::<String>::new(), "left behind");
-}
-
-#[test]
 fn outside_a_role_or_project_test_says_what_it_looks_for() {
     let machine = UserMachine::with_role("ansible-role-motd");
     let output = machine.run(machine.dir.path(), &["test"]);
@@ -192,209 +146,6 @@ fn outside_a_role_or_project_test_says_what_it_looks_for() {
     );
 }
 
-#[test]
-fn the_loop_keeps_an_environment_through_converge_edit_verify_login_until_destroy() {
-    if !ready() {
-        return;
-    }
-    let machine = UserMachine::with_role("ansible-role-motd");
-    let role = machine.role("ansible-role-motd");
-    let argos = |args: &[&str]| {
-        let mut all = args.to_vec();
-        if args[0] != "list" && args[0] != "login" {
-            all.extend(["--platform-image", MAPPING]);
-        }
-        let output = machine.run(&role, &all);
-        let said = text(&output);
-        (output, said)
-    };
-    // Whatever happens below, the kept environment goes at the end.
-    struct Destroy<'a>(&'a dyn Fn(&[&str]) -> (Output, String));
-    impl Drop for Destroy<'_> {
-        fn drop(&mut self) {
-            let _ = (self.0)(&["destroy"]);
-        }
-    }
-    let _destroy = Destroy(&argos);
-
-    let (first, said) = argos(&["converge"]);
-    assert!(first.status.success(), "{said}");
-    assert!(said.contains("kept: argos-k-ansiblerolem-"), "{said}");
-    let first_converge = step_seconds(&said, "converge");
-    let stack = said
-        .split("kept: ")
-        .nth(1)
-        .and_then(|rest| rest.split(';').next())
-        .unwrap()
-        .to_owned();
-    let run_id = stack.trim_start_matches("argos-").to_owned();
-    // molecule.yml says privileged: true; unasked, the host runs without it.
-    assert_eq!(privileged(&format!("{stack}-instance")), "false");
-
-    // A one-line edit of the role: the next converge applies just that.
-    let defaults = role.join("defaults/main.yml");
-    let text_before = std::fs::read_to_string(&defaults).unwrap();
-    let edited = text_before.replace(
-        "motd_title: \"{{ ansible_facts['hostname'] }} is managed",
-        "motd_title: \"Host {{ ansible_facts['hostname'] }} is managed",
-    );
-    assert_ne!(edited, text_before, "the edit applies");
-    std::fs::write(&defaults, edited).unwrap();
-    let started = std::time::Instant::now();
-    let (second, said) = argos(&["converge"]);
-    let second_wall = started.elapsed().as_secs_f64();
-    assert!(second.status.success(), "{said}");
-    assert!(
-        !said
-            .lines()
-            .any(|l| l.split_whitespace().next() == Some("create")),
-        "no second create:\n{said}"
-    );
-    assert!(
-        said.contains("1 change(s)"),
-        "only the edit changed:\n{said}"
-    );
-    let second_converge = step_seconds(&said, "converge");
-
-    let (verify, said) = argos(&["verify"]);
-    assert!(verify.status.success(), "{said}");
-    let verify_seconds = step_seconds(&said, "verify");
-
-    let (login, said) = argos(&["login", "-c", "cat /etc/hostname; head -1 /etc/motd"]);
-    assert!(login.status.success(), "{said}");
-    let out = String::from_utf8_lossy(&login.stdout);
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        ["instance", "Host instance is managed by Ansible"],
-        "{said}"
-    );
-    let (failing, _) = argos(&["login", "-c", "exit 7"]);
-    assert_eq!(
-        failing.status.code(),
-        Some(7),
-        "the command's status is ours"
-    );
-
-    let (list, said) = argos(&["list"]);
-    assert!(list.status.success(), "{said}");
-    let line = String::from_utf8_lossy(&list.stdout)
-        .lines()
-        .find(|l| l.starts_with(&run_id))
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("{run_id} not listed:\n{said}"));
-    assert!(
-        line.contains("1/1 up") && line.contains("molecule/default"),
-        "{line}"
-    );
-
-    // A sweep lists it apart and leaves it.
-    let project = crate::support::TempProject::shipped();
-    let root = project.root();
-    let sweep = machine.run(
-        &role,
-        &[
-            "--root",
-            root.to_str().unwrap(),
-            "--backend",
-            "docker",
-            "x",
-            "sweep",
-            "--yes",
-        ],
-    );
-    let said = text(&sweep);
-    assert!(
-        said.contains("kept environments") && said.contains(&run_id),
-        "{said}"
-    );
-    assert!(
-        !run_ids(&run_id).is_empty(),
-        "the sweep removed it:\n{said}"
-    );
-
-    let (destroy, said) = argos(&["destroy"]);
-    assert!(destroy.status.success(), "{said}");
-    assert_eq!(run_ids(&run_id), Vec::<String>::new(), "left behind");
-    let (verify_after, said) = argos(&["verify"]);
-    assert!(!verify_after.status.success());
-    assert!(said.contains("no kept environment"), "{said}");
-    println!(
-        "loop figures: first converge (create + converge) {first_converge:.1} s; converge after a \
-         one-line edit {second_converge:.1} s (the command {second_wall:.1} s); verify \
-         {verify_seconds:.1} s"
-    );
-}
-
-#[test]
-fn a_matrix_runs_side_by_side_each_a_junit_suite_naming_its_image() {
-    if !ready() {
-        return;
-    }
-    let machine = UserMachine::with_role("ansible-role-motd");
-    let role = machine.role("ansible-role-motd");
-    let junit = machine.dir.path().join("junit.xml");
-    let output = machine.run(
-        &role,
-        &[
-            "--message-format",
-            "json",
-            "test",
-            "-j",
-            "2",
-            "--matrix",
-            "MOLECULE_DISTRO=debian12,bookworm",
-            "--platform-image",
-            "geerlingguy/docker-*-ansible:latest=argos-host:bookworm",
-            "--junit",
-            junit.to_str().unwrap(),
-        ],
-    );
-    let said = text(&output);
-    assert!(output.status.success(), "{said}");
-    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let at = |event: &str, scenario: &str, step: &str| {
-        events
-            .iter()
-            .find(|e| e["event"] == event && e["scenario"] == scenario && e["step"] == step)
-            .and_then(|e| e["at"].as_f64())
-            .unwrap_or_else(|| panic!("no {event} of {scenario} {step}:\n{said}"))
-    };
-    let one = "ansible-role-motd-default[MOLECULE_DISTRO=debian12]";
-    let two = "ansible-role-motd-default[MOLECULE_DISTRO=bookworm]";
-    // Side by side: each started before the other finished.
-    let (one_start, one_end) = (
-        at("step_started", one, "create"),
-        at("step_finished", one, "destroy"),
-    );
-    let (two_start, two_end) = (
-        at("step_started", two, "create"),
-        at("step_finished", two, "destroy"),
-    );
-    assert!(
-        one_start < two_end && two_start < one_end,
-        "one after the other:\n{said}"
-    );
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    for (name, image) in [
-        (one, "geerlingguy/docker-debian12-ansible:latest"),
-        (two, "geerlingguy/docker-bookworm-ansible:latest"),
-    ] {
-        assert!(
-            xml.contains(&format!("name=\"{name} (docker)\"")),
-            "{name}: {xml}"
-        );
-        assert!(
-            xml.contains(&format!(
-                "instance runs argos-host:bookworm in place of {image}"
-            )),
-            "{image}: {xml}"
-        );
-    }
-}
-
 /// `docker inspect`'s HostConfig.Privileged of `container`.
 fn privileged(container: &str) -> String {
     let out = Command::new("docker")
@@ -409,40 +160,295 @@ fn privileged(container: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-#[test]
-fn privileged_is_honoured_when_the_user_asks_and_said_in_the_report() {
-    if !ready() {
-        return;
+/// The tests that make environments (the `environments` test group: two at
+/// a time).
+mod environments {
+    use super::*;
+
+    #[test]
+    fn an_installed_binary_tests_a_role_in_a_folder_outside_any_project() {
+        if !ready() {
+            return;
+        }
+        let machine = UserMachine::with_role("ansible-role-motd");
+        let role = machine.role("ansible-role-motd");
+        let junit = machine.dir.path().join("junit.xml");
+        let output = machine.run(
+            &role,
+            &[
+                "test",
+                "--platform-image",
+                MAPPING,
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+        );
+        let said = text(&output);
+        assert!(output.status.success(), "{said}");
+        for expected in [
+            "scenario ansible-role-motd-default on docker",
+            &format!(
+                "instance runs {HOST_IMAGE} in place of geerlingguy/docker-debian12-ansible:latest"
+            ),
+            "home project",
+        ] {
+            assert!(said.contains(expected), "{expected:?} missing:\n{said}");
+        }
+        // What it needed came from the binary, into the home project.
+        for file in [
+            "docker/host-image/build.sh",
+            "playbooks/group_vars/all.sample.yml",
+        ] {
+            assert!(machine.home().join(file).is_file(), "{file} not made");
+        }
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(xml.contains("platform-image.0"), "{xml}");
+        let env = said
+            .split("(argos-")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_else(|| panic!("no environment named in:\n{said}"));
+        assert_eq!(run_ids(env), Vec::<String>::new(), "left behind");
     }
-    let machine = UserMachine::with_role("ansible-role-motd");
-    let role = machine.role("ansible-role-motd");
-    let output = machine.run(
-        &role,
-        &["converge", "--privileged", "--platform-image", MAPPING],
-    );
-    let said = text(&output);
-    let stack = said
-        .split("on docker (")
-        .nth(1)
-        .and_then(|rest| rest.split(')').next())
-        .unwrap_or_else(|| panic!("no environment named:\n{said}"))
-        .to_owned();
-    let asked = privileged(&format!("{stack}-instance"));
-    let destroy = machine.run(&role, &["destroy"]);
-    assert!(destroy.status.success(), "{}", text(&destroy));
-    if output.status.success() {
-        assert_eq!(asked, "true", "{said}");
+
+    #[test]
+    fn the_loop_keeps_an_environment_through_converge_edit_verify_login_until_destroy() {
+        if !ready() {
+            return;
+        }
+        let machine = UserMachine::with_role("ansible-role-motd");
+        let role = machine.role("ansible-role-motd");
+        let argos = |args: &[&str]| {
+            let mut all = args.to_vec();
+            if args[0] != "list" && args[0] != "login" {
+                all.extend(["--platform-image", MAPPING]);
+            }
+            let output = machine.run(&role, &all);
+            let said = text(&output);
+            (output, said)
+        };
+        // Whatever happens below, the kept environment goes at the end.
+        struct Destroy<'a>(&'a dyn Fn(&[&str]) -> (Output, String));
+        impl Drop for Destroy<'_> {
+            fn drop(&mut self) {
+                let _ = (self.0)(&["destroy"]);
+            }
+        }
+        let _destroy = Destroy(&argos);
+
+        let (first, said) = argos(&["converge"]);
+        assert!(first.status.success(), "{said}");
+        assert!(said.contains("kept: argos-k-ansiblerolem-"), "{said}");
+        let first_converge = step_seconds(&said, "converge");
+        let stack = said
+            .split("kept: ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap()
+            .to_owned();
+        let run_id = stack.trim_start_matches("argos-").to_owned();
+        // molecule.yml says privileged: true; unasked, the host runs without it.
+        assert_eq!(privileged(&format!("{stack}-instance")), "false");
+
+        // A one-line edit of the role: the next converge applies just that.
+        let defaults = role.join("defaults/main.yml");
+        let text_before = std::fs::read_to_string(&defaults).unwrap();
+        let edited = text_before.replace(
+            "motd_title: \"{{ ansible_facts['hostname'] }} is managed",
+            "motd_title: \"Host {{ ansible_facts['hostname'] }} is managed",
+        );
+        assert_ne!(edited, text_before, "the edit applies");
+        std::fs::write(&defaults, edited).unwrap();
+        let started = std::time::Instant::now();
+        let (second, said) = argos(&["converge"]);
+        let second_wall = started.elapsed().as_secs_f64();
+        assert!(second.status.success(), "{said}");
         assert!(
-            said.contains("instance runs privileged (--privileged)"),
+            !said
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some("create")),
+            "no second create:\n{said}"
+        );
+        assert!(
+            said.contains("1 change(s)"),
+            "only the edit changed:\n{said}"
+        );
+        let second_converge = step_seconds(&said, "converge");
+
+        let (verify, said) = argos(&["verify"]);
+        assert!(verify.status.success(), "{said}");
+        let verify_seconds = step_seconds(&said, "verify");
+
+        let (login, said) = argos(&["login", "-c", "cat /etc/hostname; head -1 /etc/motd"]);
+        assert!(login.status.success(), "{said}");
+        let out = String::from_utf8_lossy(&login.stdout);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            ["instance", "Host instance is managed by Ansible"],
             "{said}"
         );
-    } else {
-        // An engine that refuses privileged containers (this build
-        // machine's sandbox: "unable to apply caps") fails the create with
-        // its reason: asked is asked, never dropped in silence.
+        let (failing, _) = argos(&["login", "-c", "exit 7"]);
+        assert_eq!(
+            failing.status.code(),
+            Some(7),
+            "the command's status is ours"
+        );
+
+        let (list, said) = argos(&["list"]);
+        assert!(list.status.success(), "{said}");
+        let line = String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .find(|l| l.starts_with(&run_id))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{run_id} not listed:\n{said}"));
         assert!(
-            said.contains("create") && said.contains(" --privileged argos-host:bookworm"),
+            line.contains("1/1 up") && line.contains("molecule/default"),
+            "{line}"
+        );
+
+        // A sweep lists it apart and leaves it.
+        let project = crate::support::TempProject::shipped();
+        let root = project.root();
+        let sweep = machine.run(
+            &role,
+            &[
+                "--root",
+                root.to_str().unwrap(),
+                "--backend",
+                "docker",
+                "x",
+                "sweep",
+                "--yes",
+            ],
+        );
+        let said = text(&sweep);
+        assert!(
+            said.contains("kept environments") && said.contains(&run_id),
             "{said}"
         );
+        assert!(
+            !run_ids(&run_id).is_empty(),
+            "the sweep removed it:\n{said}"
+        );
+
+        let (destroy, said) = argos(&["destroy"]);
+        assert!(destroy.status.success(), "{said}");
+        assert_eq!(run_ids(&run_id), Vec::<String>::new(), "left behind");
+        let (verify_after, said) = argos(&["verify"]);
+        assert!(!verify_after.status.success());
+        assert!(said.contains("no kept environment"), "{said}");
+        println!(
+            "loop figures: first converge (create + converge) {first_converge:.1} s; converge after a \
+             one-line edit {second_converge:.1} s (the command {second_wall:.1} s); verify \
+             {verify_seconds:.1} s"
+        );
+    }
+
+    #[test]
+    fn a_matrix_runs_side_by_side_each_a_junit_suite_naming_its_image() {
+        if !ready() {
+            return;
+        }
+        let machine = UserMachine::with_role("ansible-role-motd");
+        let role = machine.role("ansible-role-motd");
+        let junit = machine.dir.path().join("junit.xml");
+        let output = machine.run(
+            &role,
+            &[
+                "--message-format",
+                "json",
+                "test",
+                "-j",
+                "2",
+                "--matrix",
+                "MOLECULE_DISTRO=debian12,bookworm",
+                "--platform-image",
+                "geerlingguy/docker-*-ansible:latest=argos-host:bookworm",
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+        );
+        let said = text(&output);
+        assert!(output.status.success(), "{said}");
+        let events: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let at = |event: &str, scenario: &str, step: &str| {
+            events
+                .iter()
+                .find(|e| e["event"] == event && e["scenario"] == scenario && e["step"] == step)
+                .and_then(|e| e["at"].as_f64())
+                .unwrap_or_else(|| panic!("no {event} of {scenario} {step}:\n{said}"))
+        };
+        let one = "ansible-role-motd-default[MOLECULE_DISTRO=debian12]";
+        let two = "ansible-role-motd-default[MOLECULE_DISTRO=bookworm]";
+        // Side by side: each started before the other finished.
+        let (one_start, one_end) = (
+            at("step_started", one, "create"),
+            at("step_finished", one, "destroy"),
+        );
+        let (two_start, two_end) = (
+            at("step_started", two, "create"),
+            at("step_finished", two, "destroy"),
+        );
+        assert!(
+            one_start < two_end && two_start < one_end,
+            "one after the other:\n{said}"
+        );
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        for (name, image) in [
+            (one, "geerlingguy/docker-debian12-ansible:latest"),
+            (two, "geerlingguy/docker-bookworm-ansible:latest"),
+        ] {
+            assert!(
+                xml.contains(&format!("name=\"{name} (docker)\"")),
+                "{name}: {xml}"
+            );
+            assert!(
+                xml.contains(&format!(
+                    "instance runs argos-host:bookworm in place of {image}"
+                )),
+                "{image}: {xml}"
+            );
+        }
+    }
+
+    #[test]
+    fn privileged_is_honoured_when_the_user_asks_and_said_in_the_report() {
+        if !ready() {
+            return;
+        }
+        let machine = UserMachine::with_role("ansible-role-motd");
+        let role = machine.role("ansible-role-motd");
+        let output = machine.run(
+            &role,
+            &["converge", "--privileged", "--platform-image", MAPPING],
+        );
+        let said = text(&output);
+        let stack = said
+            .split("on docker (")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_else(|| panic!("no environment named:\n{said}"))
+            .to_owned();
+        let asked = privileged(&format!("{stack}-instance"));
+        let destroy = machine.run(&role, &["destroy"]);
+        assert!(destroy.status.success(), "{}", text(&destroy));
+        if output.status.success() {
+            assert_eq!(asked, "true", "{said}");
+            assert!(
+                said.contains("instance runs privileged (--privileged)"),
+                "{said}"
+            );
+        } else {
+            // An engine that refuses privileged containers (this build
+            // machine's sandbox: "unable to apply caps") fails the create with
+            // its reason: asked is asked, never dropped in silence.
+            assert!(
+                said.contains("create") && said.contains(" --privileged argos-host:bookworm"),
+                "{said}"
+            );
+        }
     }
 }
