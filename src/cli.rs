@@ -69,6 +69,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
+    /// How Ansible runs tasks: Mitogen for Ansible where it is installed
+    /// beside ansible-playbook (auto, said on the step table when it is
+    /// not), always (mitogen), or ansible-core's own (linear); overrides
+    /// `ansible_strategy` in the settings.
+    #[arg(long, global = true, value_name = "STRATEGY",
+          value_parser = clap::builder::PossibleValuesParser::new(crate::model::settings::StrategyChoice::NAMES))]
+    pub ansible_strategy: Option<String>,
+
     /// Override a settings key for this run (repeatable); ARGOS_<KEY> variables do the same.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,

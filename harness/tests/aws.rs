@@ -451,6 +451,7 @@ fn provisioner(reach_timeout: Duration) -> Option<Provisioner> {
             ansible,
             extra_vars: Default::default(),
             reach_timeout,
+            strategy: Default::default(),
         }),
         Err(error) => {
             argos_harness::skip::missing("ansible-playbook (bake provisioning)", error);

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::converge::deploy::{
     self, AnsiblePlaybook, DeployError, DeployReport, DeployRequest, Playbooks, RunKnownHosts,
+    StrategyChoice,
 };
 use crate::converge::inventory::Inventory;
 use crate::model::names::Group;
@@ -47,6 +48,8 @@ pub struct Provisioner {
     pub extra_vars: Map<String, Value>,
     /// How long the new host may take to answer SSH.
     pub reach_timeout: Duration,
+    /// The `ansible_strategy` setting.
+    pub strategy: StrategyChoice,
 }
 
 impl Provisioner {
@@ -73,6 +76,8 @@ impl Provisioner {
             host_keys: known_hosts.host_keys(),
             log_dir: self.project.path(".argos/logs"),
             reach_timeout: self.reach_timeout,
+            strategy: self.strategy,
+            masters: None,
             progress: progress.clone(),
         };
         deploy::deploy(&self.ansible, &request).await
@@ -82,12 +87,14 @@ impl Provisioner {
     pub fn for_project(
         project: &Project,
         extra_vars: Map<String, Value>,
+        strategy: StrategyChoice,
     ) -> Result<Self, DeployError> {
         Ok(Self {
             project: project.clone(),
             ansible: AnsiblePlaybook::locate(project)?,
             extra_vars,
             reach_timeout: Duration::from_secs(300),
+            strategy,
         })
     }
 }

@@ -17,7 +17,7 @@ use super::steps::Steps;
 use super::{Scenario, Step};
 use super::{dev_loop, platform_image};
 use crate::backend::choose::BackendChoice;
-use crate::converge::deploy::{AnsiblePlaybook, RunKnownHosts};
+use crate::converge::deploy::{self, AnsiblePlaybook, RunKnownHosts, SshMasters};
 use crate::model::names::RunTags;
 use crate::model::project::Project;
 use crate::sys::progress::Event;
@@ -135,6 +135,10 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
                 message: e.to_string(),
             }
         })?;
+        // `ansible_strategy: mitogen` where Mitogen cannot run fails here,
+        // before anything is made (`auto` falls back, saying why).
+        deploy::resolve_strategy(backend.settings().ansible_strategy, ansible)
+            .map_err(deploy::DeployError::from)?;
     }
     let mut guard = if options.loop_command.is_some() {
         EnvironmentGuard::kept(backend, env, &run)
@@ -177,6 +181,8 @@ pub async fn run(scenario: &Scenario, options: &RunOptions) -> Result<ScenarioRe
         host_keys: known_hosts.host_keys(),
         topology: &topology,
         plan: &plan,
+        interpreters: Default::default(),
+        masters: SshMasters::new(&stack).map_err(deploy::DeployError::from)?,
     };
     let mut failed = false;
     for step in &steps_run {

@@ -1,6 +1,7 @@
 //! The steps of a scenario run, each on the environment its guard holds:
 //! what each does and what its outcome says (Molecule's names).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -15,7 +16,7 @@ use super::testinfra;
 use crate::backend::HostSpec;
 use crate::backend::containers::Labelled;
 use crate::converge::deploy::{
-    self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks,
+    self, AnsiblePlaybook, DeployReport, DeployRequest, HostKeys, Playbooks, SshMasters,
 };
 use crate::converge::inventory::{Expect, Inventory, InventoryVars};
 use crate::model::names::{EnvNames, Group, parse_rfc3339, tag_keys};
@@ -32,6 +33,13 @@ pub(super) struct Steps<'a> {
     pub(super) host_keys: HostKeys,
     pub(super) topology: &'a Topology,
     pub(super) plan: &'a RunPlan,
+    /// The Python Ansible discovered on each host (inventory name) in this
+    /// run's first converge: later steps are told it rather than discovering
+    /// it again (a second or two a step; Mitogen's more, under become).
+    pub(super) interpreters: std::sync::Mutex<BTreeMap<String, String>>,
+    /// The run's SSH masters: each step's Ansible reuses the connection the
+    /// step before opened (closed when the run ends, after destroy).
+    pub(super) masters: SshMasters,
 }
 
 impl Steps<'_> {
@@ -49,6 +57,29 @@ impl Steps<'_> {
             all.entry("ansible_become")
                 .or_insert(serde_json::Value::Bool(true));
         }
+        let mut hosts: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = self
+            .scenario
+            .host_vars
+            .iter()
+            .map(|(h, vars)| (names.resource(h), vars.clone().into_iter().collect()))
+            .collect();
+        // Only where the scenario names no interpreter itself, anywhere.
+        const INTERPRETER: &str = "ansible_python_interpreter";
+        let scenario_names_one = all.contains_key(INTERPRETER)
+            || self
+                .scenario
+                .group_vars
+                .values()
+                .any(|vars| vars.contains_key(INTERPRETER));
+        if !scenario_names_one {
+            for (host, path) in self.interpreters.lock().expect("interpreters").iter() {
+                hosts
+                    .entry(host.clone())
+                    .or_default()
+                    .entry(INTERPRETER)
+                    .or_insert_with(|| path.as_str().into());
+            }
+        }
         InventoryVars {
             all,
             groups: self
@@ -57,12 +88,7 @@ impl Steps<'_> {
                 .iter()
                 .map(|(g, vars)| (g.clone(), vars.clone().into_iter().collect()))
                 .collect(),
-            hosts: self
-                .scenario
-                .host_vars
-                .iter()
-                .map(|(h, vars)| (names.resource(h), vars.clone().into_iter().collect()))
-                .collect(),
+            hosts,
         }
     }
 
@@ -248,11 +274,18 @@ impl Steps<'_> {
             host_keys: self.host_keys.clone(),
             log_dir: self.options.log_dir.clone(),
             reach_timeout: self.options.reach_timeout,
+            strategy: guard.backend().settings().ansible_strategy,
+            masters: Some(&self.masters),
             progress: self.options.progress.clone(),
         };
-        deploy::deploy(ansible, &request)
+        let report = deploy::deploy(ansible, &request)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        self.interpreters
+            .lock()
+            .expect("interpreters")
+            .extend(report.interpreters());
+        Ok(report)
     }
 
     pub(super) async fn converge(&self, guard: &EnvironmentGuard) -> Outcome {
@@ -552,10 +585,15 @@ fn describe(playbooks: &Playbooks) -> String {
 }
 
 /// `; slowest: …`, where a deploy's time went, or nothing.
+/// Where a green converge's time went, and how Ansible ran it.
 fn slowest(report: &DeployReport) -> String {
-    report
+    let mut text = report
         .slowest_line()
-        .map_or_else(String::new, |line| format!("; slowest: {line}"))
+        .map_or_else(String::new, |line| format!("; slowest: {line}"));
+    if let Some(strategy) = &report.strategy {
+        text.push_str(&format!("; {strategy}"));
+    }
+    text
 }
 
 #[cfg(test)]

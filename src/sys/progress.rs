@@ -106,6 +106,11 @@ pub enum Event {
     WaitingForSsh {
         hosts: usize,
     },
+    /// The first deploy of this process to run Mitogen: said once, since
+    /// ansible-core warns of it on every run (in the log).
+    MitogenDeprecation {
+        strategy: String,
+    },
     PlaybooksTogether {
         playbooks: Vec<String>,
     },
@@ -386,6 +391,12 @@ impl std::fmt::Display for Event {
             ),
             BakeFinished { image, seconds } => write!(f, "bake: {image} baked in {seconds:.1} s"),
             WaitingForSsh { hosts } => write!(f, "deploy: waiting for SSH on {hosts} host(s)"),
+            MitogenDeprecation { strategy } => write!(
+                f,
+                "deploy: {strategy}; ansible-core 2.19 deprecates third-party strategy plugins, \
+                 naming no release for their removal: when one drops them, `ansible_strategy: \
+                 auto` runs linear and says why (said once)"
+            ),
             PlaybooksTogether { playbooks } => {
                 write!(f, "deploy: {} at the same time", playbooks.join(", "))
             }

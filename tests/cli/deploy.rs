@@ -114,6 +114,8 @@ fn converges_then_changes_nothing_then_names_a_failing_task() {
         host_keys: HostKeys::Record(dir.path().join("known_hosts")),
         log_dir: dir.path().join("logs"),
         reach_timeout: Duration::from_secs(5),
+        strategy: Default::default(),
+        masters: None,
         progress: progress.clone(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -46,6 +46,11 @@ impl UserMachine {
     /// on PATH (the project's venv standing in for a user's install), no
     /// ARGOS_ variables, the cache in the temporary folder.
     fn run(&self, folder: &Path, args: &[&str]) -> Output {
+        self.run_with(folder, args, &[])
+    }
+
+    /// [`Self::run`] with these variables set too.
+    fn run_with(&self, folder: &Path, args: &[&str], vars: &[(&str, &Path)]) -> Output {
         let mut command = Command::new(&self.binary);
         command
             .args(args)
@@ -62,6 +67,7 @@ impl UserMachine {
         ))
         .unwrap();
         command.env("PATH", path);
+        command.envs(vars.iter().copied());
         command.output().unwrap()
     }
 
@@ -146,6 +152,71 @@ fn outside_a_role_or_project_test_says_what_it_looks_for() {
     );
 }
 
+/// `--ansible-strategy mitogen` where Mitogen cannot load (an
+/// ansible-playbook whose Python has none): refused before anything is
+/// made, saying how to install it or what to choose instead.
+#[test]
+fn mitogen_asked_for_where_it_cannot_load_is_refused_before_anything_is_made() {
+    if !ready() {
+        return;
+    }
+    let machine = UserMachine::with_role("ansible-role-motd");
+    let bare = machine.dir.path().join("bare-python");
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(made.success(), "python3 -m venv");
+    let python = bare.join("bin/python3");
+    // The real ansible-playbook, but saying it runs on the bare Python.
+    let fake = machine.dir.path().join("ansible-playbook");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh
+if [ \"$1\" = --version ]; then
+  \"{real}\" --version | sed 's|^\\(  python version = .*\\) (/.*)$|\\1 ({python})|'
+  exit 0
+fi
+exec \"{real}\" \"$@\"
+",
+            real = Venv::project().bin().join("ansible-playbook").display(),
+            python = python.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let env = format!("t-nomitogen-{}", std::process::id());
+    let output = machine.run_with(
+        &machine.role("ansible-role-motd"),
+        &[
+            "--ansible-strategy",
+            "mitogen",
+            "test",
+            "--platform-image",
+            MAPPING,
+            "--env",
+            &env,
+        ],
+        &[("ARGOS_ANSIBLE_PLAYBOOK", &fake)],
+    );
+    let said = text(&output);
+    assert!(!output.status.success(), "{said}");
+    for expected in [
+        format!(
+            "ansible_strategy is mitogen, but mitogen is not installed for {}",
+            python.display()
+        ),
+        "pip install mitogen==0.3.54".to_owned(),
+        "--ansible-strategy".to_owned(),
+    ] {
+        assert!(said.contains(&expected), "{expected:?} missing:\n{said}");
+    }
+    assert!(!said.contains("create "), "nothing may be made:\n{said}");
+    assert_eq!(run_ids(&env), Vec::<String>::new(), "made something");
+}
+
 /// `docker inspect`'s HostConfig.Privileged of `container`.
 fn privileged(container: &str) -> String {
     let out = Command::new("docker")
@@ -191,6 +262,10 @@ mod environments {
                 "instance runs {HOST_IMAGE} in place of geerlingguy/docker-debian12-ansible:latest"
             ),
             "home project",
+            // The default strategy, with Mitogen installed beside Ansible.
+            "strategy mitogen_linear (mitogen ",
+            // ansible-core's deprecation of third-party strategies, said once.
+            "ansible-core 2.19 deprecates third-party strategy plugins",
         ] {
             assert!(said.contains(expected), "{expected:?} missing:\n{said}");
         }

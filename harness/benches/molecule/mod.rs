@@ -109,7 +109,11 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
         "    molecule test: docker driver (docker exec), pre_build_image, dependency (Galaxy) off"
     );
     println!(
-        "    argos-cloud:   scenario run of molecule/default/molecule.yml, docker backend (SSH)"
+        "    argos-cloud:   scenario run of molecule/default/molecule.yml, docker backend (SSH), \
+         ansible_strategy auto (Mitogen where it loads)"
+    );
+    println!(
+        "    ... linear:    the same with ansible_strategy linear (ansible-core's own strategy)"
     );
     println!(
         "    bare floor:    docker run + ansible-playbook converge twice (changed=0 the second) + docker rm -f; no verify"
@@ -132,9 +136,18 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
     let mut options = scenarios::options_on(LocalKind::Docker);
     options.progress = argos_cloud::sys::progress::Progress::silent();
     options.platform_images = vec![scenarios::galaxy_image_mapped()];
+    let mut linear_options = options.clone();
+    linear_options.overrides.set_from(
+        "ansible_strategy",
+        "linear",
+        argos_cloud::model::settings::Origin::Flag {
+            flag: "--ansible-strategy",
+        },
+    );
 
     let mut molecule = Series::new("molecule test");
     let mut argos = Series::new("argos-cloud");
+    let mut argos_linear = Series::new("... linear");
     let mut bare = Series::new("bare floor");
     for round in 0..=ROUNDS {
         let warm_up = round == 0;
@@ -146,6 +159,8 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
         // argos-cloud first: its create makes sure the host image is built.
         let outcome = argos_round(&scenario, &options).await;
         say_round(&label, &mut argos, outcome, warm_up);
+        let outcome = argos_round(&scenario, &linear_options).await;
+        say_round(&label, &mut argos_linear, outcome, warm_up);
 
         let prefix = format!("argos-bench-{run_id}-r{round}-molecule");
         let audit = if warm_up { audit_tool(root) } else { None };
@@ -181,11 +196,17 @@ async fn bench_role(root: &Path, venv: &molecule_test::Venv, role: &Path) {
     }
 
     println!("  {shown}: per-step medians of {ROUNDS} rounds (s)");
-    timings::print_table(&[&molecule, &argos, &bare]);
+    timings::print_table(&[&molecule, &argos, &argos_linear, &bare]);
     println!(
         "  argos-cloud ÷ molecule test: {}    argos-cloud ÷ bare floor: {}",
         timings::ratio(&argos, &molecule),
         timings::ratio(&argos, &bare)
+    );
+    println!(
+        "  with ansible_strategy linear: ÷ molecule test {}, ÷ bare floor {}; auto ÷ linear: {}",
+        timings::ratio(&argos_linear, &molecule),
+        timings::ratio(&argos_linear, &bare),
+        timings::ratio(&argos, &argos_linear)
     );
     match leftovers(&run_id) {
         Ok(left) if left.is_empty() => {

@@ -163,7 +163,10 @@ impl Role {
         if let Some(tool) = audit {
             let said: Vec<String> = output
                 .text()
-                .filter(|l| l.starts_with("connect-audit:"))
+                // Its findings; a clean audit says only `connect-audit: clean`.
+                .filter(|l| {
+                    l.starts_with("connect-audit:") && !l.starts_with("connect-audit: clean")
+                })
                 .map(str::to_owned)
                 .collect();
             return Ok(Round::Audited {

@@ -196,6 +196,8 @@ impl DataPlane {
             host_keys: known_hosts.host_keys(),
             log_dir: provisioner.project.path(".argos/logs"),
             reach_timeout: provisioner.reach_timeout,
+            strategy: self.docker.settings.ansible_strategy,
+            masters: None,
             progress: self.docker.progress.clone(),
         };
         let report = deploy::deploy(&provisioner.ansible, &request)

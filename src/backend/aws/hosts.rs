@@ -109,7 +109,8 @@ impl AwsHosts {
                 Some(plane) => plane.ansible_vars(bake_vars),
                 None => bake_vars,
             };
-            let provisioner = Provisioner::for_project(&project, bake_vars)
+            let strategy = engine.settings.ansible_strategy;
+            let provisioner = Provisioner::for_project(&project, bake_vars, strategy)
                 .map_err(|e| format!("the image bake runs the image playbook: {e}"))?;
             engine.provisioner = Some(provisioner);
         }

@@ -148,6 +148,7 @@ impl Containers {
                 ansible,
                 extra_vars: vars,
                 reach_timeout: REACH_TIMEOUT,
+                strategy: self.settings.ansible_strategy,
             },
             Err(e) => {
                 self.progress.emit(Event::BakeSkipped {

@@ -77,8 +77,12 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
         let may_bake = matches!(cli.command, Command::Commission { .. } | Command::Update);
         if may_bake && backend.data_plane().is_ok() {
             // Checked before anything is made: a bake runs the image playbook.
-            let provisioner = Provisioner::for_project(project, extra_vars.clone())
-                .map_err(|e| format!("{} bakes the image with Ansible: {e}", cli.command.name()))?;
+            let provisioner = Provisioner::for_project(
+                project,
+                extra_vars.clone(),
+                backend.settings.ansible_strategy,
+            )
+            .map_err(|e| format!("{} bakes the image with Ansible: {e}", cli.command.name()))?;
             backend.provisioner = Some(provisioner);
         }
         let env = &names.env;
@@ -182,6 +186,8 @@ pub fn command(cli: &Cli, project: &Project, env: &str) -> Result<ExitCode, Stri
                     host_keys: HostKeys::Record(known_hosts_file(project, &names.stack())),
                     log_dir: project.path(".argos/logs"),
                     reach_timeout: Duration::from_secs(300),
+                    strategy: backend.settings.ansible_strategy,
+                    masters: None,
                     progress: backend.progress.clone(),
                 };
                 let report = deploy::deploy(&ansible, &request)

@@ -154,6 +154,8 @@ async fn run(
                 host_keys: HostKeys::Record(known_hosts.clone()),
                 log_dir: project.path(".argos/logs"),
                 reach_timeout: Duration::from_secs(120),
+                strategy: backend.settings().ansible_strategy,
+                masters: None,
                 progress: cli.progress(),
             };
             let report = deploy::deploy(&ansible, &request)

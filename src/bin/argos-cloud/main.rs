@@ -201,6 +201,15 @@ pub(crate) fn overrides(cli: &Cli) -> Result<Overrides, String> {
     if let Some(region) = &cli.region {
         overrides.set_from("region", region, Origin::Flag { flag: "--region" });
     }
+    if let Some(strategy) = &cli.ansible_strategy {
+        overrides.set_from(
+            "ansible_strategy",
+            strategy,
+            Origin::Flag {
+                flag: "--ansible-strategy",
+            },
+        );
+    }
     Ok(overrides)
 }
 

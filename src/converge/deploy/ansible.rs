@@ -13,6 +13,8 @@ pub const MIN_ANSIBLE_CORE: &str = "2.16";
 pub struct AnsiblePlaybook {
     program: PathBuf,
     pub version: String,
+    /// The Python it runs on, as its `--version` says.
+    python: Option<PathBuf>,
 }
 
 impl AnsiblePlaybook {
@@ -47,12 +49,34 @@ impl AnsiblePlaybook {
                 found: version,
             });
         }
-        Ok(Self { program, version })
+        let python = python_path(&text);
+        Ok(Self {
+            program,
+            version,
+            python,
+        })
     }
 
     pub fn program(&self) -> &Path {
         &self.program
     }
+
+    /// The Python `ansible-playbook` runs on: where its plugins must be
+    /// importable (Mitogen's, see [`super::strategy`]).
+    pub fn python(&self) -> Option<&Path> {
+        self.python.as_deref()
+    }
+}
+
+/// `  python version = 3.11.7 (main, ...) [GCC 12.2.0] (/venv/bin/python3)`
+/// → `/venv/bin/python3`.
+fn python_path(text: &str) -> Option<PathBuf> {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("python version = "))?;
+    let start = line.rfind(" (")? + 2;
+    let path = line[start..].strip_suffix(')')?;
+    path.starts_with('/').then(|| PathBuf::from(path))
 }
 
 /// `ansible-playbook [core 2.19.4]` → `2.19.4`.
@@ -89,5 +113,15 @@ mod tests {
         assert!(at_least("2.19.4", "2.16"));
         assert!(at_least("2.16.0rc1", "2.16"));
         assert!(!at_least("2.15.9", "2.16"));
+    }
+
+    #[test]
+    fn the_python_is_read_from_the_version_text() {
+        let text = "ansible-playbook [core 2.19.14]\n  python version = 3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0] (/work/.venv/bin/python3)\n  jinja version = 3.1.6\n";
+        assert_eq!(
+            python_path(text),
+            Some(PathBuf::from("/work/.venv/bin/python3"))
+        );
+        assert_eq!(python_path("ansible-playbook [core 2.19.14]\n"), None);
     }
 }

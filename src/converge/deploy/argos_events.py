@@ -68,6 +68,12 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         self._result("ok", result)
+        # The Python Ansible found on the host: later steps of the same run
+        # are told it, instead of discovering it again (see deploy/mod.rs).
+        facts = result._result.get("ansible_facts") or {}
+        found = facts.get("discovered_interpreter_python")
+        if isinstance(found, str) and found:
+            self._emit(event="interpreter", host=result._host.get_name(), path=found)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._result("ignored" if ignore_errors else "failed", result)

@@ -14,6 +14,7 @@ mod ansible;
 mod known_hosts;
 mod reach;
 mod report;
+mod strategy;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -26,6 +27,9 @@ pub use ansible::{AnsiblePlaybook, MIN_ANSIBLE_CORE};
 pub use known_hosts::{HostKeys, RunKnownHosts, known_hosts_file, remove as remove_known_hosts};
 pub use reach::{UnreachableHost, probe_ssh};
 pub use report::{ChangedTask, DeployReport, HostSummary, PlaybookReport, TaskFailure, TaskTime};
+pub use strategy::{
+    MITOGEN_PIN, MitogenUnavailable, Strategy, StrategyChoice, resolve as resolve_strategy,
+};
 
 use crate::converge::destinations::Refused;
 use crate::converge::inventory::Inventory;
@@ -55,6 +59,8 @@ pub enum DeployError {
     Unreachable { unreachable: Vec<UnreachableHost> },
     #[error("{}", refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Refused { refused: Vec<Refused> },
+    #[error(transparent)]
+    Mitogen(#[from] MitogenUnavailable),
     #[error("cannot run ansible-playbook: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -102,6 +108,11 @@ pub struct DeployRequest<'a> {
     pub log_dir: PathBuf,
     /// How long a host may take to answer SSH before deploy gives up.
     pub reach_timeout: Duration,
+    /// The `ansible_strategy` setting: Mitogen or ansible-core's linear.
+    pub strategy: StrategyChoice,
+    /// SSH masters kept across deploys (a scenario run's, closed when it
+    /// ends); `None`: this deploy's own, closed when it ends.
+    pub masters: Option<&'a SshMasters>,
     pub progress: Progress,
 }
 
@@ -203,14 +214,39 @@ pub async fn deploy(
     if !refused.is_empty() {
         return Err(DeployError::Refused { refused });
     }
+    let strategy = strategy::resolve(request.strategy, ansible)?;
     let unreachable =
         reach::probe_all(request.inventory, request.reach_timeout, &request.progress).await;
     if !unreachable.is_empty() {
         return Err(DeployError::Unreachable { unreachable });
     }
+    if strategy.is_mitogen() {
+        // Mitogen checks host keys strictly (it puts StrictHostKeyChecking
+        // yes before Ansible's ssh arguments, and ssh takes the first): the
+        // first contact's key is recorded beforehand, by the same rule as
+        // without it (accept-new into this run's known_hosts).
+        let unreachable =
+            reach::record_host_keys(request.inventory, &request.host_keys, request.reach_timeout)
+                .await;
+        if !unreachable.is_empty() {
+            return Err(DeployError::Unreachable { unreachable });
+        }
+        if strategy::first_mitogen_run() {
+            request.progress.emit(Event::MitogenDeprecation {
+                strategy: strategy.to_string(),
+            });
+        }
+    }
     std::fs::create_dir_all(&request.log_dir)?;
     let work = tempfile::Builder::new().prefix("argos-deploy-").tempdir()?;
-    let masters = SshMasters::new(&request.inventory.env.stack())?;
+    let own_masters;
+    let masters = match request.masters {
+        Some(masters) => masters,
+        None => {
+            own_masters = SshMasters::new(&request.inventory.env.stack())?;
+            &own_masters
+        }
+    };
     let inventory_file = work.path().join("inventory.json");
     std::fs::write(
         &inventory_file,
@@ -227,7 +263,10 @@ pub async fn deploy(
         &serde_json::to_vec(&request.extra_vars).expect("JSON"),
     )?;
 
-    let mut report = DeployReport::default();
+    let mut report = DeployReport {
+        strategy: Some(strategy.clone()),
+        ..DeployReport::default()
+    };
     for wave in waves {
         // Lines of playbooks running together carry their playbook's name.
         let together = wave.len() > 1;
@@ -246,7 +285,8 @@ pub async fn deploy(
                 &inventory_file,
                 &extra_vars,
                 work.path(),
-                &masters,
+                masters,
+                &strategy,
             )
         }))
         .await;
@@ -289,6 +329,7 @@ async fn run_playbook(
     extra_vars: &Path,
     work: &Path,
     masters: &SshMasters,
+    strategy: &Strategy,
 ) -> Result<PlaybookReport, DeployError> {
     let playbooks = request.project.path(Project::PLAYBOOKS);
     let file_name = playbook_name(playbook);
@@ -343,6 +384,7 @@ async fn run_playbook(
             std::env::join_paths(paths).map_err(std::io::Error::other)?,
         );
     }
+    command.envs(strategy.env());
     command.envs(request.environment.iter().map(|(k, v)| (k, v)));
     if !request.collections_path.is_empty() {
         command.env(
@@ -393,17 +435,19 @@ async fn run_playbook(
 }
 
 /// The folder of Ansible's SSH connection masters (ControlPersist) for one
-/// deploy. A master leaves its process group (it daemonizes), so ending
-/// the group does not end it: the masters are told to exit when the deploy
-/// ends or is dropped, rather than lingering on after it. The folder is
-/// short (a socket path holds at most 107 bytes, and ssh adds 57 to it)
-/// and carries the stack's name, so `ps` shows whose master one is.
-struct SshMasters {
+/// deploy, or for every deploy of a scenario run (its steps reuse one
+/// connection per host). A master leaves its process group (it
+/// daemonizes), so ending the group does not end it: the masters are told
+/// to exit when this is dropped, rather than lingering on after it. The
+/// folder is short (a socket path holds at most 107 bytes, and ssh adds 57
+/// to it) and carries the stack's name, so `ps` shows whose master one is.
+#[derive(Debug)]
+pub struct SshMasters {
     dir: tempfile::TempDir,
 }
 
 impl SshMasters {
-    fn new(stack: &str) -> std::io::Result<Self> {
+    pub fn new(stack: &str) -> std::io::Result<Self> {
         let stack: String = stack.chars().take(24).collect();
         let dir = tempfile::Builder::new()
             .prefix(&format!("argos-ssh-{stack}-"))

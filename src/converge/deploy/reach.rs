@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
+use super::HostKeys;
 use crate::converge::inventory::Inventory;
 use crate::sys::progress::Progress;
 use crate::sys::wait::{self, Backoff, Poll};
@@ -80,11 +81,7 @@ pub async fn probe_all(
     timeout: Duration,
     progress: &Progress,
 ) -> Vec<UnreachableHost> {
-    let ssh_hosts: Vec<_> = inventory
-        .hosts
-        .iter()
-        .filter(|h| h.vars.get("ansible_connection").is_none_or(|c| c == "ssh"))
-        .collect();
+    let ssh_hosts: Vec<_> = ssh_hosts(inventory).collect();
     if !ssh_hosts.is_empty() {
         progress.emit(crate::sys::progress::Event::WaitingForSsh {
             hosts: ssh_hosts.len(),
@@ -108,4 +105,77 @@ pub async fn probe_all(
         probes.join_all().await.into_iter().flatten().collect();
     unreachable.sort_by(|a, b| a.host.cmp(&b.host));
     unreachable
+}
+
+/// Log in to every SSH host once (`ssh ... true`) with the deploy's host-key
+/// options, so each key is recorded in the known_hosts file (accept-new) or
+/// checked against it; return the hosts that could not be logged in to.
+pub async fn record_host_keys(
+    inventory: &Inventory,
+    host_keys: &HostKeys,
+    timeout: Duration,
+) -> Vec<UnreachableHost> {
+    let options = match host_keys.ssh_options() {
+        Ok(options) => options,
+        Err(e) => {
+            return vec![UnreachableHost {
+                host: "every host".into(),
+                address: "-".into(),
+                reason: format!("its known_hosts file: {e}"),
+            }];
+        }
+    };
+    let mut logins = tokio::task::JoinSet::new();
+    for host in ssh_hosts(inventory) {
+        let mut command = tokio::process::Command::new("ssh");
+        command
+            .args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
+            .arg("-o")
+            .arg(format!("ConnectTimeout={}", timeout.as_secs().max(1)))
+            .args(["-p", &host.port.to_string()])
+            .args(&options);
+        if let Some(key) = host.vars.get("ansible_ssh_private_key_file") {
+            command.args(["-o", "IdentitiesOnly=yes", "-i", key]);
+        }
+        command
+            .arg(format!("{}@{}", host.user, host.address))
+            .arg("true")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let (name, address) = (host.name.clone(), format!("{}:{}", host.address, host.port));
+        logins.spawn(async move {
+            let failed = |reason: String| UnreachableHost {
+                host: name.clone(),
+                address: address.clone(),
+                reason,
+            };
+            let (child, _group) = match crate::sys::signal::spawn_async(&mut command) {
+                Ok(started) => started,
+                Err(e) => return Some(failed(format!("cannot run ssh: {e}"))),
+            };
+            match tokio::time::timeout(timeout, child.wait_with_output()).await {
+                Err(_) => Some(failed(format!("no login within {timeout:?}"))),
+                Ok(Err(e)) => Some(failed(format!("ssh: {e}"))),
+                Ok(Ok(output)) if output.status.success() => None,
+                Ok(Ok(output)) => Some(failed(format!(
+                    "logging in to record its host key: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ))),
+            }
+        });
+    }
+    let mut unreachable: Vec<UnreachableHost> =
+        logins.join_all().await.into_iter().flatten().collect();
+    unreachable.sort_by(|a, b| a.host.cmp(&b.host));
+    unreachable
+}
+
+/// The hosts Ansible reaches over SSH (not `docker exec`, not local).
+fn ssh_hosts(inventory: &Inventory) -> impl Iterator<Item = &crate::converge::inventory::Host> {
+    inventory
+        .hosts
+        .iter()
+        .filter(|h| h.vars.get("ansible_connection").is_none_or(|c| c == "ssh"))
 }

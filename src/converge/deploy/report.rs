@@ -77,6 +77,8 @@ pub struct PlaybookReport {
     pub errors: Vec<String>,
     /// Every task's time, in the order they ran.
     pub task_times: Vec<TaskTime>,
+    /// The Python Ansible discovered on each host (by inventory name).
+    pub interpreters: BTreeMap<String, String>,
 }
 
 /// An event and when it happened (`at`, seconds since the run started).
@@ -117,6 +119,10 @@ enum Event {
     },
     Stats {
         hosts: BTreeMap<String, HostSummary>,
+    },
+    Interpreter {
+        host: String,
+        path: String,
     },
 }
 
@@ -175,6 +181,9 @@ impl PlaybookReport {
                     unreachable: true,
                 }),
                 Event::Stats { hosts } => report.hosts = hosts,
+                Event::Interpreter { host, path } => {
+                    report.interpreters.insert(host, path);
+                }
             }
         }
         report
@@ -241,6 +250,8 @@ impl fmt::Display for PlaybookReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DeployReport {
     pub playbooks: Vec<PlaybookReport>,
+    /// How Ansible ran the tasks (None before any playbook ran).
+    pub strategy: Option<super::Strategy>,
 }
 
 impl DeployReport {
@@ -250,6 +261,14 @@ impl DeployReport {
 
     pub fn changed(&self) -> u32 {
         self.playbooks.iter().map(PlaybookReport::changed).sum()
+    }
+
+    /// The Python Ansible discovered on each host, by inventory name.
+    pub fn interpreters(&self) -> BTreeMap<String, String> {
+        self.playbooks
+            .iter()
+            .flat_map(|p| p.interpreters.clone())
+            .collect()
     }
 
     /// Where the time went: the `n` slowest tasks of every playbook, as
@@ -284,6 +303,14 @@ impl fmt::Display for DeployReport {
         // the time went.
         if let (true, Some(slowest)) = (self.succeeded(), self.slowest_line()) {
             writeln!(f, "slowest tasks: {slowest}")?;
+        }
+        match &self.strategy {
+            Some(strategy) if strategy.is_mitogen() && !self.succeeded() => writeln!(
+                f,
+                "{strategy}: to rule Mitogen out, run again with --ansible-strategy linear"
+            )?,
+            Some(strategy) => writeln!(f, "{strategy}")?,
+            None => {}
         }
         Ok(())
     }
@@ -368,6 +395,7 @@ mod tests {
         );
         let report = DeployReport {
             playbooks: vec![playbook],
+            ..DeployReport::default()
         };
         assert_eq!(
             report.slowest_line().as_deref(),
@@ -381,9 +409,50 @@ mod tests {
     }
 
     #[test]
+    fn the_discovered_python_is_kept_per_host_and_a_mitogen_failure_names_the_way_out() {
+        let events = concat!(
+            r#"{"event": "play", "name": "Converge", "at": 0.1}"#,
+            "\n",
+            r#"{"event": "task", "name": "Gathering Facts", "at": 0.2}"#,
+            "\n",
+            r#"{"event": "ok", "host": "web", "task": "Gathering Facts", "changed": false, "msg": "", "at": 1.0}"#,
+            "\n",
+            r#"{"event": "interpreter", "host": "web", "path": "/usr/bin/python3.11", "at": 1.0}"#,
+            "\n",
+            r#"{"event": "task", "name": "Install", "at": 1.1}"#,
+            "\n",
+            r#"{"event": "failed", "host": "web", "task": "Install", "msg": "No module named 'apt'", "at": 2.0}"#,
+            "\n",
+        );
+        let playbook = PlaybookReport::from_events("converge.yml", events);
+        // The interpreter line closes no task: Gathering Facts ran 0.9 s.
+        assert_eq!(playbook.task_times[0].task, "Gathering Facts");
+        assert!((playbook.task_times[0].seconds - 0.9).abs() < 1e-9);
+        let report = DeployReport {
+            playbooks: vec![playbook],
+            strategy: Some(super::super::Strategy::Mitogen {
+                version: "0.3.54".into(),
+                plugins: "/p".into(),
+            }),
+        };
+        assert_eq!(
+            report.interpreters(),
+            BTreeMap::from([("web".to_owned(), "/usr/bin/python3.11".to_owned())])
+        );
+        assert!(!report.succeeded());
+        assert!(
+            report.to_string().ends_with(
+                "strategy mitogen_linear (mitogen 0.3.54): to rule Mitogen out, run again with --ansible-strategy linear\n"
+            ),
+            "{report}"
+        );
+    }
+
+    #[test]
     fn events_without_times_time_nothing() {
         let report = DeployReport {
             playbooks: vec![PlaybookReport::from_events("knowledge.yml", EVENTS)],
+            ..DeployReport::default()
         };
         assert!(report.playbooks[0].task_times.is_empty());
         assert_eq!(report.slowest_line(), None);

@@ -83,6 +83,11 @@ pub const KEYS: &[KeySpec] = &[
         "the Vagrant box of the virtualbox and libvirt providers",
     ),
     key(
+        "ansible_strategy",
+        Default("auto"),
+        "how Ansible runs tasks: auto (Mitogen where it loads, else linear, saying why), mitogen or linear",
+    ),
+    key(
         "production",
         Default("false"),
         "true for an environment whose data must survive a mistake (the policy step asks more of it)",

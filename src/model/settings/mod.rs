@@ -43,6 +43,7 @@ pub struct Settings {
     pub region: String,
     pub access: Access,
     pub vagrant: VagrantSettings,
+    pub ansible_strategy: StrategyChoice,
     /// The groups of an environment, in deploy order (the `topology` list).
     pub topology: Topology,
     /// Every key's winning value: the project's own keys and the engine's.
@@ -153,6 +154,39 @@ impl VagrantProvider {
 }
 
 impl fmt::Display for VagrantProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ansible_strategy` setting: how Ansible runs tasks (see
+/// `converge::deploy::strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StrategyChoice {
+    #[default]
+    Auto,
+    Mitogen,
+    Linear,
+}
+
+impl StrategyChoice {
+    pub const NAMES: [&'static str; 3] = ["auto", "mitogen", "linear"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" => Some(Self::Auto),
+            "mitogen" => Some(Self::Mitogen),
+            "linear" => Some(Self::Linear),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+impl fmt::Display for StrategyChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -408,6 +442,10 @@ fn from_files(files: &[SettingsFile], overrides: &Overrides) -> Result<Settings,
     let region = r.parse("region", checks::region);
     let access = access(&mut r);
     let vagrant = vagrant(&mut r);
+    let ansible_strategy = r.parse("ansible_strategy", |s| {
+        StrategyChoice::parse(s)
+            .ok_or_else(|| format!("{s:?} is not one of {}", StrategyChoice::NAMES.join(", ")))
+    });
     let topology = topology(&mut r);
     let parameters = r.parameter_map("parameters");
     let image_parameters = r.parameter_map("image_parameters");
@@ -425,6 +463,7 @@ fn from_files(files: &[SettingsFile], overrides: &Overrides) -> Result<Settings,
             region: region?,
             access: access?,
             vagrant: vagrant?,
+            ansible_strategy: ansible_strategy?,
             topology: topology?,
             values,
             parameters: parameters?,
