@@ -584,8 +584,8 @@ fn describe(playbooks: &Playbooks) -> String {
     }
 }
 
-/// `; slowest: …`, where a deploy's time went, or nothing.
-/// Where a green converge's time went, and how Ansible ran it.
+/// `; slowest: …; strategy …`: where a green deploy's time went, and how
+/// Ansible ran it.
 fn slowest(report: &DeployReport) -> String {
     let mut text = report
         .slowest_line()
